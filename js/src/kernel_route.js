@@ -1,0 +1,158 @@
+// A second path for cancel requests while the kernel's main shell is blocked.
+//
+// Widget messages normally travel as comm messages on the kernel's shell
+// channel. While a cell blocks (for example in `job.wait_for_final_state()`),
+// the main shell processes nothing, so a cancel click would wait until the
+// cell ends. Kernels that implement subshells (JEP 91, ipykernel >= 7) run
+// requests sent to a subshell on another thread. This module asks the kernel
+// for one subshell per table view, lazily, and runs
+//
+//   import jobwidgets.widgets._route as _r; _r.cancel("<model id>", ["<key>", ...])
+//
+// in it, silently (no output, no history). The Python side implements
+// `_route.cancel`, which must be safe to run concurrently with the main shell
+// and idempotent: the same cancel also arrives later through the comm.
+//
+// Nothing here is needed for correctness: when no kernel connection is
+// reachable (VS Code, a static page) or the kernel has no subshells, the caller
+// falls back to "waiting for kernel…" and the comm message does the work.
+
+const MODEL_ID = /^[A-Za-z0-9_-]+$/;
+const KEY = /^[0-9]+$/;
+
+/**
+ * The Python source that cancels `keys` of the table `modelId`, or throws a
+ * TypeError when an id or key has a character outside its allowed set. Only
+ * these validated strings reach the code, as JSON string literals (which are
+ * also valid Python literals for these characters).
+ */
+export function buildCancelCode(modelId, keys) {
+  if (typeof modelId !== "string" || !MODEL_ID.test(modelId)) {
+    throw new TypeError(`model id must match ${MODEL_ID}, got ${JSON.stringify(String(modelId))}`);
+  }
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new TypeError("keys must be a non-empty array of digit strings");
+  }
+  for (const key of keys) {
+    if (typeof key !== "string" || !KEY.test(key)) {
+      throw new TypeError(`row key must match ${KEY}, got ${JSON.stringify(String(key))}`);
+    }
+  }
+  return `import jobwidgets.widgets._route as _r; _r.cancel(${JSON.stringify(modelId)}, ${JSON.stringify(keys)})`;
+}
+
+/** The kernel connection behind an anywidget model, or null (VS Code, static pages). */
+export function kernelOf(model) {
+  const kernel = model?.widget_manager?.kernel;
+  return kernel && typeof kernel.sendShellMessage === "function" ? kernel : null;
+}
+
+/** The widget's model id: anywidget hides it, so `fallback` (from a reset message) is accepted. */
+export function modelIdOf(model, fallback) {
+  return model?.model_id ?? model?.comm?.comm_id ?? fallback ?? null;
+}
+
+function uuid() {
+  if (globalThis.crypto?.randomUUID) return globalThis.crypto.randomUUID();
+  // Not a secure context (plain http to a remote host): a random id is enough.
+  let s = "";
+  for (let i = 0; i < 32; i++) s += Math.floor(Math.random() * 16).toString(16);
+  return s;
+}
+
+/**
+ * Per-view state: the subshell this view created (lazily) on one kernel.
+ * Call `dispose()` from the view's cleanup; it deletes the subshell.
+ */
+export function createRoute() {
+  return { kernel: null, subshell: null, disposed: false, dispose() { disposeRoute(this); } };
+}
+
+function disposeRoute(route) {
+  route.disposed = true;
+  const { kernel, subshell } = route;
+  route.subshell = null;
+  route.kernel = null;
+  if (!kernel || !subshell) return;
+  subshell
+    .then((id) => {
+      if (id && typeof kernel.requestDeleteSubshell === "function" && !kernel.isDisposed) {
+        kernel.requestDeleteSubshell({ subshell_id: id });
+      }
+    })
+    .catch(() => {});
+}
+
+/** The subshell id for `kernel`, created on first use; null if the kernel has none. */
+function subshellFor(route, kernel) {
+  if (route.kernel !== kernel) {
+    // First use, or the page reconnected to another kernel connection.
+    route.kernel = kernel;
+    route.subshell = null;
+  }
+  if (!route.subshell) {
+    if (typeof kernel.requestCreateSubshell !== "function" || kernel.supportsSubshells === false) {
+      return Promise.resolve(null);
+    }
+    route.subshell = kernel.requestCreateSubshell({}).done.then(
+      (reply) => (reply?.content?.status === "ok" ? reply.content.subshell_id ?? null : null),
+      () => null,
+    );
+    // Forget a failed attempt so a later click can try again.
+    route.subshell.then((id) => {
+      if (id === null && route.kernel === kernel) route.subshell = null;
+    });
+  }
+  return route.subshell;
+}
+
+/**
+ * Ask the kernel, through a subshell, to cancel `keys` of this table.
+ *
+ * `requestExecute` of @jupyterlab/services always stamps the connection's own
+ * `subshellId` into the header and has no per-request option, so the
+ * execute_request is built here as a plain message (the shape of
+ * KernelMessage.createMessage) with `header.subshell_id`, and sent with
+ * `sendShellMessage`.
+ *
+ * @returns {Promise<boolean>} true when the kernel ran the code without error;
+ *   false when no subshell route exists or the request failed. Never rejects.
+ */
+export async function cancelViaSubshell(model, keys, route, modelIdFallback) {
+  try {
+    const kernel = kernelOf(model);
+    if (!kernel || !route || route.disposed) return false;
+    const code = buildCancelCode(modelIdOf(model, modelIdFallback), keys);
+    const subshellId = await subshellFor(route, kernel);
+    if (!subshellId || route.disposed) return false;
+    const msg = {
+      channel: "shell",
+      header: {
+        msg_id: uuid(),
+        msg_type: "execute_request",
+        session: kernel.clientId,
+        username: kernel.username ?? "",
+        date: new Date().toISOString(),
+        version: "5.5",
+        subshell_id: subshellId,
+      },
+      parent_header: {},
+      metadata: {},
+      content: {
+        code,
+        silent: true,
+        store_history: false,
+        user_expressions: {},
+        allow_stdin: false,
+        stop_on_error: false,
+      },
+      buffers: [],
+    };
+    const future = kernel.sendShellMessage(msg, true, true);
+    const reply = await future.done;
+    return reply?.content?.status === "ok";
+  } catch (err) {
+    console.warn("jobwidgets: cancel through a kernel subshell failed", err);
+    return false;
+  }
+}

@@ -1,0 +1,312 @@
+// Pure data functions shared by the views. No DOM, no timers, no globals read:
+// every function that needs the time takes `now` (epoch seconds) as an argument,
+// so the tests inject a clock instead of sleeping.
+
+/** The seven job statuses, in display and sort order. */
+export const STATUSES = Object.freeze([
+  "INITIALIZING",
+  "QUEUED",
+  "VALIDATING",
+  "RUNNING",
+  "CANCELLED",
+  "DONE",
+  "ERROR",
+]);
+
+/** Statuses after which a job never changes again. */
+export const FINAL_STATUSES = Object.freeze(["CANCELLED", "DONE", "ERROR"]);
+
+/**
+ * Per status: the text label, an icon character (so colour is never the only
+ * signal), the CSS class carrying the colour, and the sort rank.
+ */
+export const STATUS_INFO = Object.freeze({
+  INITIALIZING: Object.freeze({ label: "INITIALIZING", icon: "\u25CB", cls: "jw-st-initializing", order: 0 }), // ○
+  QUEUED: Object.freeze({ label: "QUEUED", icon: "\u25F7", cls: "jw-st-queued", order: 1 }), // ◷
+  VALIDATING: Object.freeze({ label: "VALIDATING", icon: "\u25D1", cls: "jw-st-validating", order: 2 }), // ◑
+  RUNNING: Object.freeze({ label: "RUNNING", icon: "\u25CF", cls: "jw-st-running", order: 3 }), // ●
+  CANCELLED: Object.freeze({ label: "CANCELLED", icon: "\u2298", cls: "jw-st-cancelled", order: 4 }), // ⊘
+  DONE: Object.freeze({ label: "DONE", icon: "\u2713", cls: "jw-st-done", order: 5 }), // ✓
+  ERROR: Object.freeze({ label: "ERROR", icon: "\u2715", cls: "jw-st-error", order: 6 }), // ✕
+});
+
+/** Shown for a status the front end does not know (a newer kernel side). */
+const UNKNOWN_INFO = Object.freeze({ label: "UNKNOWN", icon: "?", cls: "jw-st-unknown", order: 7 });
+
+/** STATUS_INFO for `status`, or a neutral entry for anything unknown. */
+export function statusInfo(status) {
+  return Object.prototype.hasOwnProperty.call(STATUS_INFO, status) ? STATUS_INFO[status] : UNKNOWN_INFO;
+}
+
+/** True for CANCELLED, DONE and ERROR. */
+export function isFinal(status) {
+  return status === "CANCELLED" || status === "DONE" || status === "ERROR";
+}
+
+// ---------------------------------------------------------------------------
+// Rows
+
+/**
+ * Apply a kernel delta `{upsert: [row...], remove: [key...]}` to `rowsMap`
+ * (a Map key -> row). Upserted rows replace the stored row of the same key (or
+ * are appended); removing an unknown key is ignored. Rows without a string
+ * `key` are ignored.
+ *
+ * @returns {Set<string>} the keys that were inserted, replaced or removed.
+ */
+export function applyDelta(rowsMap, delta) {
+  const changed = new Set();
+  const upsert = Array.isArray(delta?.upsert) ? delta.upsert : [];
+  const remove = Array.isArray(delta?.remove) ? delta.remove : [];
+  for (const row of upsert) {
+    if (row && typeof row.key === "string") {
+      rowsMap.set(row.key, row);
+      changed.add(row.key);
+    }
+  }
+  for (const key of remove) {
+    if (rowsMap.delete(key)) changed.add(key);
+  }
+  return changed;
+}
+
+/** Seconds spent waiting before running, ticking with `now`; null if unknown. */
+export function queueTime(row, now) {
+  const from = row?.submitted_at;
+  if (from == null) return null;
+  let to = row.started_at ?? row.finished_at;
+  if (to == null) {
+    if (isFinal(row.status)) return null;
+    to = now;
+  }
+  return Math.max(0, to - from);
+}
+
+/** Seconds spent running, ticking with `now` while running; null if never started. */
+export function runTime(row, now) {
+  const from = row?.started_at;
+  if (from == null) return null;
+  let to = row.finished_at;
+  if (to == null) {
+    if (isFinal(row.status)) return null;
+    to = now;
+  }
+  return Math.max(0, to - from);
+}
+
+/** Seconds from the first known timestamp to the end (or `now`); null if unknown. */
+export function totalTime(row, now) {
+  const from = row?.submitted_at ?? row?.started_at ?? row?.created_at;
+  if (from == null) return null;
+  let to = row.finished_at;
+  if (to == null) {
+    if (isFinal(row.status)) return null;
+    to = now;
+  }
+  return Math.max(0, to - from);
+}
+
+/**
+ * The badge's elapsed text: time in queue while waiting, run time while
+ * running, total when final ("queued 12s", "running 3m 05s", "done in 4.2s").
+ * Empty string when no time is known.
+ */
+export function elapsedText(row, now) {
+  const status = row?.status;
+  if (status === "RUNNING") {
+    const t = runTime(row, now);
+    return t == null ? "running" : `running ${formatDuration(t)}`;
+  }
+  if (isFinal(status)) {
+    const t = totalTime(row, now);
+    const verb = status === "DONE" ? "done in" : status === "ERROR" ? "failed after" : "cancelled after";
+    return t == null ? "" : `${verb} ${formatDuration(t)}`;
+  }
+  const t = queueTime(row, now);
+  if (t == null) return "";
+  return `${status === "VALIDATING" ? "validating" : status === "INITIALIZING" ? "initializing" : "queued"} ${formatDuration(t)}`;
+}
+
+// ---------------------------------------------------------------------------
+// Sorting, filtering, counting
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
+/** Columns the table can sort by, with how each one reads its value. */
+const SORT_VALUE = {
+  job_id: (r) => r.job_id,
+  backend: (r) => r.backend,
+  status: (r) => (r.status == null ? null : statusInfo(r.status).order),
+  created_at: (r) => r.created_at,
+  submitted_at: (r) => r.submitted_at,
+  started_at: (r) => r.started_at,
+  finished_at: (r) => r.finished_at,
+  queue: (r, now) => queueTime(r, now),
+  run: (r, now) => runTime(r, now),
+  progress: (r) => r.progress,
+  error: (r) => r.error,
+};
+
+/** The value `sortRows` compares for `column` (exported for the table's change checks). */
+export function sortValue(row, column, now) {
+  const get = SORT_VALUE[column];
+  const v = get ? get(row, now) : row[column];
+  return v === undefined || (typeof v === "number" && Number.isNaN(v)) ? null : v;
+}
+
+/**
+ * A new array of `rows` sorted by `column` ("job_id", "backend", "status",
+ * "submitted_at", "queue", "run", "progress", or any row field), `direction`
+ * "asc" or "desc". Stable: ties keep their input order in both directions.
+ * Nulls are last in both directions. Numbers compare numerically, strings with
+ * a locale collator, statuses by their order in STATUSES.
+ */
+export function sortRows(rows, column, direction = "asc", now = 0) {
+  const n = rows.length;
+  const sign = direction === "desc" ? -1 : 1;
+  // Decorate once: values are computed n times, not n log n times.
+  const items = new Array(n);
+  for (let i = 0; i < n; i++) items[i] = { v: sortValue(rows[i], column, now), i, row: rows[i] };
+  items.sort((a, b) => {
+    const va = a.v;
+    const vb = b.v;
+    if (va === null || vb === null) {
+      if (va === vb) return a.i - b.i;
+      return va === null ? 1 : -1;
+    }
+    let c;
+    if (typeof va === "number" && typeof vb === "number") c = va < vb ? -1 : va > vb ? 1 : 0;
+    else c = collator.compare(String(va), String(vb));
+    return c !== 0 ? sign * c : a.i - b.i;
+  });
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = items[i].row;
+  return out;
+}
+
+/**
+ * Rows matching `status` (a status name, or "" for all) and `text` (a
+ * case-insensitive substring of job_id, backend or error; "" for all).
+ */
+export function filterRows(rows, { status = "", text = "" } = {}) {
+  const needle = String(text ?? "").trim().toLowerCase();
+  if (!status && !needle) return Array.from(rows);
+  const out = [];
+  for (const row of rows) {
+    if (status && row.status !== status) continue;
+    if (needle && !rowMatchesText(row, needle)) continue;
+    out.push(row);
+  }
+  return out;
+}
+
+function rowMatchesText(row, needle) {
+  return (
+    (typeof row.job_id === "string" && row.job_id.toLowerCase().includes(needle)) ||
+    (typeof row.backend === "string" && row.backend.toLowerCase().includes(needle)) ||
+    (typeof row.error === "string" && row.error.toLowerCase().includes(needle))
+  );
+}
+
+/** `{INITIALIZING: n, ..., ERROR: n}` for any iterable of rows; unknown statuses are not counted. */
+export function countByStatus(rows) {
+  const counts = {};
+  for (const s of STATUSES) counts[s] = 0;
+  for (const row of rows) {
+    if (Object.prototype.hasOwnProperty.call(counts, row.status)) counts[row.status] += 1;
+  }
+  return counts;
+}
+
+// ---------------------------------------------------------------------------
+// Formatting
+
+const pad2 = (n) => String(n).padStart(2, "0");
+
+/** "0.4s", "12s", "3m 05s", "2h 03m"; "—" for null or not a number. */
+export function formatDuration(seconds) {
+  if (seconds == null || typeof seconds !== "number" || !Number.isFinite(seconds)) return "\u2014";
+  const s = Math.max(0, seconds);
+  if (s < 9.95) return `${s.toFixed(1)}s`;
+  const whole = Math.floor(s);
+  if (whole < 60) return `${whole}s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)}m ${pad2(whole % 60)}s`;
+  return `${Math.floor(whole / 3600)}h ${pad2(Math.floor((whole % 3600) / 60))}m`;
+}
+
+/** Local wall-clock "HH:MM:SS" of an epoch-seconds value; "—" for null. */
+export function formatClock(epochSeconds) {
+  if (epochSeconds == null || typeof epochSeconds !== "number" || !Number.isFinite(epochSeconds)) return "\u2014";
+  const d = new Date(epochSeconds * 1000);
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** "45%" for 0.45, "" for null. Values are clamped to 0..1. */
+export function formatProgress(progress) {
+  if (progress == null || typeof progress !== "number" || !Number.isFinite(progress)) return "";
+  return `${Math.round(Math.min(1, Math.max(0, progress)) * 100)}%`;
+}
+
+// ---------------------------------------------------------------------------
+// Cancel state shown in a row's Actions cell
+
+/**
+ * What the Actions cell shows. `local` is the view's own record for this row:
+ * null, `{state: "cancelling"}`, `{state: "waiting"}` or
+ * `{state: "failed", message}` (from a cancel_result). A local record wins over
+ * the row's kernel-side `cancel_state`.
+ *
+ * @returns {{text: string, kind: "" | "pending" | "waiting" | "failed", disabled: boolean}}
+ */
+export function cancelDisplay(row, local) {
+  const final = isFinal(row.status);
+  if (final) return { text: "", kind: "", disabled: true };
+  const state = local?.state ?? row.cancel_state ?? null;
+  const message = local ? local.message : row.cancel_message;
+  switch (state) {
+    case "cancelling":
+    case "requested":
+      return { text: "cancelling\u2026", kind: "pending", disabled: true };
+    case "waiting":
+      return { text: "waiting for kernel\u2026", kind: "waiting", disabled: true };
+    case "failed": {
+      const why = message ? String(message) : "unknown reason";
+      const text = /^could not cancel/i.test(why) ? why : `could not cancel: ${why}`;
+      return { text, kind: "failed", disabled: false };
+    }
+    default:
+      return { text: "", kind: "", disabled: false };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Virtual scrolling
+
+/**
+ * The rows to render for a scroll position: `{start, end}` (end exclusive),
+ * widened by `overscan` rows on each side and clamped to `0..total`.
+ */
+export function visibleRange(scrollTop, viewportHeight, rowHeight, total, overscan = 0) {
+  if (!(total > 0) || !(rowHeight > 0)) return { start: 0, end: 0 };
+  const top = Math.max(0, Number(scrollTop) || 0);
+  const height = Math.max(0, Number(viewportHeight) || 0);
+  const over = Math.max(0, Math.floor(overscan) || 0);
+  const first = Math.floor(top / rowHeight);
+  const last = Math.ceil((top + height) / rowHeight); // exclusive
+  const start = Math.min(total, Math.max(0, first - over));
+  const end = Math.min(total, Math.max(start, last + over));
+  return { start, end };
+}
+
+// ---------------------------------------------------------------------------
+// Clock skew
+
+/**
+ * Seconds to subtract from the browser clock to get the kernel clock:
+ * `browserNow - kernelTime`, measured when `kernel_time` arrives. 0 when
+ * `kernelTime` is missing, so an unset trait means "trust the browser clock".
+ */
+export function clockOffset(kernelTime, browserNow) {
+  if (typeof kernelTime !== "number" || !Number.isFinite(kernelTime) || kernelTime <= 0) return 0;
+  return browserNow - kernelTime;
+}

@@ -1,0 +1,385 @@
+"""An emulated remote job service, for tutorials and tests.
+
+Jobs go through INITIALIZING, QUEUED, VALIDATING and RUNNING, and end in DONE or ERROR,
+as on a real remote service: they wait in a first-in-first-out queue until one of
+``capacity`` slots is free. Durations and failures are drawn from a seeded random
+generator, so a seed makes every run take the same path; ``time_scale`` shrinks every
+duration (0.01 runs a 2-second job in 20 ms).
+
+One engine thread per backend drives every job from a heap of timed events. With
+``poll_only=True`` the engine changes only the remote truth, and a job learns its status
+from ``status()`` queries, like a real service without push; the shared poller then
+keeps watched jobs fresh.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import itertools
+import math
+import random
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from ..errors import JobError
+from ..job import BaseJob
+from ..status import JOB_FINAL_STATES, JobStatus
+
+__all__ = ["SimulatedBackend", "SimulatedJob"]
+
+Duration = float | tuple[float, float]
+
+
+def _check_duration(name: str, value: object) -> Duration:
+    if isinstance(value, tuple) and len(value) == 2:
+        low, high = value
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in value) and (
+            0 <= low <= high
+        ):
+            return (float(low), float(high))
+    elif (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and value >= 0
+        and not math.isnan(value)
+    ):
+        return float(value)
+    msg = f"{name} must be seconds >= 0, or a (low, high) range of them, got {value!r}"
+    raise ValueError(msg)
+
+
+class SimulatedJob(BaseJob):
+    """A job on a ``SimulatedBackend``."""
+
+    pushes_status = True
+
+    def __init__(self, backend: SimulatedBackend, job_id: str, plan: _Plan) -> None:
+        super().__init__(backend, job_id)
+        self._plan = plan
+        self._remote = JobStatus.INITIALIZING
+        self._run_started: float | None = None
+
+    def submit(self) -> None:
+        """Send the job to the simulated service."""
+        self._backend._submit(self)
+
+    def status(self) -> JobStatus:
+        """Return the status of the job."""
+        return self._remote
+
+    def cancel(self) -> bool:
+        """Cancel the job; True if it is (now) cancelled, False if it already ended."""
+        backend: SimulatedBackend = self._backend
+        return backend._cancel(self)
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Wait for the job and return its result.
+
+        Raises:
+            JobError: the job failed or was cancelled.
+            JobTimeoutError: the job did not end within ``timeout`` seconds.
+        """
+        self.wait_for_final_state(timeout=timeout, wait=0.1)
+        return self._outcome(0, lambda: (self._plan.result, None))
+
+    def queue_position(self) -> int | None:
+        """Where the job stands in the service's queue (1 is next), or None if not queued."""
+        backend: SimulatedBackend = self._backend
+        return backend._position(self)
+
+    @property
+    def planned_outcome(self) -> JobStatus:
+        """DONE or ERROR: how the job will end unless it is cancelled."""
+        return JobStatus.ERROR if self._plan.fails else JobStatus.DONE
+
+
+class _PolledSimulatedJob(SimulatedJob):
+    """A simulated job whose status is learned only by asking for it."""
+
+    pushes_status = False
+
+    def status(self) -> JobStatus:
+        remote = self._remote
+        started = self._run_started
+        if remote is JobStatus.RUNNING and started is not None and self._plan.run_time > 0:
+            self.set_progress(min(1.0, (time.monotonic() - started) / self._plan.run_time))
+        return remote
+
+
+@dataclasses.dataclass(slots=True)
+class _Plan:
+    """The durations (seconds, already scaled) and outcome of one job."""
+
+    init_time: float
+    queue_time: float
+    valid_time: float
+    run_time: float
+    fails: bool
+    error: str
+    result: Any
+
+
+class SimulatedBackend:
+    """A simulated remote queue.
+
+    Args:
+        init_time, queue_time, validation_time, run_time: seconds spent
+            INITIALIZING, at least QUEUED, VALIDATING and RUNNING; each a number or a
+            ``(low, high)`` range drawn uniformly.
+        capacity: how many jobs validate or run at once; the rest wait in the queue.
+        failure_probability: the chance, 0..1, that a job ends in ERROR.
+        seed: seeds the random draws, so that runs are repeatable.
+        time_scale: multiplies every duration; use a small one in tests.
+        poll_only: jobs learn their status only from ``status()`` queries.
+        progress_steps: how many progress reports a running job pushes (0 for none).
+        name: a readable name for tables.
+    """
+
+    def __init__(
+        self,
+        *,
+        init_time: Duration = 0.2,
+        queue_time: Duration = 0.5,
+        validation_time: Duration = 0.3,
+        run_time: Duration = (1.0, 3.0),
+        capacity: int = 2,
+        failure_probability: float = 0.0,
+        seed: int | None = None,
+        time_scale: float = 1.0,
+        poll_only: bool = False,
+        progress_steps: int = 10,
+        name: str = "simulated",
+    ) -> None:
+        self.init_time = _check_duration("init_time", init_time)
+        self.queue_time = _check_duration("queue_time", queue_time)
+        self.validation_time = _check_duration("validation_time", validation_time)
+        self.run_time = _check_duration("run_time", run_time)
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+            msg = f"capacity must be an int >= 1, got {capacity!r}"
+            raise ValueError(msg)
+        if not isinstance(failure_probability, int | float) or not (0 <= failure_probability <= 1):
+            msg = f"failure_probability must be between 0 and 1, got {failure_probability!r}"
+            raise ValueError(msg)
+        if not isinstance(time_scale, int | float) or not time_scale > 0:
+            msg = f"time_scale must be a number > 0, got {time_scale!r}"
+            raise ValueError(msg)
+        if isinstance(progress_steps, bool) or not isinstance(progress_steps, int):
+            msg = f"progress_steps must be an int >= 0, got {progress_steps!r}"
+            raise ValueError(msg)
+        self.capacity = capacity
+        self.failure_probability = float(failure_probability)
+        self.seed = seed
+        self.time_scale = float(time_scale)
+        self.poll_only = bool(poll_only)
+        self.progress_steps = max(0, progress_steps)
+        self.name = name
+        self._random = random.Random(seed)
+        self._ids = itertools.count(1)
+        self._cond = threading.Condition()
+        self._events: list[tuple[float, int, SimulatedJob, str]] = []
+        self._seq = itertools.count()
+        self._waiting: deque[tuple[float, SimulatedJob]] = deque()
+        self._active: set[SimulatedJob] = set()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ public API
+    def run(
+        self,
+        result: Any = None,
+        *,
+        run_time: float | None = None,
+        fail: bool | None = None,
+    ) -> SimulatedJob:
+        """Submit a job and return it.
+
+        Args:
+            result: what ``job.result()`` returns (default: a small summary dict).
+            run_time: this job's running seconds (before ``time_scale``), overriding
+                the backend's draw.
+            fail: force the outcome: True ends in ERROR, False in DONE.
+        """
+        job = self._make(result, run_time=run_time, fail=fail)
+        job.submit()
+        return job
+
+    def run_many(self, count: int, **kwargs: Any) -> list[SimulatedJob]:
+        """Submit ``count`` jobs with the same options; return them."""
+        return [self.run(**kwargs) for _ in range(count)]
+
+    @property
+    def queue_length(self) -> int:
+        """How many jobs wait for a slot."""
+        return len(self._waiting)
+
+    def close(self) -> None:
+        """Cancel every unfinished job and stop the engine."""
+        with self._cond:
+            self._closed = True
+            jobs = [job for _, job in self._waiting] + list(self._active)
+            jobs += [event[2] for event in self._events]
+        for job in jobs:
+            job.cancel()
+        with self._cond:
+            self._cond.notify_all()
+
+    def __enter__(self) -> SimulatedBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"<SimulatedBackend {self.name!r} capacity={self.capacity} "
+            f"queued={self.queue_length} running={len(self._active)}>"
+        )
+
+    # -------------------------------------------------------------------- internals
+    def _draw(self, duration: Duration) -> float:
+        value = self._random.uniform(*duration) if isinstance(duration, tuple) else duration
+        return value * self.time_scale
+
+    def _make(self, result: Any, *, run_time: float | None, fail: bool | None) -> SimulatedJob:
+        with self._cond:
+            number = next(self._ids)
+            job_id = f"{self.name}-{number}"
+            fails = self._random.random() < self.failure_probability
+            plan = _Plan(
+                init_time=self._draw(self.init_time),
+                queue_time=self._draw(self.queue_time),
+                valid_time=self._draw(self.validation_time),
+                run_time=self._draw(self.run_time if run_time is None else float(run_time)),
+                fails=fails if fail is None else bool(fail),
+                error=f"simulated failure: the service rejected {job_id} (error code "
+                f"E{1000 + self._random.randrange(9000)})",
+                result=result if result is not None else {"job_id": job_id, "number": number},
+            )
+        cls = _PolledSimulatedJob if self.poll_only else SimulatedJob
+        return cls(self, job_id, plan)
+
+    def _submit(self, job: SimulatedJob) -> None:
+        with self._cond:
+            if self._closed:
+                msg = f"{self.name} is closed; create a new SimulatedBackend to run more jobs"
+                raise JobError(msg)
+            self._schedule(job, job._plan.init_time, "queue")
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._engine, name=f"jobwidgets-{self.name}", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify_all()
+
+    def _schedule(self, job: SimulatedJob, delay: float, phase: str) -> None:
+        heapq.heappush(self._events, (time.monotonic() + delay, next(self._seq), job, phase))
+
+    def _engine(self) -> None:
+        while True:
+            reports: list[tuple[SimulatedJob, JobStatus, float | None]] = []
+            with self._cond:
+                while True:
+                    if not self._events:
+                        if self._closed or (not self._waiting and not self._active):
+                            self._thread = None
+                            return
+                        self._cond.wait()
+                        continue
+                    delay = self._events[0][0] - time.monotonic()
+                    if delay > 0:
+                        self._cond.wait(delay)
+                        continue
+                    break
+                now = time.monotonic()
+                while self._events and self._events[0][0] <= now:
+                    _, _, job, phase = heapq.heappop(self._events)
+                    if job._remote not in JOB_FINAL_STATES:
+                        self._advance(job, phase, now, reports)
+                self._admit(now, reports)
+            for job, status, progress in reports:
+                if status is JobStatus.ERROR:
+                    job._report(status, error=job._plan.error)
+                elif progress is not None:
+                    job.set_progress(progress)
+                else:
+                    job._report(status)
+
+    def _advance(
+        self,
+        job: SimulatedJob,
+        phase: str,
+        now: float,
+        reports: list[tuple[SimulatedJob, JobStatus, float | None]],
+    ) -> None:
+        """Move one job on; called with the lock held, reporting after release."""
+        plan = job._plan
+        if phase == "queue":
+            self._set(job, JobStatus.QUEUED, reports)
+            self._waiting.append((now + plan.queue_time, job))
+        elif phase == "run":
+            job._run_started = now
+            self._set(job, JobStatus.RUNNING, reports)
+            self._schedule(job, plan.run_time, "finish")
+            if self.progress_steps and not self.poll_only:
+                for step in range(1, self.progress_steps):
+                    self._schedule(job, plan.run_time * step / self.progress_steps, "progress")
+        elif phase == "progress":
+            if job._run_started is not None and plan.run_time > 0 and not self.poll_only:
+                fraction = min(1.0, (now - job._run_started) / plan.run_time)
+                reports.append((job, JobStatus.RUNNING, fraction))
+        elif phase == "finish":
+            self._active.discard(job)
+            self._set(job, JobStatus.ERROR if plan.fails else JobStatus.DONE, reports)
+        # phase "admit" only wakes the engine so that _admit runs
+
+    def _admit(
+        self, now: float, reports: list[tuple[SimulatedJob, JobStatus, float | None]]
+    ) -> None:
+        """Start queued jobs while slots are free and their queue time has passed."""
+        while self._waiting and len(self._active) < self.capacity:
+            ready_at, job = self._waiting[0]
+            if ready_at > now:
+                self._schedule(job, ready_at - now, "admit")
+                return
+            self._waiting.popleft()
+            self._active.add(job)
+            self._set(job, JobStatus.VALIDATING, reports)
+            self._schedule(job, job._plan.valid_time, "run")
+
+    def _set(
+        self,
+        job: SimulatedJob,
+        status: JobStatus,
+        reports: list[tuple[SimulatedJob, JobStatus, float | None]],
+    ) -> None:
+        job._remote = status
+        if not self.poll_only:
+            reports.append((job, status, None))
+
+    def _cancel(self, job: SimulatedJob) -> bool:
+        with self._cond:
+            if job._remote is JobStatus.CANCELLED:
+                return True
+            if job._remote in JOB_FINAL_STATES:
+                return False
+            for entry in self._waiting:
+                if entry[1] is job:
+                    self._waiting.remove(entry)
+                    break
+            self._active.discard(job)
+            job._remote = JobStatus.CANCELLED
+            self._cond.notify_all()  # a slot may be free now
+            if not self._closed and self._thread is not None:
+                self._schedule(job, 0, "admit")
+        job._report(JobStatus.CANCELLED)
+        return True
+
+    def _position(self, job: SimulatedJob) -> int | None:
+        with self._cond:
+            for index, (_, queued) in enumerate(self._waiting, start=1):
+                if queued is job:
+                    return index
+        return None
