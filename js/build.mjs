@@ -24,7 +24,7 @@ const options = {
   bundle: true,
   format: "esm",
   target: ["es2020", "chrome100", "firefox100", "safari15"],
-  minify: !watch,
+  minify: false,
   sourcemap: watch ? "inline" : false,
   legalComments: "none",
   logLevel: "info",

@@ -228,7 +228,7 @@ export function formatDuration(seconds) {
   if (seconds == null || typeof seconds !== "number" || !Number.isFinite(seconds)) return "\u2014";
   const s = Math.max(0, seconds);
   if (s < 9.95) return `${s.toFixed(1)}s`;
-  const whole = Math.floor(s);
+  const whole = Math.max(10, Math.floor(s)); // 9.95..9.99 would round up to "10.0s"
   if (whole < 60) return `${whole}s`;
   if (whole < 3600) return `${Math.floor(whole / 60)}m ${pad2(whole % 60)}s`;
   return `${Math.floor(whole / 3600)}h ${pad2(Math.floor((whole % 3600) / 60))}m`;

@@ -25,12 +25,15 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Generator
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import traitlets
 
 from .errors import JobCancelledError, JobError, JobTimeoutError
 from .status import JOB_FINAL_STATES, JobStatus
+
+if TYPE_CHECKING:
+    from .registry import JobRegistry
 
 __all__ = ["BaseJob", "JobCallback", "current_job"]
 
@@ -100,14 +103,19 @@ def _checked_submit(method: Callable[[BaseJob], Any]) -> Callable[[BaseJob], Any
     return submit
 
 
+@functools.cache
+def _registry() -> JobRegistry:
+    from .registry import default_registry  # imported late: registry imports job types
+
+    return default_registry
+
+
 class _JobMeta(traitlets.MetaHasTraits, abc.ABCMeta):
     """Traits plus abstract methods; a job joins the registry once fully constructed."""
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         job = super().__call__(*args, **kwargs)
-        from . import registry  # a sibling core module, imported late to avoid a cycle
-
-        registry.default_registry.add(job)
+        _registry().add(job)
         return job
 
 
@@ -173,7 +181,7 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         self._done_callbacks: list[Callable[[BaseJob], Any]] = []
         self._cancel_requested = False
         self._stamped: set[str] = set()
-        self.created_at = time.time()
+        self._apply("created_at", time.time())
 
     # ------------------------------------------------------------------ reference API
     def job_id(self) -> str:
@@ -418,8 +426,14 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
                 if status is JobStatus.DONE and "progress" in stamped:
                     changes.append(("progress", 1.0))
             changes.append(("state", status))
-            self._pending.append(changes)
             self._cond.notify_all()
+            if not (self._trait_notifiers or self._pending or self._done_callbacks):
+                # nobody observes this job: store the values, no delivery to order
+                values = self._trait_values
+                for name, value in changes:
+                    values[name] = value
+                return True
+            self._pending.append(changes)
         self._flush()
         return True
 
@@ -477,7 +491,7 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
                         changes = self._pending.popleft()
                     final = False
                     for name, value in changes:
-                        self.set_trait(name, value)
+                        self._apply(name, value)
                         final = final or (name == "state" and value in JOB_FINAL_STATES)
                     if final:
                         with self._cond:
@@ -486,6 +500,14 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
                             self._call_guarded(fn, self)
             finally:
                 self._deliverer = None
+
+    def _apply(self, name: str, value: Any) -> None:
+        """Set one trait. Values made here are valid by construction, so a job that
+        nobody observes stores them directly: a job costs little until it is watched."""
+        if self._trait_notifiers:
+            self.set_trait(name, value)
+        else:
+            self._trait_values[name] = value
 
     @staticmethod
     def _call_guarded(fn: Callable[..., Any], *args: Any) -> None:

@@ -101,14 +101,19 @@ class LocalJob(BaseJob):
 
     def _finish(self, value: Any) -> None:
         self._value = value
-        self._report(JobStatus.DONE)
+        self._end(JobStatus.DONE)
 
     def _fail(self, exc: BaseException | None, message: str, tb: str | None) -> None:
         self._exception = exc
         if isinstance(exc, JobCancelledError):
-            self._report(JobStatus.CANCELLED)
+            self._end(JobStatus.CANCELLED)
         else:
-            self._report(JobStatus.ERROR, error=message, error_traceback=tb)
+            self._end(JobStatus.ERROR, error=message, error_traceback=tb)
+
+    def _end(self, status: JobStatus, **error: Any) -> bool:
+        """Report a final state and let the backend forget this job."""
+        self._backend._forget(self)
+        return self._report(status, **error)
 
 
 class LocalBackend:
@@ -152,7 +157,7 @@ class LocalBackend:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._closed = False
-        self._jobs: list[LocalJob] = []
+        self._unfinished: dict[int, LocalJob] = {}
         self._threads: concurrent.futures.ThreadPoolExecutor | None = None
         self._processes: _ProcessPool | None = None
         if kind == "thread":
@@ -183,7 +188,7 @@ class LocalBackend:
             if self._closed:
                 return
             self._closed = True
-            jobs = list(self._jobs)
+            jobs = list(self._unfinished.values())
         for job in jobs:
             if job._status in (JobStatus.QUEUED, JobStatus.INITIALIZING):
                 self._cancel_queued(job)
@@ -208,14 +213,16 @@ class LocalBackend:
             if self._closed:
                 msg = f"{self.name} is closed; create a new LocalBackend to run more jobs"
                 raise JobError(msg)
-            self._jobs = [j for j in self._jobs if j._status not in JOB_FINAL_STATES]
-            self._jobs.append(job)
+            self._unfinished[id(job)] = job
         job._report(JobStatus.QUEUED)
         if self._threads is not None:
             job._future = self._threads.submit(_run_in_thread, job)
         else:
             assert self._processes is not None
             self._processes.submit(job)
+
+    def _forget(self, job: LocalJob) -> None:
+        self._unfinished.pop(id(job), None)  # atomic; called as each job ends
 
     def _cancel(self, job: LocalJob) -> bool:
         status = job._status
@@ -234,10 +241,10 @@ class LocalBackend:
     def _cancel_queued(self, job: LocalJob) -> bool:
         if job._future is not None:
             if job._future.cancel():
-                return job._report(JobStatus.CANCELLED) or job.cancelled()
+                return job._end(JobStatus.CANCELLED) or job.cancelled()
             return False
         if self._processes is not None and self._processes.unqueue(job):
-            return job._report(JobStatus.CANCELLED) or job.cancelled()
+            return job._end(JobStatus.CANCELLED) or job.cancelled()
         return False
 
 
@@ -340,7 +347,7 @@ class _ProcessPool:
                     worker.process.kill()
                     self._wake()
                     return True
-        return self.unqueue(job) and (job._report(JobStatus.CANCELLED) or job.cancelled())
+        return self.unqueue(job) and (job._end(JobStatus.CANCELLED) or job.cancelled())
 
     def shutdown(self) -> None:
         with self._lock:
@@ -413,7 +420,7 @@ class _ProcessPool:
             with self._lock:
                 self._busy.remove(worker)
             worker.stop(kill=True)
-            job._report(JobStatus.CANCELLED)
+            job._end(JobStatus.CANCELLED)
             return
         try:
             reply = worker.conn.recv_bytes() if worker.conn.poll() else None
@@ -447,7 +454,7 @@ class _ProcessPool:
         if job is None:
             return
         if job._cancel_requested:
-            job._report(JobStatus.CANCELLED)
+            job._end(JobStatus.CANCELLED)
         else:
             code = worker.process.exitcode
             job._fail(
