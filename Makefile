@@ -5,20 +5,46 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+EXTRAS ?= widgets,test
+# project-local Jupyter folders, so nothing from the user's own setup leaks in
+export JUPYTER_CONFIG_DIR  := $(CURDIR)/.jupyter-local/config
+export JUPYTER_DATA_DIR    := $(CURDIR)/.jupyter-local/data
+export JUPYTER_RUNTIME_DIR := $(CURDIR)/.jupyter-local/runtime
+export IPYTHONDIR          := $(CURDIR)/.jupyter-local/ipython
 
-.PHONY: all install demo test lint typecheck pytest bench clean
+.PHONY: all install js chromium demo demo-terminal test lint typecheck pytest jstest notebooks ui bench clean
 
 all: test
 
-$(STAMP): pyproject.toml
+# pip install builds the front end (js/ -> src/jobwidgets/static/) through hatch-jupyter-builder
+$(STAMP): pyproject.toml js/package.json js/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
+js: install
+	cd js && npm ci --no-audit --no-fund && npm run build
+
+# Debian's Chromium for the browser tests (Playwright can't download browsers here)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+PORT  ?= 8888
+TOKEN ?= $(shell $(PYTHON) -c 'import secrets; print(secrets.token_hex(16))')
+
 demo: install
+	@echo "Opening JupyterLab on the quickstart. Point your browser at:"
+	@echo "  http://127.0.0.1:$(PORT)/lab/tree/notebooks/01-quickstart.ipynb?token=$(TOKEN)"
+	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+	  --IdentityProvider.token=$(TOKEN) $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) \
+	  --ServerApp.root_dir=$(CURDIR)
+
+demo-terminal: install
 	$(BIN)/python -m jobwidgets.demo
 
 lint: install
@@ -28,13 +54,22 @@ lint: install
 typecheck: install
 	$(BIN)/mypy --strict src/jobwidgets
 
-pytest: install
-	$(BIN)/python -m pytest
+jstest: js
+	cd js && npm test
 
-test: lint typecheck pytest
+pytest: install
+	$(BIN)/python -m pytest tests --ignore=tests/ui
+
+notebooks: install
+	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg notebooks -p no:cacheprovider
+
+ui: install chromium
+	$(BIN)/python -m pytest tests/ui
+
+test: lint typecheck jstest pytest notebooks ui
 
 bench: install
 	$(BIN)/python benchmarks/bench_core.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .jupyter-local js/node_modules src/jobwidgets/static

@@ -282,6 +282,9 @@ export function cancelDisplay(row, local) {
 // ---------------------------------------------------------------------------
 // Virtual scrolling
 
+/** The table's fixed row height in px; widgets.css sets the same (--jw-row-height). */
+export const ROW_HEIGHT = 30;
+
 /**
  * The rows to render for a scroll position: `{start, end}` (end exclusive),
  * widened by `overscan` rows on each side and clamped to `0..total`.

@@ -15,6 +15,7 @@
 // frame. One 1 s interval updates the time cells of the visible rows.
 
 import {
+  ROW_HEIGHT,
   STATUSES,
   STATUS_INFO,
   cancelDisplay,
@@ -35,8 +36,6 @@ import {
 import { createPill, h, listen, setAttr, setText, uniqueId } from "./dom.js";
 import { cancelViaSubshell, createRoute, kernelOf } from "./kernel_route.js";
 
-/** Row height in px; widgets.css sets the same height on .jw-row. */
-export const ROW_HEIGHT = 30;
 const VIEWPORT_HEIGHT = 360;
 const COMPACT_ROWS = 8;
 const OVERSCAN = 6;

@@ -31,3 +31,29 @@ __all__ = [
     "default_poller",
     "registry",
 ]
+
+
+def load_ipython_extension(shell: object) -> None:
+    """``%load_ext jobwidgets``: rich display of jobs and the ``%job_watcher`` magic."""
+    from .ipython import load_ipython_extension as load
+
+    load(shell)
+
+
+def unload_ipython_extension(shell: object) -> None:
+    """``%unload_ext jobwidgets``."""
+    from .ipython import unload_ipython_extension as unload
+
+    unload(shell)
+
+
+def _activate_in_kernel() -> None:
+    import sys
+
+    if "IPython" in sys.modules:  # never import IPython ourselves
+        from .ipython import activate
+
+        activate()
+
+
+_activate_in_kernel()

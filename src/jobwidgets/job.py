@@ -83,19 +83,27 @@ def _checked_submit(method: Callable[[BaseJob], Any]) -> Callable[[BaseJob], Any
 
     @functools.wraps(method)
     def submit(self: BaseJob) -> Any:
+        me = threading.get_ident()
         with self._lock:
-            if self._submitted:
+            nested = self._submitter == me  # an overriding submit() called super().submit()
+            if self._submitted and not nested:
                 msg = (
                     f"job {self._job_id!r} was already submitted; create a new job to run it again"
                 )
                 raise JobError(msg)
             self._submitted = True
+            self._submitter = me
+        if nested:
+            return method(self)
         try:
             outcome = method(self)
         except BaseException:
             with self._lock:
                 self._submitted = False
             raise
+        finally:
+            with self._lock:
+                self._submitter = None
         self._mark_submitted()
         return outcome
 
@@ -175,6 +183,7 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         self._lock = self._cond
         self._status = JobStatus.INITIALIZING
         self._submitted = False
+        self._submitter: int | None = None
         self._pending: deque[list[tuple[str, Any]]] = deque()
         self._delivery = threading.RLock()
         self._deliverer: int | None = None
@@ -379,7 +388,8 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         guard = guards.get(handler)
         if guard is None:
             guard = guards[handler] = functools.partial(_guarded_observer, handler)
-        super().observe(guard, names=names, type=type)
+        with self._cond:  # _report decides under this lock whether anybody observes
+            super().observe(guard, names=names, type=type)
 
     def unobserve(
         self,

@@ -1,0 +1,81 @@
+import { afterEach, test } from "node:test";
+import assert from "node:assert/strict";
+import { FakeModel, XSS, installDom, timers } from "../test-support/helpers.js";
+
+installDom();
+const { default: badge } = await import("../src/badge.js");
+
+// A failed assertion skips a test's own cleanup; this stops its timers anyway.
+const mounted = [];
+afterEach(() => mounted.splice(0).forEach((cleanup) => cleanup()));
+
+function mount(state) {
+  const model = new FakeModel({
+    status: "QUEUED",
+    job_id: "abc",
+    backend: "local",
+    error: null,
+    submitted_at: null,
+    started_at: null,
+    finished_at: null,
+    kernel_time: 0,
+    ...state,
+  });
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  const cleanup = badge.render({ model, el });
+  mounted.push(cleanup);
+  return { model, el, cleanup, pill: el.querySelector(".jw-badge") };
+}
+
+test("badge shows icon, label, job id and elapsed time, with an accessible status role", () => {
+  const t = Date.now() / 1000;
+  const { pill, cleanup } = mount({ status: "RUNNING", job_id: "job-7", started_at: t - 185, submitted_at: t - 200 });
+  assert.equal(pill.getAttribute("role"), "status");
+  assert.equal(pill.getAttribute("aria-live"), "polite");
+  assert.equal(pill.getAttribute("aria-label"), "Job job-7: RUNNING on local");
+  assert.ok(pill.classList.contains("jw-st-running"));
+  assert.equal(pill.querySelector(".jw-pill-icon").textContent, "\u25CF");
+  assert.equal(pill.querySelector(".jw-pill-label").textContent, "RUNNING");
+  assert.equal(pill.querySelector(".jw-badge-id").textContent, "job-7");
+  assert.match(pill.querySelector(".jw-badge-elapsed").textContent, /^running 3m 0[56]s$/);
+  assert.equal(pill.querySelector(".jw-badge-elapsed").getAttribute("aria-hidden"), "true");
+  cleanup();
+});
+
+test("badge shows markup in a job id and an error as characters", () => {
+  const { pill, el, cleanup } = mount({ status: "ERROR", job_id: XSS, error: `boom ${XSS}` });
+  assert.equal(el.querySelector("img"), null);
+  assert.equal(pill.querySelector(".jw-badge-id").textContent, XSS);
+  assert.equal(pill.querySelector(".jw-tooltip").textContent, `boom ${XSS}`);
+  assert.equal(pill.getAttribute("title"), `boom ${XSS}`);
+  assert.equal(pill.getAttribute("tabindex"), "0", "focusable so the error shows on keyboard focus");
+  assert.equal(pill.getAttribute("aria-describedby"), pill.querySelector(".jw-tooltip").id);
+  assert.match(pill.getAttribute("aria-label"), /Error: boom <img/);
+  cleanup();
+});
+
+test("badge follows trait changes; ticking stops when final; cleanup removes everything", () => {
+  const before = timers.intervals.size;
+  const { model, pill, el, cleanup } = mount({ status: "QUEUED", submitted_at: Date.now() / 1000 - 12 });
+  assert.equal(timers.intervals.size, before + 1, "ticks while queued");
+  assert.match(pill.querySelector(".jw-badge-elapsed").textContent, /^queued 1[23]s$/);
+  assert.equal(pill.hasAttribute("tabindex"), false);
+  model.state.started_at = model.state.submitted_at + 2;
+  model.state.finished_at = model.state.submitted_at + 6.2;
+  model.set("status", "DONE");
+  assert.equal(pill.querySelector(".jw-badge-elapsed").textContent, "done in 6.2s");
+  assert.ok(pill.classList.contains("jw-st-done"));
+  assert.equal(timers.intervals.size, before, "no ticking when final");
+  cleanup();
+  assert.equal(model.listenerCount(), 0);
+  assert.equal(el.children.length, 0);
+});
+
+test("badge corrects the browser clock with kernel_time", () => {
+  const browserNow = Date.now() / 1000;
+  // The kernel clock is 100 s behind the browser's; the job was submitted 10 s ago by the kernel clock.
+  const { pill, cleanup } = mount({ kernel_time: browserNow - 100, submitted_at: browserNow - 110 });
+  assert.match(pill.querySelector(".jw-badge-elapsed").textContent, /^queued 1[01]s$/);
+  cleanup();
+});

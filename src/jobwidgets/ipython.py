@@ -1,0 +1,102 @@
+"""Jupyter integration: rich display of jobs, and the ``%job_watcher`` magic.
+
+``import jobwidgets`` in a kernel calls ``activate()``: a job that is the last expression
+of a cell then displays as a live badge (with a ``text/html`` snapshot and readable
+``text/plain`` for front ends where widgets can't render). ``%load_ext jobwidgets``
+adds the magic::
+
+    %job_watcher        # a table of every job created in this kernel from now on
+    %job_watcher off    # stop it
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from typing import Any
+
+from .job import BaseJob
+
+__all__ = ["activate", "load_ipython_extension", "unload_ipython_extension"]
+
+_watcher: Any = None
+
+
+def _shell() -> Any:
+    if "IPython" not in sys.modules:
+        return None
+    from IPython import get_ipython
+
+    return get_ipython()
+
+
+def _widgets_available(shell: Any) -> bool:
+    if getattr(shell, "kernel", None) is None:
+        return False  # a terminal IPython: text only
+    try:
+        import jobwidgets.widgets  # noqa: F401
+    except (ImportError, FileNotFoundError):
+        return False
+    return True
+
+
+def _job_bundle(job: BaseJob, include: Any = None, exclude: Any = None) -> Any:
+    from .widgets._rows import html_snapshot, text_line
+
+    data: dict[str, Any] = {"text/plain": text_line(job), "text/html": html_snapshot(job)}
+    shell = _shell()
+    if shell is not None and _widgets_available(shell):
+        from .widgets import StatusBadge
+
+        badge_data = StatusBadge(job)._repr_mimebundle_()
+        if isinstance(badge_data, tuple):
+            badge_data = badge_data[0]
+        for mime, value in (badge_data or {}).items():
+            if mime.startswith("application/vnd.jupyter.widget-view"):
+                data[mime] = value
+    return data
+
+
+def activate(shell: Any = None) -> bool:
+    """Display jobs richly in this IPython session; return False outside IPython."""
+    shell = shell or _shell()
+    if shell is None:
+        return False
+    formatter = shell.display_formatter.mimebundle_formatter
+    formatter.for_type(BaseJob, _job_bundle)
+    return True
+
+
+def _job_watcher(line: str) -> Any:
+    """%job_watcher [off]: a live table of every job created in this kernel from now on."""
+    global _watcher
+    args = shlex.split(line)
+    if args and args[0] == "off":
+        if _watcher is not None:
+            _watcher.close()
+            _watcher = None
+            print("job watcher stopped")
+        else:
+            print("no job watcher is running")
+        return None
+    if args:
+        msg = f"%job_watcher takes no argument or 'off', got {line!r}"
+        raise ValueError(msg)
+    from .registry import default_registry
+    from .widgets import JobTable
+
+    if _watcher is not None:
+        _watcher.close()
+    _watcher = JobTable(registry=default_registry, include_existing=False, title="Job watcher")
+    return _watcher
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """``%load_ext jobwidgets``: rich display and the ``%job_watcher`` magic."""
+    activate(shell)
+    shell.register_magic_function(_job_watcher, "line", "job_watcher")
+
+
+def unload_ipython_extension(shell: Any) -> None:
+    """``%unload_ext jobwidgets``: stop the watcher."""
+    _job_watcher("off")

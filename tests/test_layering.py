@@ -1,0 +1,56 @@
+"""The core imports nothing of IPython, ipywidgets, anywidget or ipykernel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+FORBIDDEN = ("IPython", "ipywidgets", "anywidget", "ipykernel")
+
+# A meta path finder that notes every attempt to import a forbidden package (even one
+# that fails because it is not installed) and then lets the import go on as usual.
+CHECK = f"""
+import sys
+
+FORBIDDEN = {FORBIDDEN!r}
+attempts = []
+
+class Spy:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name.split(".")[0] in FORBIDDEN:
+            attempts.append(name)
+        return None
+
+sys.meta_path.insert(0, Spy)
+
+import jobwidgets
+from jobwidgets import backends, errors, job, poller, registry, status
+jobwidgets.LocalBackend(max_workers=1).close()
+jobwidgets.SimulatedBackend().close()
+loaded = sorted(name for name in sys.modules if name.split(".")[0] in FORBIDDEN)
+assert not loaded, f"the core imported {{loaded}}"
+assert not attempts, f"the core tried to import {{attempts}}"
+print("clean")
+"""
+
+
+def test_importing_the_core_loads_no_ui_package() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "clean"
+
+
+def test_the_check_itself_catches_a_forbidden_import() -> None:
+    tainted = CHECK.replace(
+        "import jobwidgets\n",
+        "import jobwidgets\ntry:\n    import ipywidgets\nexcept ImportError:\n    pass\n",
+        1,
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", tainted], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode != 0
+    assert "ipywidgets" in done.stderr

@@ -1,0 +1,175 @@
+"""wait_for_final_state: callbacks, wake-up on push, timeout precision, bad arguments."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from _jobs import FINAL, PushJob, Recorder, SettableJob, SlowStatusJob
+from jobwidgets import BaseJob, JobStatus, JobTimeoutError, LocalBackend
+
+
+@pytest.mark.parametrize("final", FINAL)
+def test_callback_gets_positional_args_after_each_query_including_the_final_one(
+    final: JobStatus,
+) -> None:
+    job = SettableJob(JobStatus.QUEUED)
+    following = {JobStatus.QUEUED: JobStatus.RUNNING, JobStatus.RUNNING: final}
+    calls: list[tuple[Any, ...]] = []
+
+    def callback(*args: Any, **kwargs: Any) -> None:
+        assert kwargs == {}
+        calls.append(args)
+        job.value = following.get(args[1], args[1])
+
+    assert job.wait_for_final_state(timeout=10, wait=0.01, callback=callback) is None
+    jid = job.job_id()
+    assert calls == [(jid, JobStatus.QUEUED, job), (jid, JobStatus.RUNNING, job), (jid, final, job)]
+
+
+def test_already_final_job_returns_at_once_after_one_callback() -> None:
+    job = SettableJob(JobStatus.DONE)
+    calls: list[JobStatus] = []
+    start = time.monotonic()
+    job.wait_for_final_state(wait=5, callback=lambda _id, status, _job: calls.append(status))
+    assert time.monotonic() - start < 0.5
+    assert calls == [JobStatus.DONE]
+
+
+def test_pushing_job_returns_soon_after_its_final_state() -> None:
+    job = PushJob()
+    job.push(JobStatus.RUNNING)
+    finished_at: list[float] = []
+    job.add_done_callback(lambda _job: finished_at.append(time.monotonic()))
+    timer = threading.Timer(0.1, job.push, (JobStatus.DONE,))
+    start = time.monotonic()
+    timer.start()
+    job.wait_for_final_state(timeout=10, wait=5)
+    returned = time.monotonic()
+    timer.join(5)
+    assert returned - finished_at[0] < 0.5
+    assert returned - start < 2
+
+
+def test_local_thread_job_returns_soon_after_its_final_state(
+    local_backend: Callable[..., LocalBackend],
+) -> None:
+    release = threading.Event()
+    job = local_backend(max_workers=1).run(release.wait, 5)
+    finished_at: list[float] = []
+    job.add_done_callback(lambda _job: finished_at.append(time.monotonic()))
+    threading.Timer(0.1, release.set).start()
+    job.wait_for_final_state(timeout=10, wait=5)
+    assert time.monotonic() - finished_at[0] < 0.5
+    assert job.result() is True
+
+
+@pytest.mark.parametrize("kind", ["polled", "pushed"])
+def test_timeout_is_precise_and_names_the_job(kind: str) -> None:
+    job: BaseJob = SettableJob(JobStatus.RUNNING) if kind == "polled" else PushJob()
+    start = time.monotonic()
+    with pytest.raises(JobTimeoutError) as info:
+        job.wait_for_final_state(timeout=0.2, wait=5)
+    elapsed = time.monotonic() - start
+    assert 0.2 <= elapsed < 0.45
+    assert job.job_id() in str(info.value)
+    assert "0.2" in str(info.value)
+
+
+def test_timeout_zero_on_a_job_not_final_raises_at_once() -> None:
+    job = SettableJob(JobStatus.RUNNING)
+    start = time.monotonic()
+    with pytest.raises(JobTimeoutError):
+        job.wait_for_final_state(timeout=0, wait=5)
+    assert time.monotonic() - start < 0.2
+
+
+def test_slow_status_query_does_not_overrun_the_timeout() -> None:
+    job = SlowStatusJob()
+    start = time.monotonic()
+    try:
+        with pytest.raises(JobTimeoutError, match=job.job_id()):
+            job.wait_for_final_state(timeout=0.2, wait=5)
+        assert time.monotonic() - start < 0.5
+    finally:
+        job.release.set()
+
+
+def test_callback_exception_propagates_and_the_job_is_unaffected() -> None:
+    job = PushJob()
+    job.push(JobStatus.RUNNING)
+    seen = Recorder()
+    job.observe(seen, "state")
+
+    def callback(_id: str, _status: JobStatus, _job: BaseJob) -> None:
+        raise ValueError("monitor broke")
+
+    with pytest.raises(ValueError, match="monitor broke"):
+        job.wait_for_final_state(timeout=5, wait=0.01, callback=callback)
+    assert job.status() is JobStatus.RUNNING
+    job.push(JobStatus.DONE)
+    assert seen.values == [JobStatus.DONE]
+    job.wait_for_final_state(timeout=5)
+    assert job.done()
+
+
+def test_keyboard_interrupt_in_callback_leaves_the_job_running_and_consistent(
+    local_backend: Callable[..., LocalBackend],
+) -> None:
+    release = threading.Event()
+    started = threading.Event()
+
+    def work() -> str:
+        started.set()
+        release.wait(10)
+        return "finished"
+
+    job = local_backend(max_workers=1).run(work)
+    assert started.wait(10)
+    seen = Recorder()
+    job.observe(seen, "state")
+    done: list[BaseJob] = []
+    job.add_done_callback(done.append)
+
+    def interrupt(_id: str, _status: JobStatus, _job: BaseJob) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            job.wait_for_final_state(timeout=5, wait=0.01, callback=interrupt)
+        assert job.status() is JobStatus.RUNNING
+        assert job.running()
+    finally:
+        release.set()
+    assert seen.wait_final()
+    assert job.result(timeout=10) == "finished"
+    assert seen.values == [JobStatus.DONE]
+    assert done == [job]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"timeout": -1}, ValueError),
+        ({"timeout": float("nan")}, ValueError),
+        ({"timeout": "x"}, TypeError),
+        ({"timeout": True}, TypeError),
+        ({"wait": 0}, ValueError),
+        ({"wait": -1}, ValueError),
+        ({"wait": "5"}, TypeError),
+        ({"wait": None}, TypeError),
+        ({"callback": 5}, TypeError),
+    ],
+)
+def test_bad_arguments_are_rejected_before_any_query(
+    kwargs: dict[str, Any], error: type[Exception]
+) -> None:
+    job = SettableJob(JobStatus.DONE)
+    name = next(iter(kwargs))
+    with pytest.raises(error, match=name):
+        job.wait_for_final_state(**kwargs)
+    assert job.queries == 0
