@@ -24,7 +24,7 @@ OTHERS = 4
 def fast_switching() -> Iterator[None]:
     """Switch threads as often as possible, so that races show up."""
     before = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
+    sys.setswitchinterval(1e-6)
     yield
     sys.setswitchinterval(before)
 
@@ -137,12 +137,23 @@ def test_concurrent_pushes_cancels_and_waits(fast_switching: None) -> None:
             assert job.progress == 1.0
 
 
+class _SlowStore(dict[str, Any]):
+    """Trait storage that dawdles while a new ``state`` is stored, so that an observer
+    attached by another thread at that moment would slip in between."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key == "state":
+            time.sleep(0.002)
+        super().__setitem__(key, value)
+
+
 @pytest.mark.timeout(60)
-def test_an_observer_attached_during_a_change_never_misses_it(fast_switching: None) -> None:
+def test_an_observer_attached_during_a_change_never_misses_it() -> None:
     """Attach an observer while another thread finishes the job, then read ``state``:
     either the read shows the final state or the observer hears of it."""
-    count = 3000
-    jobs = [PushJob() for _ in range(count)]
+    jobs = [PushJob() for _ in range(200)]
+    for job in jobs:
+        job._trait_values = _SlowStore(job._trait_values)
     step = threading.Barrier(2)
 
     def finisher() -> None:
@@ -151,18 +162,20 @@ def test_an_observer_attached_during_a_change_never_misses_it(fast_switching: No
             job.push(JobStatus.DONE)
 
     thread = _start(finisher)
-    missed = []
     heard: list[list[JobStatus]] = []
     read: list[JobStatus] = []
     for job in jobs:
         log: list[JobStatus] = []
         heard.append(log)
         step.wait(10)
+        time.sleep(0.0005)  # let the finisher start its report
         job.observe(lambda change, log=log: log.append(change["new"]), "state")
         read.append(job.state)
     thread.join(30)
     assert not thread.is_alive()
-    for job, log, state in zip(jobs, heard, read, strict=True):
-        if state is not JobStatus.DONE and JobStatus.DONE not in log:
-            missed.append(job.job_id())
+    missed = [
+        job.job_id()
+        for job, log, state in zip(jobs, heard, read, strict=True)
+        if state is not JobStatus.DONE and JobStatus.DONE not in log
+    ]
     assert missed == []

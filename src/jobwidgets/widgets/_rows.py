@@ -25,7 +25,9 @@ ICONS = {
 }
 
 
-def row(job: BaseJob, key: str, cancel: tuple[str | None, str | None] = (None, None)) -> dict[str, Any]:
+def row(
+    job: BaseJob, key: str, cancel: tuple[str | None, str | None] = (None, None)
+) -> dict[str, Any]:
     """The row of ``job``: JSON-ready values only; the front end formats them."""
     return {
         "key": key,
@@ -64,7 +66,9 @@ def _elapsed(job: BaseJob, now: float) -> str:
 def text_line(job: BaseJob, now: float | None = None) -> str:
     """One readable line: icon, status, id, backend, elapsed time, error."""
     now = time.time() if now is None else now
-    line = f"{ICONS[job.state]} {job.state.name} {job.job_id()} [{job._backend_name()}] {_elapsed(job, now)}"
+    state = job.state
+    line = f"{ICONS[state]} {state.name} {job.job_id()} [{job._backend_name()}] "
+    line += _elapsed(job, now)
     if job.progress is not None and not job.state.final:
         line += f" {job.progress:.0%}"
     if job.state is JobStatus.ERROR and job.error:
@@ -91,5 +95,11 @@ def html_snapshot(job: BaseJob) -> str:
     return (
         '<span role="status" title="' + title + '" style="display:inline-block;padding:1px 8px;'
         "border-radius:10px;font-family:var(--jp-ui-font-family,sans-serif);font-size:12px;"
-        "border:1px solid " + _COLOURS[state] + ";color:" + _COLOURS[state] + '">' + text + "</span>"
+        "border:1px solid "
+        + _COLOURS[state]
+        + ";color:"
+        + _COLOURS[state]
+        + '">'
+        + text
+        + "</span>"
     )

@@ -16,7 +16,7 @@ from ._rows import html_snapshot, text_line
 __all__ = ["StatusBadge"]
 
 
-class StatusBadge(anywidget.AnyWidget):  # type: ignore[misc]
+class StatusBadge(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
     """The status of one job: its name with a colour and an icon, live.
 
     The elapsed time (in queue, or running) ticks in the browser; the kernel sends a
@@ -65,12 +65,9 @@ class StatusBadge(anywidget.AnyWidget):  # type: ignore[misc]
         super().close()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):
-            data, metadata = bundle
-        else:
-            data, metadata = bundle, {}
-        data = dict(data or {})
+        bundle: Any = super()._repr_mimebundle_(**kwargs)
+        raw, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data: dict[str, Any] = dict(raw) if raw else {}
         data["text/plain"] = text_line(self.job)
         data["text/html"] = html_snapshot(self.job)
         return data, metadata

@@ -35,7 +35,9 @@ class JobMonitor(JobTable):
     through a kernel subshell where the front end allows it.
     """
 
-    def __init__(self, *, title: str = "Job monitor", bridge: Bridge | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, title: str = "Job monitor", bridge: Bridge | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(title=title, compact=True, bridge=bridge, **kwargs)
         self._displayed = False
 
@@ -47,7 +49,7 @@ class JobMonitor(JobTable):
             if _in_kernel():
                 from IPython.display import display
 
-                display(self)
+                display(self)  # type: ignore[no-untyped-call]
         if self._bridge.owner_thread == _thread_id():
             self._bridge.flush()
 
@@ -89,7 +91,7 @@ def job_monitor(
         from .badge import StatusBadge
 
         badge = StatusBadge(job)
-        display(badge)
+        display(badge)  # type: ignore[no-untyped-call]
         bridge = get_bridge()
 
         def refresh(_job_id: str, _status: JobStatus, _job: BaseJob) -> None:

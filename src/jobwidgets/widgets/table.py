@@ -37,7 +37,7 @@ _tables: weakref.WeakValueDictionary[str, JobTable] = weakref.WeakValueDictionar
 """Open tables by model id, for cancel requests that arrive outside the comm."""
 
 
-class JobTable(anywidget.AnyWidget):  # type: ignore[misc]
+class JobTable(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
     """A live table of jobs: status badges, times, progress, and a Cancel per row.
 
     Args:
@@ -74,6 +74,7 @@ class JobTable(anywidget.AnyWidget):  # type: ignore[misc]
         self._cancel: dict[str, tuple[str | None, str | None]] = {}
         self._unsubscribe: Any = None
         self._closed = False
+        self._needs_reset = False
         self.messages_sent = 0
         """How many row messages this table sent; for tests and benchmarks."""
         self.on_msg(self._on_front_end_msg)
@@ -89,6 +90,9 @@ class JobTable(anywidget.AnyWidget):  # type: ignore[misc]
             if include_existing:
                 for job in registry.jobs():
                     self.add(job)
+        # the front end keeps rows per model, so rows sent now are there for any view
+        # that renders later, even while a blocked cell keeps the kernel from answering
+        self._reset()
 
     # --------------------------------------------------------------- Python API
     @property
@@ -166,9 +170,25 @@ class JobTable(anywidget.AnyWidget):  # type: ignore[misc]
     def __len__(self) -> int:
         return len(self._rows)
 
+    def __repr__(self) -> str:
+        tally = ", ".join(f"{name} {n}" for name, n in self.counts.items() if n)
+        return f"{type(self).__name__} {self.title!r}: {len(self)} jobs" + (
+            f" ({tally})" if tally else ""
+        )
+
     # ------------------------------------------------------------ bridge side
     def _jobs_changed(self, jobs: list[BaseJob]) -> None:
         """Send one delta with the rows of ``jobs`` and the rows removed since."""
+        if self._needs_reset:
+            self._needs_reset = False
+            with self._lock:
+                self._removed.clear()
+                for job in jobs:
+                    key = self._key_of.get(id(job))
+                    if key is not None and job.state in JOB_FINAL_STATES:
+                        self._cancel.pop(key, None)
+            self._reset()
+            return
         with self._lock:
             upsert = []
             for job in jobs:
@@ -190,7 +210,10 @@ class JobTable(anywidget.AnyWidget):  # type: ignore[misc]
 
     def _reset(self) -> None:
         with self._lock:
-            rows = [row(job, key, self._cancel.get(key, (None, None))) for key, job in self._rows.items()]
+            rows = [
+                row(job, key, self._cancel.get(key, (None, None)))
+                for key, job in self._rows.items()
+            ]
         self._send_rows({"type": "reset", "rows": rows, "model_id": self._model_key})
 
     # ------------------------------------------------------------ front end side
@@ -209,19 +232,29 @@ class JobTable(anywidget.AnyWidget):  # type: ignore[misc]
         else:
             log.warning("jobwidgets: JobTable ignored an unknown message %r", content)
 
+    def _request_reset(self) -> None:
+        """Send every row at the next flush (a view asked from a kernel subshell)."""
+        self._needs_reset = True
+        self._bridge.poke(self)
+
     def _cancel_keys(self, keys: list[str]) -> list[dict[str, Any]]:
         """Call ``cancel()`` on each job; record why it failed. Safe from any thread.
 
         The rows show the outcome at the next flush; nothing is raised into the notebook.
         """
-        outcomes = []
+        outcomes: list[dict[str, Any]] = []
         for key in keys:
             with self._lock:
                 job = self._rows.get(key)
             if job is None:
                 outcomes.append({"key": key, "job_id": None, "ok": False, "message": "no such job"})
                 continue
-            outcome = {"key": key, "job_id": job.job_id(), "ok": False, "message": ""}
+            outcome: dict[str, Any] = {
+                "key": key,
+                "job_id": job.job_id(),
+                "ok": False,
+                "message": "",
+            }
             if job.state in JOB_FINAL_STATES:
                 outcome["message"] = f"the job is already {job.state.name}"
             else:
