@@ -1,4 +1,4 @@
-// A second path for cancel requests while the kernel's main shell is blocked.
+// A second path for cancel and sync requests while the kernel's main shell is blocked.
 //
 // Widget messages normally travel as comm messages on the kernel's shell
 // channel. While a cell blocks (for example in `job.wait_for_final_state()`),
@@ -8,10 +8,12 @@
 // for one subshell per table view, lazily, and runs
 //
 //   import jobwidgets.widgets._route as _r; _r.cancel("<model id>", ["<key>", ...])
+//   import jobwidgets.widgets._route as _r; _r.sync("<model id>")
 //
 // in it, silently (no output, no history). The Python side implements
-// `_route.cancel`, which must be safe to run concurrently with the main shell
-// and idempotent: the same cancel also arrives later through the comm.
+// `_route.cancel` and `_route.sync`, which must be safe to run concurrently
+// with the main shell and idempotent: the same request also arrives later
+// through the comm.
 //
 // Nothing here is needed for correctness: when no kernel connection is
 // reachable (VS Code, a static page) or the kernel has no subshells, the caller
@@ -20,16 +22,13 @@
 const MODEL_ID = /^[A-Za-z0-9_-]+$/;
 const KEY = /^[0-9]+$/;
 
-/**
- * The Python source that cancels `keys` of the table `modelId`, or throws a
- * TypeError when an id or key has a character outside its allowed set. Only
- * these validated strings reach the code, as JSON string literals (which are
- * also valid Python literals for these characters).
- */
-export function buildCancelCode(modelId, keys) {
+function checkModelId(modelId) {
   if (typeof modelId !== "string" || !MODEL_ID.test(modelId)) {
     throw new TypeError(`model id must match ${MODEL_ID}, got ${JSON.stringify(String(modelId))}`);
   }
+}
+
+function checkKeys(keys) {
   if (!Array.isArray(keys) || keys.length === 0) {
     throw new TypeError("keys must be a non-empty array of digit strings");
   }
@@ -38,7 +37,39 @@ export function buildCancelCode(modelId, keys) {
       throw new TypeError(`row key must match ${KEY}, got ${JSON.stringify(String(key))}`);
     }
   }
-  return `import jobwidgets.widgets._route as _r; _r.cancel(${JSON.stringify(modelId)}, ${JSON.stringify(keys)})`;
+}
+
+/**
+ * The Python source that calls `_route.<call>(<model id>[, <keys>])`, or throws
+ * a TypeError when the call is unknown or an id or key has a character outside
+ * its allowed set. Only these validated strings reach the code, as JSON string
+ * literals (which are also valid Python literals for these characters).
+ *
+ *   buildRouteCode("cancel", "m1", ["1", "2"])
+ *     -> import jobwidgets.widgets._route as _r; _r.cancel("m1", ["1","2"])
+ *   buildRouteCode("sync", "m1")
+ *     -> import jobwidgets.widgets._route as _r; _r.sync("m1")
+ */
+export function buildRouteCode(call, modelId, keys) {
+  checkModelId(modelId);
+  const args = [JSON.stringify(modelId)];
+  if (call === "cancel") {
+    checkKeys(keys);
+    args.push(JSON.stringify(keys));
+  } else if (call !== "sync") {
+    throw new TypeError(`unknown route call ${JSON.stringify(String(call))}`);
+  }
+  return `import jobwidgets.widgets._route as _r; _r.${call}(${args.join(", ")})`;
+}
+
+/** The Python source that cancels `keys` of the table `modelId` (see `buildRouteCode`). */
+export function buildCancelCode(modelId, keys) {
+  return buildRouteCode("cancel", modelId, keys);
+}
+
+/** The Python source that makes the table `modelId` send a `reset` (see `buildRouteCode`). */
+export function buildSyncCode(modelId) {
+  return buildRouteCode("sync", modelId);
 }
 
 /** The kernel connection behind an anywidget model, or null (VS Code, static pages). */
@@ -107,22 +138,23 @@ function subshellFor(route, kernel) {
 }
 
 /**
- * Ask the kernel, through a subshell, to cancel `keys` of this table.
+ * Run `code` in this route's subshell of the model's kernel.
  *
  * `requestExecute` of @jupyterlab/services always stamps the connection's own
  * `subshellId` into the header and has no per-request option, so the
  * execute_request is built here as a plain message (the shape of
  * KernelMessage.createMessage) with `header.subshell_id`, and sent with
- * `sendShellMessage`.
+ * `sendShellMessage`. `silent: true`: no output, no history, no execution count.
  *
+ * @param {() => string} makeCode builds the code; may throw (validation)
  * @returns {Promise<boolean>} true when the kernel ran the code without error;
  *   false when no subshell route exists or the request failed. Never rejects.
  */
-export async function cancelViaSubshell(model, keys, route, modelIdFallback) {
+async function runViaSubshell(model, route, makeCode, what) {
   try {
     const kernel = kernelOf(model);
     if (!kernel || !route || route.disposed) return false;
-    const code = buildCancelCode(modelIdOf(model, modelIdFallback), keys);
+    const code = makeCode();
     const subshellId = await subshellFor(route, kernel);
     if (!subshellId || route.disposed) return false;
     const msg = {
@@ -152,7 +184,30 @@ export async function cancelViaSubshell(model, keys, route, modelIdFallback) {
     const reply = await future.done;
     return reply?.content?.status === "ok";
   } catch (err) {
-    console.warn("jobwidgets: cancel through a kernel subshell failed", err);
+    console.warn(`jobwidgets: ${what} through a kernel subshell failed`, err);
     return false;
   }
+}
+
+/**
+ * Ask the kernel, through a subshell, to cancel `keys` of this table.
+ * `modelIdFallback` is the model id from a `reset` (anywidget hides it).
+ *
+ * @returns {Promise<boolean>} see `runViaSubshell`. Never rejects.
+ */
+export function cancelViaSubshell(model, keys, route, modelIdFallback) {
+  return runViaSubshell(model, route, () => buildCancelCode(modelIdOf(model, modelIdFallback), keys), "cancel");
+}
+
+/**
+ * Ask the kernel, through a subshell, to send this table's rows again (a
+ * `reset`), for a view that renders while the main shell is blocked. Skipped
+ * (false) when the model id is unknown.
+ *
+ * @returns {Promise<boolean>} see `runViaSubshell`. Never rejects.
+ */
+export function syncViaSubshell(model, route, modelIdFallback) {
+  const modelId = modelIdOf(model, modelIdFallback);
+  if (modelId === null) return Promise.resolve(false);
+  return runViaSubshell(model, route, () => buildSyncCode(modelId), "sync");
 }

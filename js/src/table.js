@@ -1,14 +1,18 @@
 // JobTable view (also the JobMonitor view, with `compact: true`).
 //
-// Synced traits: compact, title, kernel_time, busy. Rows never travel as a
+// Synced traits: compact, title, kernel_time. Rows never travel as a
 // trait: the kernel sends custom messages (see README.md):
-//   {type: "reset", rows, kernel_time}       replace everything
+//   {type: "reset", rows, kernel_time, model_id}   replace everything
 //   {type: "delta", upsert, remove, kernel_time}
 //   {type: "cancel_result", key, ok, message}
 // and this view sends {type: "sync"} on render, {type: "cancel", keys},
 // {type: "cancel_all"} and {type: "clear_finished"}.
 //
-// Rendering: rows live in a Map (key -> row). A sorted key list and a
+// `initialize` (once per model, before any view) starts the model's row store
+// (store.js), which receives those messages even while no view exists;
+// `render` subscribes to it, so a view created later shows the rows at once.
+//
+// Rendering: rows live in the store's Map (key -> row). A sorted key list and a
 // filtered key list are recomputed only when needed; the body is virtually
 // scrolled (fixed row height, only visible rows + overscan exist in the DOM,
 // a spacer gives the scroll height) and redrawn at most once per animation
@@ -19,7 +23,6 @@ import {
   STATUSES,
   STATUS_INFO,
   cancelDisplay,
-  clockOffset,
   countByStatus,
   filterRows,
   formatClock,
@@ -34,9 +37,12 @@ import {
   visibleRange,
 } from "./model.js";
 import { createPill, h, listen, setAttr, setText, uniqueId } from "./dom.js";
-import { cancelViaSubshell, createRoute, kernelOf } from "./kernel_route.js";
+import { cancelViaSubshell, createRoute, kernelOf, syncViaSubshell } from "./kernel_route.js";
+import { acquireStore } from "./store.js";
 
 const VIEWPORT_HEIGHT = 360;
+/** With no kernel connection to ask, a cancel unanswered after this shows "waiting for kernel…". */
+export const WAIT_NOTE_MS = 1500;
 const COMPACT_ROWS = 8;
 const OVERSCAN = 6;
 
@@ -108,22 +114,35 @@ function createRowView() {
   return { root, id, backend, pill, submitted, queue, run, bar, pct, button, note, key: null, row: null };
 }
 
+/**
+ * anywidget calls this once per model, when the kernel opens the comm and
+ * before any view renders: the row store starts listening here, so rows sent
+ * before a view exists are kept. Returns the cleanup.
+ */
+function initialize({ model }) {
+  const { release } = acquireStore(model);
+  return release;
+}
+
+/** True when the kernel connection (if reachable) reports that the kernel is busy. */
+function kernelBusy(model) {
+  return kernelOf(model)?.status === "busy";
+}
+
 function render({ model, el }) {
   // ---------------------------------------------------------------- state
-  /** @type {Map<string, object>} key -> row, in the kernel's order */
-  let rows = new Map();
+  // Rows, clock offset, model id and cancel states live in the model's store,
+  // shared by every view of the model.
+  const { store, release } = acquireStore(model);
   let sortedKeys = []; // all keys, in display order
   let viewKeys = []; // sortedKeys after the filter
   let counts = countByStatus([]);
   const sort = { column: null, direction: "asc" };
   const filter = { status: "", text: "" };
-  /** key -> {state: "cancelling" | "waiting" | "failed", message?} */
-  const local = new Map();
   let selectedKey = null;
-  let kernelModelId = null; // from a reset message; anywidget hides model_id
-  let offset = clockOffset(model.get("kernel_time"), Date.now() / 1000);
-  const now = () => Date.now() / 1000 - offset;
+  const now = () => store.now();
   const route = createRoute();
+  const waitTimers = new Set(); // "waiting for kernel…" timers of this view's cancel requests
 
   const dirty = { order: true, filter: true, counts: true, all: true, details: true };
   const changedKeys = new Set();
@@ -264,16 +283,12 @@ function render({ model, el }) {
     schedule();
   }
 
-  function updateOffset(kernelTime) {
-    if (typeof kernelTime === "number") offset = clockOffset(kernelTime, Date.now() / 1000);
-  }
-
   // ---------------------------------------------------------------- pipeline
   function flush() {
     frame = null;
     if (disposed) return;
     if (dirty.order) {
-      const all = Array.from(rows.values());
+      const all = Array.from(store.rows.values());
       const sorted = sort.column ? sortRows(all, sort.column, sort.direction, now()) : all;
       sortedKeys = sorted.map((r) => r.key);
       dirty.order = false;
@@ -283,14 +298,14 @@ function render({ model, el }) {
       if (!filter.status && !filter.text.trim()) {
         viewKeys = sortedKeys;
       } else {
-        const candidates = sortedKeys.map((k) => rows.get(k));
+        const candidates = sortedKeys.map((k) => store.rows.get(k));
         viewKeys = filterRows(candidates, filter).map((r) => r.key);
       }
       dirty.filter = false;
       dirty.all = true;
     }
     if (dirty.counts) {
-      counts = countByStatus(rows.values());
+      counts = countByStatus(store.rows.values());
       renderHeader();
       dirty.counts = false;
     }
@@ -319,7 +334,7 @@ function render({ model, el }) {
     const titleText = model.get("title") ?? "";
     setText(title, titleText);
     title.hidden = !titleText;
-    busyNote.hidden = !model.get("busy");
+    busyNote.hidden = !kernelBusy(model);
     for (const status of STATUSES) {
       const { chip, count } = chipViews.get(status);
       const n = counts[status];
@@ -358,9 +373,9 @@ function render({ model, el }) {
   function renderBody() {
     const total = viewKeys.length;
     const height = viewportHeight(total);
-    grid.hidden = rows.size === 0;
+    grid.hidden = store.rows.size === 0;
     empty.hidden = total > 0;
-    setText(empty, rows.size === 0 ? "No jobs yet" : "No jobs match the filter");
+    setText(empty, store.rows.size === 0 ? "No jobs yet" : "No jobs match the filter");
     grid.setAttribute("aria-rowcount", String(total + 1));
     scroller.style.height = `${height}px`;
     spacer.style.height = `${total * ROW_HEIGHT}px`;
@@ -382,7 +397,7 @@ function render({ model, el }) {
       const view = pool[i];
       const key = viewKeys[range.start + i];
       renderedKeys.add(key);
-      bindRow(view, rows.get(key), range.start + i, t);
+      bindRow(view, store.rows.get(key), range.start + i, t);
       if (view.root.parentNode !== body) body.appendChild(view.root);
     }
     for (let i = count; i < pool.length; i++) {
@@ -415,7 +430,7 @@ function render({ model, el }) {
     view.bar.hidden = pct === "";
     if (pct !== "") view.bar.value = Math.min(1, Math.max(0, row.progress));
     setText(view.pct, pct);
-    const c = cancelDisplay(row, local.get(row.key));
+    const c = cancelDisplay(row, store.local.get(row.key));
     view.button.disabled = c.disabled;
     setAttr(view.button, "aria-label", `Cancel job ${jobId}`);
     setText(view.note, c.text);
@@ -429,7 +444,7 @@ function render({ model, el }) {
   }
 
   function renderDetails() {
-    const row = selectedKey === null ? undefined : rows.get(selectedKey);
+    const row = selectedKey === null ? undefined : store.rows.get(selectedKey);
     if (!row) {
       details.hidden = true;
       if (selectedKey !== null) selectedKey = null;
@@ -462,7 +477,7 @@ function render({ model, el }) {
       if (view && view.row && !isFinal(view.row.status)) bindTimes(view, t);
     }
     if (selectedKey !== null) {
-      const row = rows.get(selectedKey);
+      const row = store.rows.get(selectedKey);
       if (row && !isFinal(row.status)) {
         setText(detailValues.get("queue"), formatDuration(queueTime(row, t)));
         setText(detailValues.get("run"), formatDuration(runTime(row, t)));
@@ -472,113 +487,71 @@ function render({ model, el }) {
 
   function activeKeys() {
     const keys = [];
-    for (const row of rows.values()) if (!isFinal(row.status)) keys.push(row.key);
+    for (const row of store.rows.values()) if (!isFinal(row.status)) keys.push(row.key);
     return keys;
   }
 
-  // ---------------------------------------------------------------- kernel messages
-  function onMessage(content) {
-    if (!content || typeof content !== "object") return;
-    updateOffset(content.kernel_time);
-    if (content.type === "reset") onReset(content);
-    else if (content.type === "delta") onDelta(content);
-    else if (content.type === "cancel_result") onCancelResult(content);
-  }
-
-  function onReset(content) {
-    if (typeof content.model_id === "string") kernelModelId = content.model_id;
-    const next = new Map();
-    for (const row of Array.isArray(content.rows) ? content.rows : []) {
-      if (row && typeof row.key === "string") next.set(row.key, row);
-    }
-    // Keep a pending local cancel state only for rows that did not change status.
-    for (const [key, entry] of local) {
-      const old = rows.get(key);
-      const row = next.get(key);
-      if (!row || !old || row.status !== old.status || entry.state === "failed") local.delete(key);
-    }
-    rows = next;
-    markAll();
-  }
-
-  function onDelta(content) {
-    const upsert = Array.isArray(content.upsert) ? content.upsert : [];
-    const remove = Array.isArray(content.remove) ? content.remove : [];
-    const t = now();
-    for (const row of upsert) {
-      if (!row || typeof row.key !== "string") continue;
-      const old = rows.get(row.key);
-      if (!old) {
-        dirty.order = true;
-      } else {
-        if (sort.column && sortValue(old, sort.column, t) !== sortValue(row, sort.column, t)) dirty.order = true;
-        // The kernel answered for this row: its state replaces ours.
-        if (old.status !== row.status || old.cancel_state !== row.cancel_state) local.delete(row.key);
-      }
-      rows.set(row.key, row);
-      changedKeys.add(row.key);
-    }
-    for (const key of remove) {
-      if (rows.delete(key)) {
-        dirty.order = true;
-        changedKeys.add(key);
-        local.delete(key);
-      }
-    }
-    if (changedKeys.size === 0) return;
-    if (filter.status || filter.text.trim()) dirty.filter = true;
-    dirty.counts = true;
-    schedule();
-  }
-
-  function onCancelResult(content) {
-    const key = content.key;
-    if (typeof key !== "string") return;
-    const row = rows.get(key);
-    if (!row) {
-      local.delete(key);
+  // ---------------------------------------------------------------- store events
+  function onStoreEvent(event) {
+    if (disposed) return;
+    if (event.kind === "reset") {
+      markAll();
       return;
     }
-    if (content.ok) {
-      // Accepted: keep "cancelling…" until the status change arrives.
-      if (isFinal(row.status)) local.delete(key);
-      else local.set(key, { state: "cancelling" });
-    } else {
-      local.set(key, { state: "failed", message: content.message ?? "" });
+    if (event.kind === "delta") {
+      const t = now();
+      for (const { key, old, row } of event.changes) {
+        if (!old) dirty.order = true;
+        else if (sort.column && sortValue(old, sort.column, t) !== sortValue(row, sort.column, t)) dirty.order = true;
+        changedKeys.add(key);
+      }
+      for (const key of event.removed) {
+        dirty.order = true;
+        changedKeys.add(key);
+      }
+      if (filter.status || filter.text.trim()) dirty.filter = true;
+      dirty.counts = true;
+    } else if (event.kind === "local") {
+      for (const key of event.keys) changedKeys.add(key);
+      if (selectedKey !== null) dirty.details = true;
     }
-    changedKeys.add(key);
     schedule();
   }
 
   // ---------------------------------------------------------------- user actions
   function requestCancel(keys) {
-    keys = keys.filter((k) => rows.has(k) && !isFinal(rows.get(k).status));
+    keys = keys.filter((k) => store.store.rows.has(k) && !isFinal(store.rows.get(k).status));
     if (keys.length === 0) return;
     model.send({ type: "cancel", keys });
     markCancelling(keys);
   }
 
+  /** Keys of `keys` still shown as "cancelling…" become "waiting for kernel…". */
+  function markWaiting(keys) {
+    store.setLocal(
+      keys.filter((key) => store.local.get(key)?.state === "cancelling"),
+      { state: "waiting" },
+    );
+  }
+
   function markCancelling(keys) {
-    const busy = Boolean(model.get("busy"));
-    const kernel = busy ? kernelOf(model) : null;
-    // Busy with no reachable kernel connection: the request waits in the comm queue.
-    const state = busy && !kernel ? "waiting" : "cancelling";
-    for (const key of keys) {
-      local.set(key, { state });
-      changedKeys.add(key);
-    }
-    if (selectedKey !== null) dirty.details = true;
-    schedule();
-    if (kernel) {
-      cancelViaSubshell(model, keys, route, kernelModelId).then((ok) => {
-        if (ok || disposed) return;
-        for (const key of keys) {
-          if (local.get(key)?.state === "cancelling") {
-            local.set(key, { state: "waiting" });
-            changedKeys.add(key);
-          }
-        }
-        schedule();
+    store.setLocal(keys, { state: "cancelling" });
+    const kernel = kernelOf(model);
+    if (!kernel) {
+      // No connection to ask whether the kernel is busy (VS Code, Notebook front
+      // ends without widget_manager.kernel): if the kernel has not answered for a
+      // key in a while, the request is probably queued behind a running cell.
+      const mark = store.mark();
+      const timer = setTimeout(() => {
+        waitTimers.delete(timer);
+        if (disposed) return;
+        markWaiting(keys.filter((key) => !store.answeredSince(key, mark)));
+      }, WAIT_NOTE_MS);
+      waitTimers.add(timer);
+    } else if (kernel.status === "busy") {
+      // The main shell is blocked: the comm message waits, a subshell does not.
+      cancelViaSubshell(model, keys, route, store.modelId).then((ok) => {
+        if (!ok && !disposed) markWaiting(keys);
       });
     }
   }
@@ -698,32 +671,43 @@ function render({ model, el }) {
     dirty.counts = true;
     schedule();
   };
-  const onKernelTime = () => updateOffset(model.get("kernel_time"));
-  model.on("msg:custom", onMessage);
+  const unsubscribe = store.subscribe(onStoreEvent);
   model.on("change:compact", onCompact);
   model.on("change:title", onTitle);
-  model.on("change:busy", onTitle);
-  model.on("change:kernel_time", onKernelTime);
+
+  // The "kernel busy" note follows the kernel's status when the connection
+  // has a statusChanged signal (a Lumino signal in JupyterLab).
+  const kernel = kernelOf(model);
+  const statusChanged = kernel?.statusChanged;
+  const canWatchStatus =
+    statusChanged && typeof statusChanged.connect === "function" && typeof statusChanged.disconnect === "function";
+  if (canWatchStatus) statusChanged.connect(onTitle);
 
   const interval = setInterval(tick, 1000);
+  // Render what the store already holds (rows sent before this view existed).
   flush();
   // Ask the kernel for the rows: this is how a reloaded page restores.
   model.send({ type: "sync" });
+  // A blocked main shell answers the comm only when the cell ends; a subshell
+  // answers now. Skipped when the model id is not known yet.
+  if (kernel && kernel.status === "busy") syncViaSubshell(model, route, store.modelId);
 
   return () => {
     disposed = true;
     for (const off of cleanups) off();
-    model.off("msg:custom", onMessage);
+    unsubscribe();
     model.off("change:compact", onCompact);
     model.off("change:title", onTitle);
-    model.off("change:busy", onTitle);
-    model.off("change:kernel_time", onKernelTime);
+    if (canWatchStatus) statusChanged.disconnect(onTitle);
+    for (const timer of waitTimers) clearTimeout(timer);
+    waitTimers.clear();
     clearInterval(interval);
     if (frame !== null) cancelRaf(frame);
     frame = null;
     route.dispose();
     root.remove();
+    release();
   };
 }
 
-export default { render };
+export default { initialize, render };

@@ -107,3 +107,84 @@ export function makeRow(key, fields = {}) {
     ...fields,
   };
 }
+
+/**
+ * Hold back every `setTimeout` of at least `minMs` (the view's long timers)
+ * instead of scheduling it; shorter ones (animation frames, `settle`) run as
+ * usual. `run()` fires the held timers that were not cleared; `pending()`
+ * lists them; `restore()` puts the real functions back.
+ */
+export function holdTimeouts(minMs) {
+  const realSetTimeout = globalThis.setTimeout;
+  const realClearTimeout = globalThis.clearTimeout;
+  const held = new Map();
+  let next = 1;
+  globalThis.setTimeout = (fn, ms, ...args) => {
+    if (!(ms >= minMs)) return realSetTimeout(fn, ms, ...args);
+    const id = { held: next++ };
+    held.set(id, { fn, ms, args });
+    return id;
+  };
+  globalThis.clearTimeout = (id) => {
+    if (held.delete(id)) return;
+    realClearTimeout(id);
+  };
+  return {
+    pending: () => [...held.values()],
+    run() {
+      const due = [...held.values()];
+      held.clear();
+      for (const { fn, args } of due) fn(...args);
+    },
+    restore() {
+      globalThis.setTimeout = realSetTimeout;
+      globalThis.clearTimeout = realClearTimeout;
+    },
+  };
+}
+
+/**
+ * A fake JupyterLab kernel connection: `status`, a Lumino-like
+ * `statusChanged` signal, subshells, and a record of shell messages.
+ */
+export function fakeKernel({ status = "idle", subshells = true, replyStatus = "ok" } = {}) {
+  const slots = new Set();
+  const kernel = {
+    clientId: "client-1",
+    username: "",
+    status,
+    supportsSubshells: subshells,
+    created: 0,
+    deleted: [],
+    shell: [],
+    statusChanged: {
+      connect(slot) {
+        slots.add(slot);
+        return true;
+      },
+      disconnect(slot) {
+        return slots.delete(slot);
+      },
+      get slotCount() {
+        return slots.size;
+      },
+    },
+    setStatus(next) {
+      kernel.status = next;
+      for (const slot of [...slots]) slot(kernel, next);
+    },
+    requestCreateSubshell() {
+      kernel.created += 1;
+      return { done: Promise.resolve({ content: { status: "ok", subshell_id: `sub-${kernel.created}` } }) };
+    },
+    requestDeleteSubshell(content) {
+      kernel.deleted.push(content.subshell_id);
+      return { done: Promise.resolve({}) };
+    },
+    sendShellMessage(msg, expectReply, disposeOnDone) {
+      kernel.shell.push(msg);
+      return { done: Promise.resolve({ content: { status: replyStatus } }) };
+    },
+  };
+  return kernel;
+}

@@ -1,6 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildCancelCode, cancelViaSubshell, createRoute, kernelOf, modelIdOf } from "../src/kernel_route.js";
+import {
+  buildCancelCode,
+  buildRouteCode,
+  buildSyncCode,
+  cancelViaSubshell,
+  createRoute,
+  kernelOf,
+  modelIdOf,
+  syncViaSubshell,
+} from "../src/kernel_route.js";
 
 test("buildCancelCode quotes validated ids and keys", () => {
   assert.equal(
@@ -99,4 +108,36 @@ test("cancelViaSubshell returns false without subshells, kernel, valid id, or on
   } finally {
     console.warn = quiet;
   }
+});
+
+test("buildRouteCode and buildSyncCode build the sync call with the same validation", () => {
+  assert.equal(buildSyncCode("a1_B-2"), 'import jobwidgets.widgets._route as _r; _r.sync("a1_B-2")');
+  assert.equal(buildRouteCode("sync", "m"), buildSyncCode("m"));
+  assert.equal(buildRouteCode("cancel", "m", ["1"]), buildCancelCode("m", ["1"]));
+  for (const bad of ['a"); import os; ("', "a b", "", "é", null, 5]) {
+    assert.throws(() => buildSyncCode(bad), TypeError, String(bad));
+  }
+  assert.throws(() => buildRouteCode("exec", "m"), TypeError);
+  assert.throws(() => buildRouteCode("__import__", "m", ["1"]), TypeError);
+});
+
+test("syncViaSubshell runs _r.sync silently in the route's subshell, or skips without a model id", async () => {
+  const kernel = fakeKernel();
+  const route = createRoute();
+  assert.equal(await syncViaSubshell({ widget_manager: { kernel } }, route), false, "unknown model id");
+  assert.equal(kernel.created, 0, "no subshell for a skipped sync");
+  assert.equal(await syncViaSubshell({ widget_manager: { kernel } }, route, "m1"), true);
+  assert.equal(await cancelViaSubshell({ widget_manager: { kernel } }, ["4"], route, "m1"), true);
+  assert.equal(kernel.created, 1, "sync and cancel share the view's subshell");
+  const { msg } = kernel.shell[0];
+  assert.equal(msg.header.subshell_id, "sub-1");
+  assert.deepEqual(msg.content, {
+    code: 'import jobwidgets.widgets._route as _r; _r.sync("m1")',
+    silent: true,
+    store_history: false,
+    user_expressions: {},
+    allow_stdin: false,
+    stop_on_error: false,
+  });
+  route.dispose();
 });

@@ -1,22 +1,44 @@
 import { afterEach, test } from "node:test";
 import assert from "node:assert/strict";
-import { FakeModel, XSS, installDom, makeRow, settle, timers } from "../test-support/helpers.js";
+import {
+  FakeModel,
+  XSS,
+  fakeKernel,
+  holdTimeouts,
+  installDom,
+  makeRow,
+  settle,
+  timers,
+} from "../test-support/helpers.js";
 
 installDom();
-const { default: table } = await import("../src/table.js");
+const { default: table, WAIT_NOTE_MS } = await import("../src/table.js");
 const { ROW_HEIGHT } = await import("../src/model.js");
 
 // A failed assertion skips a test's own cleanup; this stops its timers anyway.
 const mounted = [];
 afterEach(() => mounted.splice(0).forEach((cleanup) => cleanup()));
 
-async function mount(state = {}, extra = {}) {
-  const model = new FakeModel({ compact: false, title: "Jobs", kernel_time: 0, busy: false, ...state }, extra);
+/** A model as anywidget makes it: `initialize` runs once, before any view. */
+function makeModel(state = {}, extra = {}) {
+  const model = new FakeModel({ compact: false, title: "Jobs", kernel_time: 0, ...state }, extra);
+  mounted.push(table.initialize({ model }));
+  return model;
+}
+
+/** One more view of `model`. */
+async function view(model) {
   const el = document.createElement("div");
   document.body.appendChild(el);
   const cleanup = table.render({ model, el });
   mounted.push(cleanup);
   await settle();
+  return { el, cleanup };
+}
+
+async function mount(state = {}, extra = {}) {
+  const model = makeModel(state, extra);
+  const { el, cleanup } = await view(model);
   return { model, el, cleanup };
 }
 
@@ -113,42 +135,205 @@ test("a status change clears the local cancelling state", async () => {
   cleanup();
 });
 
-test("busy kernel without a reachable connection: waiting for kernel…", async () => {
-  const { model, el, cleanup } = await mount({ busy: true });
-  assert.equal(el.querySelector(".jw-busy-note").hidden, false);
-  model.receive({ type: "reset", rows: [makeRow("9")] });
-  await settle();
-  rowByText(el, "job-9").querySelector(".jw-cancel").click();
-  await settle();
-  assert.deepEqual(model.sent.at(-1), { type: "cancel", keys: ["9"] });
-  assert.equal(rowByText(el, "job-9").querySelector(".jw-cancel-note").textContent, "waiting for kernel\u2026");
-  cleanup();
+test("no kernel connection: an unanswered cancel shows waiting for kernel… after 1.5 s", async () => {
+  const held = holdTimeouts(1000);
+  try {
+    const { model, el, cleanup } = await mount();
+    assert.equal(el.querySelector(".jw-busy-note").hidden, true);
+    model.receive({ type: "reset", rows: [makeRow("9"), makeRow("10"), makeRow("11")] });
+    await settle();
+    rowByText(el, "job-9").querySelector(".jw-cancel").click();
+    await settle();
+    assert.deepEqual(model.sent.at(-1), { type: "cancel", keys: ["9"] });
+    assert.equal(rowByText(el, "job-9").querySelector(".jw-cancel-note").textContent, "cancelling\u2026");
+    assert.deepEqual(held.pending().map((t) => t.ms), [WAIT_NOTE_MS]);
+    assert.equal(WAIT_NOTE_MS, 1500);
+    held.run();
+    await settle();
+    assert.equal(rowByText(el, "job-9").querySelector(".jw-cancel-note").textContent, "waiting for kernel\u2026");
+    // An answer in time (here a delta for the row) keeps "cancelling…".
+    rowByText(el, "job-10").querySelector(".jw-cancel").click();
+    model.receive({ type: "delta", upsert: [makeRow("10", { cancel_state: "requested" })], remove: [] });
+    held.run();
+    await settle();
+    assert.equal(rowByText(el, "job-10").querySelector(".jw-cancel-note").textContent, "cancelling\u2026");
+    // Cleanup clears a pending timer.
+    rowByText(el, "job-11").querySelector(".jw-cancel").click();
+    assert.equal(held.pending().length, 1);
+    cleanup();
+    assert.equal(held.pending().length, 0);
+  } finally {
+    held.restore();
+  }
 });
 
-test("busy kernel with a connection also cancels through a subshell", async () => {
-  const shell = [];
-  const kernel = {
-    clientId: "client-1",
-    username: "",
-    supportsSubshells: true,
-    requestCreateSubshell: () => ({ done: Promise.resolve({ content: { status: "ok", subshell_id: "sub-1" } }) }),
-    requestDeleteSubshell: () => ({ done: Promise.resolve({}) }),
-    sendShellMessage(msg) {
-      shell.push(msg);
-      return { done: Promise.resolve({ content: { status: "ok" } }) };
-    },
-  };
-  const { model, el, cleanup } = await mount({ busy: true }, { widget_manager: { kernel } });
+test("no kernel connection: a cancel_result in time keeps its own text", async () => {
+  const held = holdTimeouts(1000);
+  try {
+    const { model, el, cleanup } = await mount();
+    model.receive({ type: "reset", rows: [makeRow("9")] });
+    await settle();
+    rowByText(el, "job-9").querySelector(".jw-cancel").click();
+    model.receive({ type: "cancel_result", key: "9", ok: true, message: "" });
+    held.run();
+    await settle();
+    assert.equal(rowByText(el, "job-9").querySelector(".jw-cancel-note").textContent, "cancelling\u2026");
+    cleanup();
+  } finally {
+    held.restore();
+  }
+});
+
+test("busy kernel: cancel also goes through a subshell; idle kernel: only the comm", async () => {
+  const held = holdTimeouts(1000);
+  try {
+    const kernel = fakeKernel({ status: "idle" });
+    const { model, el, cleanup } = await mount({}, { widget_manager: { kernel } });
+    model.receive({ type: "reset", model_id: "abc123", rows: [makeRow("8"), makeRow("9")] });
+    await settle();
+    assert.equal(el.querySelector(".jw-busy-note").hidden, true);
+
+    rowByText(el, "job-8").querySelector(".jw-cancel").click();
+    await settle();
+    assert.deepEqual(model.sent.at(-1), { type: "cancel", keys: ["8"] });
+    assert.equal(kernel.shell.length, 0, "idle kernel: no subshell");
+    assert.equal(kernel.created, 0);
+    assert.equal(held.pending().length, 0, "a reachable kernel needs no wait timer");
+    assert.equal(rowByText(el, "job-8").querySelector(".jw-cancel-note").textContent, "cancelling\u2026");
+
+    kernel.setStatus("busy");
+    await settle();
+    assert.equal(el.querySelector(".jw-busy-note").hidden, false, "the note follows statusChanged");
+    rowByText(el, "job-9").querySelector(".jw-cancel").click();
+    await settle();
+    assert.deepEqual(model.sent.at(-1), { type: "cancel", keys: ["9"] });
+    assert.equal(kernel.shell.length, 1);
+    assert.equal(kernel.shell[0].header.subshell_id, "sub-1");
+    assert.equal(kernel.shell[0].content.code, 'import jobwidgets.widgets._route as _r; _r.cancel("abc123", ["9"])');
+    assert.equal(kernel.shell[0].content.silent, true);
+    assert.deepEqual(kernel.shell[0].content.user_expressions, {});
+    assert.equal(rowByText(el, "job-9").querySelector(".jw-cancel-note").textContent, "cancelling\u2026");
+
+    kernel.setStatus("idle");
+    await settle();
+    assert.equal(el.querySelector(".jw-busy-note").hidden, true);
+    cleanup();
+    assert.equal(kernel.statusChanged.slotCount, 0, "cleanup disconnects statusChanged");
+  } finally {
+    held.restore();
+  }
+});
+
+test("busy kernel without subshells: waiting for kernel…", async () => {
+  const kernel = fakeKernel({ status: "busy", subshells: false });
+  const { model, el, cleanup } = await mount({}, { widget_manager: { kernel } });
   model.receive({ type: "reset", model_id: "abc123", rows: [makeRow("9")] });
   await settle();
   rowByText(el, "job-9").querySelector(".jw-cancel").click();
   await settle();
   assert.deepEqual(model.sent.at(-1), { type: "cancel", keys: ["9"] });
-  assert.equal(shell.length, 1);
-  assert.equal(shell[0].header.subshell_id, "sub-1");
-  assert.equal(shell[0].content.code, 'import jobwidgets.widgets._route as _r; _r.cancel("abc123", ["9"])');
-  assert.equal(rowByText(el, "job-9").querySelector(".jw-cancel-note").textContent, "cancelling\u2026");
+  assert.equal(kernel.shell.length, 0);
+  assert.equal(rowByText(el, "job-9").querySelector(".jw-cancel-note").textContent, "waiting for kernel\u2026");
   cleanup();
+});
+
+test("a view rendering while the kernel is busy also syncs through a subshell", async () => {
+  const kernel = fakeKernel({ status: "busy" });
+  const model = makeModel({}, { widget_manager: { kernel } });
+  model.receive({ type: "reset", model_id: "abc123", rows: [makeRow("1")] });
+  const { el, cleanup } = await view(model);
+  assert.deepEqual(model.sent, [{ type: "sync" }]);
+  assert.equal(kernel.shell.length, 1);
+  assert.equal(kernel.shell[0].header.subshell_id, "sub-1");
+  assert.equal(kernel.shell[0].content.code, 'import jobwidgets.widgets._route as _r; _r.sync("abc123")');
+  assert.equal(el.querySelector(".jw-busy-note").hidden, false);
+  cleanup();
+});
+
+test("the subshell sync is skipped when the kernel is idle or the model id is unknown", async () => {
+  const idle = fakeKernel({ status: "idle" });
+  const a = makeModel({}, { widget_manager: { kernel: idle } });
+  a.receive({ type: "reset", model_id: "abc123", rows: [] });
+  (await view(a)).cleanup();
+  assert.equal(idle.shell.length, 0);
+  const busy = fakeKernel({ status: "busy" });
+  const b = makeModel({}, { widget_manager: { kernel: busy } });
+  const { cleanup } = await view(b);
+  assert.deepEqual(b.sent, [{ type: "sync" }]);
+  assert.equal(busy.shell.length, 0);
+  assert.equal(busy.created, 0);
+  cleanup();
+});
+
+test("messages that arrive before any view are shown when a view renders", async () => {
+  const model = makeModel();
+  model.receive({ type: "reset", model_id: "m1", rows: [makeRow("1"), makeRow("2")], kernel_time: Date.now() / 1000 });
+  model.receive({ type: "delta", upsert: [makeRow("2", { status: "RUNNING", started_at: 1001 }), makeRow("3")], remove: ["1"] });
+  model.receive({ type: "cancel_result", key: "3", ok: false, message: "nope" });
+  const { el, cleanup } = await view(model);
+  // Shown from the first synchronous render, before any frame.
+  assert.deepEqual(bodyRows(el).map((r) => r.querySelector(".jw-c-id").textContent), ["job-2", "job-3"]);
+  assert.equal(el.querySelector(".jw-empty").hidden, true);
+  assert.equal(rowByText(el, "job-2").querySelector(".jw-pill-label").textContent, "RUNNING");
+  assert.equal(rowByText(el, "job-3").querySelector(".jw-cancel-note").textContent, "could not cancel: nope");
+  assert.deepEqual(model.sent, [{ type: "sync" }]);
+  cleanup();
+});
+
+test("two views of one model both show a delta and a cancel", async () => {
+  const model = makeModel();
+  const one = await view(model);
+  const two = await view(model);
+  assert.equal(model.handlers.get("msg:custom").size, 1, "one message listener per model");
+  model.receive({ type: "reset", rows: [makeRow("1")] });
+  model.receive({ type: "delta", upsert: [makeRow("1", { status: "RUNNING" }), makeRow("2")], remove: [] });
+  await settle();
+  for (const { el } of [one, two]) {
+    assert.deepEqual(bodyRows(el).map((r) => r.querySelector(".jw-c-id").textContent), ["job-1", "job-2"]);
+    assert.equal(rowByText(el, "job-1").querySelector(".jw-pill-label").textContent, "RUNNING");
+  }
+  rowByText(one.el, "job-2").querySelector(".jw-cancel").click();
+  await settle();
+  assert.equal(rowByText(two.el, "job-2").querySelector(".jw-cancel-note").textContent, "cancelling\u2026");
+  one.cleanup();
+  two.cleanup();
+});
+
+test("render cleanup unsubscribes: a later delta leaves the removed view alone", async () => {
+  const model = makeModel();
+  const gone = await view(model);
+  const kept = await view(model);
+  model.receive({ type: "reset", rows: [makeRow("1")] });
+  await settle();
+  gone.cleanup();
+  const before = gone.el.childNodes.length;
+  assert.doesNotThrow(() =>
+    model.receive({ type: "delta", upsert: [makeRow("2"), makeRow("1", { status: "RUNNING" })], remove: [] }),
+  );
+  await settle();
+  assert.equal(gone.el.childNodes.length, before);
+  assert.equal(gone.el.querySelector(".jw-row"), null, "the removed view stays empty");
+  assert.deepEqual(bodyRows(kept.el).map((r) => r.querySelector(".jw-c-id").textContent), ["job-1", "job-2"]);
+  assert.equal(model.handlers.get("msg:custom").size, 1, "initialize keeps the store listening");
+  kept.cleanup();
+  model.receive({ type: "delta", upsert: [makeRow("3")], remove: [] });
+  await settle();
+  // A view rendered after all that shows every row.
+  const late = await view(model);
+  assert.deepEqual(bodyRows(late.el).map((r) => r.querySelector(".jw-c-id").textContent), ["job-1", "job-2", "job-3"]);
+  late.cleanup();
+});
+
+test("render works without initialize; its cleanup leaves no listener", async () => {
+  const model = new FakeModel({ compact: false, title: "Jobs", kernel_time: 0 });
+  const el = document.createElement("div");
+  const cleanup = table.render({ model, el });
+  mounted.push(cleanup);
+  model.receive({ type: "reset", rows: [makeRow("1")] });
+  await settle();
+  assert.equal(bodyRows(el).length, 1);
+  cleanup();
+  assert.equal(model.listenerCount(), 0);
 });
 
 test("sorting by a header toggles direction and sets aria-sort", async () => {
@@ -235,13 +420,19 @@ test("compact mode hides the toolbar and fits up to 8 rows", async () => {
 
 test("cleanup removes listeners, the interval and a pending frame", async () => {
   const intervalsBefore = timers.intervals.size;
-  const { model, el, cleanup } = await mount();
+  const model = new FakeModel({ compact: false, title: "Jobs", kernel_time: 0 });
+  const release = table.initialize({ model });
+  mounted.push(release);
+  assert.equal(model.listenerCount(), 2, "initialize: msg:custom and change:kernel_time");
+  const { el, cleanup } = await view(model);
   assert.equal(timers.intervals.size, intervalsBefore + 1);
   model.receive({ type: "reset", rows: [makeRow("1")] }); // schedules a frame
   assert.equal(timers.frames.size, 1);
   cleanup();
   assert.equal(timers.frames.size, 0);
   assert.equal(timers.intervals.size, intervalsBefore);
-  assert.equal(model.listenerCount(), 0);
+  assert.equal(model.listenerCount(), 2, "only the model store's listeners remain");
   assert.equal(el.children.length, 0);
+  release();
+  assert.equal(model.listenerCount(), 0);
 });

@@ -48,7 +48,8 @@ class Bridge:
 
     Args:
         loop: the loop that owns the views; default: the running loop of the thread
-            that makes the bridge (in a kernel, the kernel's loop).
+            that makes the bridge (in a kernel, the kernel's loop), or else a loop
+            on one thread of the bridge's own.
         interval: the least time between two flushes, in seconds (default 0.1).
         clock: a monotonic clock, for tests.
         poller: the shared poller for jobs that don't push.
@@ -62,16 +63,15 @@ class Bridge:
         clock: Callable[[], float] = time.monotonic,
         poller: SharedPoller | None = None,
     ) -> None:
+        owner = threading.get_ident()
         if loop is None:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                loop = asyncio.get_event_loop_policy().get_event_loop()
+            loop, owner = _current_or_own_loop()
         self.loop = loop
         self.interval = interval
         self.clock = clock
         self.poller = poller or default_poller
-        self.owner_thread = threading.get_ident()
+        self.owner_thread = owner
+        """The thread of the loop: views are only touched from it."""
         self._lock = threading.Lock()
         self._dirty: dict[int, BaseJob] = {}
         self._poked: dict[int, Any] = {}
@@ -195,6 +195,31 @@ class Bridge:
             if not self._scheduled:
                 return  # an explicit flush() already sent these changes
         self.flush()
+
+
+def _current_or_own_loop() -> tuple[asyncio.AbstractEventLoop, int]:
+    """The running loop of this thread (a kernel's), or else a loop on a thread of its own.
+
+    Outside a kernel nothing renders widgets, but views still get their updates, in
+    order, from that one thread.
+    """
+    try:
+        return asyncio.get_running_loop(), threading.get_ident()
+    except RuntimeError:
+        pass
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    idents: list[int] = []
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        idents.append(threading.get_ident())
+        started.set()
+        loop.run_forever()
+
+    threading.Thread(target=run, name="jobwidgets-bridge", daemon=True).start()
+    started.wait()
+    return loop, idents[0]
 
 
 _bridge: Bridge | None = None

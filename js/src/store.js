@@ -1,0 +1,217 @@
+// The JobTable's rows, kept per model (not per view).
+//
+// The kernel sends `reset`/`delta` right after it creates the widget, often
+// before any view exists (a JobMonitor displayed from a cell that then blocks:
+// the kernel cannot answer a view's `{type: "sync"}` until the cell ends). So
+// the one `msg:custom` listener lives here, started by anywidget's
+// `initialize` (once per model, before any view), and views subscribe to the
+// store: a view created later renders the rows already received.
+//
+// The store holds what must outlive a view: the rows (key -> row, in the
+// kernel's order), the clock offset to the kernel, the kernel-side model id
+// from `reset` messages, and the cancel state shown in the rows (after a click
+// or a `cancel_result`), which every view of the model shows alike.
+//
+// Subscribers are called with one event:
+//   {kind: "reset"}                                 everything may have changed
+//   {kind: "delta", changes: [{key, old, row}], removed: [key...]}
+//                                                   `old` is undefined for a new row
+//   {kind: "local", keys: [key...]}                 only the cancel state of rows changed
+
+import { clockOffset, isFinal } from "./model.js";
+
+const STORES = new WeakMap();
+
+/** The store of `model`, created on first use (listener not attached yet). */
+export function storeOf(model) {
+  let store = STORES.get(model);
+  if (!store) {
+    store = createStore(model);
+    STORES.set(model, store);
+  }
+  return store;
+}
+
+/**
+ * Take a reference to the store of `model`: the first reference attaches the
+ * model listeners, the returned function drops the reference (the last one
+ * detaches them). `initialize` holds one for the model's lifetime; a view
+ * holds one too, so a view still works when `initialize` never ran.
+ */
+export function acquireStore(model) {
+  const store = storeOf(model);
+  store.acquire();
+  let released = false;
+  return {
+    store,
+    release() {
+      if (released) return;
+      released = true;
+      store.release();
+    },
+  };
+}
+
+function createStore(model) {
+  const subscribers = new Set();
+  let refs = 0;
+  let seq = 0; // counts kernel messages, for "has the kernel answered since?"
+  let resetSeq = 0;
+  const heardSeq = new Map(); // key -> seq of the last delta/cancel_result about it
+
+  const store = {
+    /** @type {Map<string, object>} key -> row, in the kernel's order */
+    rows: new Map(),
+    /** key -> {state: "cancelling" | "waiting" | "failed", message?} */
+    local: new Map(),
+    /** The kernel-side model id, from `reset` messages (anywidget hides it). */
+    modelId: null,
+    offset: clockOffset(model.get("kernel_time"), Date.now() / 1000),
+
+    /** The kernel's clock, in epoch seconds. */
+    now() {
+      return Date.now() / 1000 - store.offset;
+    },
+
+    subscribe(callback) {
+      subscribers.add(callback);
+      return () => subscribers.delete(callback);
+    },
+
+    /** A mark to pass to `answeredSince`. */
+    mark() {
+      return seq;
+    },
+
+    /** True when a reset, or a delta or cancel_result about `key`, arrived after `mark`. */
+    answeredSince(key, mark) {
+      return resetSeq > mark || (heardSeq.get(key) ?? 0) > mark;
+    },
+
+    /** Set the view-side cancel state of `keys` (for every view) and notify. */
+    setLocal(keys, entry) {
+      const changed = [];
+      for (const key of keys) {
+        if (!store.rows.has(key)) continue;
+        if (entry) store.local.set(key, { ...entry });
+        else store.local.delete(key);
+        changed.push(key);
+      }
+      if (changed.length) emit({ kind: "local", keys: changed });
+    },
+
+    /** Apply one kernel message (exported for tests; the listener calls it). */
+    apply(content) {
+      if (!content || typeof content !== "object") return;
+      updateOffset(content.kernel_time);
+      if (content.type === "reset") onReset(content);
+      else if (content.type === "delta") onDelta(content);
+      else if (content.type === "cancel_result") onCancelResult(content);
+    },
+
+    acquire() {
+      refs += 1;
+      if (refs === 1) {
+        model.on("msg:custom", onMessage);
+        model.on("change:kernel_time", onKernelTime);
+      }
+    },
+
+    release() {
+      if (refs === 0) return;
+      refs -= 1;
+      if (refs === 0) {
+        model.off("msg:custom", onMessage);
+        model.off("change:kernel_time", onKernelTime);
+      }
+    },
+  };
+
+  function emit(event) {
+    for (const callback of [...subscribers]) {
+      try {
+        callback(event);
+      } catch (err) {
+        console.error("jobwidgets: a table view failed to update", err);
+      }
+    }
+  }
+
+  function updateOffset(kernelTime) {
+    if (typeof kernelTime === "number") store.offset = clockOffset(kernelTime, Date.now() / 1000);
+  }
+
+  function onMessage(content) {
+    store.apply(content);
+  }
+
+  function onKernelTime() {
+    updateOffset(model.get("kernel_time"));
+  }
+
+  function onReset(content) {
+    seq += 1;
+    resetSeq = seq;
+    heardSeq.clear(); // resetSeq answers for every key
+    if (typeof content.model_id === "string") store.modelId = content.model_id;
+    const next = new Map();
+    for (const row of Array.isArray(content.rows) ? content.rows : []) {
+      if (row && typeof row.key === "string") next.set(row.key, row);
+    }
+    // Keep a pending local cancel state only for rows that did not change status.
+    for (const [key, entry] of store.local) {
+      const old = store.rows.get(key);
+      const row = next.get(key);
+      if (!row || !old || row.status !== old.status || entry.state === "failed") store.local.delete(key);
+    }
+    store.rows = next;
+    emit({ kind: "reset" });
+  }
+
+  function onDelta(content) {
+    seq += 1;
+    const upsert = Array.isArray(content.upsert) ? content.upsert : [];
+    const remove = Array.isArray(content.remove) ? content.remove : [];
+    const changes = [];
+    const removed = [];
+    for (const row of upsert) {
+      if (!row || typeof row.key !== "string") continue;
+      const old = store.rows.get(row.key);
+      // The kernel answered for this row: its state replaces ours.
+      if (old && (old.status !== row.status || old.cancel_state !== row.cancel_state)) store.local.delete(row.key);
+      store.rows.set(row.key, row);
+      heardSeq.set(row.key, seq);
+      changes.push({ key: row.key, old, row });
+    }
+    for (const key of remove) {
+      if (store.rows.delete(key)) {
+        store.local.delete(key); // no row, so a pending timer finds nothing to mark
+        heardSeq.delete(key);
+        removed.push(key);
+      }
+    }
+    if (changes.length || removed.length) emit({ kind: "delta", changes, removed });
+  }
+
+  function onCancelResult(content) {
+    const key = content.key;
+    if (typeof key !== "string") return;
+    seq += 1;
+    const row = store.rows.get(key);
+    if (row) heardSeq.set(key, seq);
+    if (!row) {
+      store.local.delete(key);
+      return;
+    }
+    if (content.ok) {
+      // Accepted: keep "cancelling…" until the status change arrives.
+      if (isFinal(row.status)) store.local.delete(key);
+      else store.local.set(key, { state: "cancelling" });
+    } else {
+      store.local.set(key, { state: "failed", message: content.message ?? "" });
+    }
+    emit({ kind: "local", keys: [key] });
+  }
+
+  return store;
+}
