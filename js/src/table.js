@@ -520,7 +520,7 @@ function render({ model, el }) {
 
   // ---------------------------------------------------------------- user actions
   function requestCancel(keys) {
-    keys = keys.filter((k) => store.store.rows.has(k) && !isFinal(store.rows.get(k).status));
+    keys = keys.filter((k) => store.rows.has(k) && !isFinal(store.rows.get(k).status));
     if (keys.length === 0) return;
     model.send({ type: "cancel", keys });
     markCancelling(keys);
