@@ -340,3 +340,60 @@ def test_observe_accepts_a_class_level_handler() -> None:
     job: BaseJob = Watched()
     job.push(JobStatus.RUNNING)  # type: ignore[attr-defined]
     assert job.log == [JobStatus.RUNNING]  # type: ignore[attr-defined]
+
+
+class _RacyPushJob(PushJob):
+    """A pushing job whose ``status()`` reads its answer, then lets a push happen before
+    the answer is recorded, as a concurrent backend thread would."""
+
+    meanwhile: Any = None
+
+    def status(self) -> JobStatus:
+        answer = self._status
+        if self.meanwhile is not None:
+            self.meanwhile()
+        return answer
+
+
+class _RacySettableJob(SettableJob):
+    """A poll-only job whose answer is overtaken by a newer query before it is recorded."""
+
+    meanwhile: Any = None
+
+    def status(self) -> JobStatus:
+        answer = self.value
+        meanwhile, self.meanwhile = self.meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
+        return answer
+
+
+def test_a_stale_status_answer_does_not_move_a_pushed_state_back() -> None:
+    job = _RacyPushJob()
+    seen = Recorder()
+    job.observe(seen, "state")
+    job.push(JobStatus.QUEUED)
+    job.meanwhile = lambda: job.push(JobStatus.RUNNING)
+    assert job.status() is JobStatus.RUNNING
+    job.meanwhile = None
+    assert job.status() is JobStatus.RUNNING
+    assert job.state is JobStatus.RUNNING
+    assert seen.values == [JobStatus.QUEUED, JobStatus.RUNNING]
+
+
+def test_an_overtaken_query_does_not_move_a_polled_state_back() -> None:
+    job = _RacySettableJob(JobStatus.QUEUED)
+    seen = Recorder()
+    job.observe(seen, "state")
+
+    def newer_query() -> None:
+        job.value = JobStatus.RUNNING
+        assert job.status() is JobStatus.RUNNING
+
+    job.meanwhile = newer_query
+    assert job.status() is JobStatus.RUNNING  # its own answer, QUEUED, was stale
+    assert job.state is JobStatus.RUNNING
+    assert seen.values == [JobStatus.RUNNING]
+    job.value = JobStatus.DONE
+    assert job.status() is JobStatus.DONE
+    assert seen.values == [JobStatus.RUNNING, JobStatus.DONE]

@@ -36,8 +36,9 @@ def _start(target: Any, *args: Any) -> threading.Thread:
 
 
 @pytest.mark.timeout(60)
-def test_concurrent_pushes_cancels_and_waits(fast_switching: None) -> None:
-    rng = random.Random(1234)
+@pytest.mark.parametrize("seed", range(5))
+def test_concurrent_pushes_cancels_and_waits(fast_switching: None, seed: int) -> None:
+    rng = random.Random(seed)
     jobs = [PushJob() for _ in range(JOBS)]
     plans: dict[str, list[JobStatus]] = {job.job_id(): [*PATH, rng.choice(FINAL)] for job in jobs}
     records: dict[str, tuple[list[JobStatus], list[JobStatus]]] = {}
@@ -60,6 +61,7 @@ def test_concurrent_pushes_cancels_and_waits(fast_switching: None) -> None:
         job.observe(lambda change, log=second: log.append(change["new"]), "state")
         job.add_done_callback(done_calls[job.job_id()].append)
 
+    hot: list[PushJob] = []  # jobs in the order they were last pushed
     stop = threading.Event()
     barrier = threading.Barrier(PUSHERS + OTHERS + 1)
 
@@ -75,11 +77,12 @@ def test_concurrent_pushes_cancels_and_waits(fast_switching: None) -> None:
 
     @guarded
     def pusher(index: int) -> None:
-        local = random.Random(index)
+        local = random.Random(seed * 1000 + index)
         mine = {job: list(plans[job.job_id()]) for job in jobs[index::PUSHERS]}
         while mine:
             job = local.choice(list(mine))
             status = mine[job].pop(0)
+            hot.append(job)
             job.push(status)
             if local.random() < 0.2:
                 job.push(status)  # a repeated report changes nothing
@@ -88,9 +91,10 @@ def test_concurrent_pushes_cancels_and_waits(fast_switching: None) -> None:
 
     @guarded
     def other(index: int) -> None:
-        local = random.Random(100 + index)
+        local = random.Random(seed * 1000 + 100 + index)
         while not stop.is_set():
-            job = local.choice(jobs)
+            # mostly a job that a pusher is busy with right now
+            job = local.choice(hot[-PUSHERS:] if hot and local.random() < 0.8 else jobs)
             choice = local.random()
             if choice < 0.3:
                 if job.cancel():

@@ -66,12 +66,19 @@ def _coerce_status(value: object, job: BaseJob) -> JobStatus:
 
 
 def _checked_status(method: Callable[[BaseJob], Any]) -> Callable[[BaseJob], JobStatus]:
-    """Wrap a subclass's ``status()`` so that what it returns is reflected in ``state``."""
+    """Wrap a subclass's ``status()`` so that what it returns is reflected in ``state``.
+
+    An answer is recorded only if no other change was recorded while it was computed:
+    a query that overlapped a push (or another query) may be stale, and must not move
+    the state back. The next query finds the status again.
+    """
 
     @functools.wraps(method)
     def status(self: BaseJob) -> JobStatus:
+        with self._cond:
+            seen = self._changes
         reported = _coerce_status(method(self), self)
-        self._report(reported)
+        self._report(reported, unless_changed_since=seen)
         return self._status
 
     status._jobwidgets_wrapped = True  # type: ignore[attr-defined]
@@ -182,6 +189,7 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         self._cond = threading.Condition(threading.Lock())
         self._lock = self._cond
         self._status = JobStatus.INITIALIZING
+        self._changes = 0  # how many status changes were recorded, for stale queries
         self._submitted = False
         self._submitter: int | None = None
         self._pending: deque[list[tuple[str, Any]]] = deque()
@@ -408,16 +416,22 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         *,
         error: str | None = None,
         error_traceback: str | None = None,
+        unless_changed_since: int | None = None,
     ) -> bool:
         """Record a new status; return False if it changed nothing (same, or after final).
 
+        With ``unless_changed_since`` (a count of changes read before a ``status()``
+        query), a status learned by that query is dropped if a change came in meanwhile.
         Safe from any thread. Observers are called after the lock is released.
         """
         with self._cond:
             old = self._status
             if old in JOB_FINAL_STATES or status is old:
                 return False
+            if unless_changed_since is not None and unless_changed_since != self._changes:
+                return False
             self._status = status
+            self._changes += 1
             now = time.time()
             changes: list[tuple[str, Any]] = []
             stamped = self._stamped

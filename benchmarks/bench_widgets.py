@@ -1,0 +1,132 @@
+"""Benchmark e: kernel-to-front-end messages while 10,000 jobs change state.
+
+10,000 jobs each go through 4 transitions (QUEUED, VALIDATING, RUNNING, DONE) within about
+one second, pushed from a worker thread, while a JobTable shows them all. The comm is a
+recording one (no front end), so what is counted is exactly what the kernel would send:
+messages per second, bytes, and the kernel's CPU time. In the same run, the naive way
+(one message per transition, sent from the observer) is measured on the same workload.
+
+    .venv/bin/python benchmarks/bench_widgets.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import comm
+
+from jobwidgets import BaseJob, JobStatus
+from jobwidgets.bridge import Bridge
+from jobwidgets.widgets import JobTable
+from jobwidgets.widgets._rows import row
+from widget_support import RecordingComm
+
+JOBS = 10_000
+TRANSITIONS = (JobStatus.QUEUED, JobStatus.VALIDATING, JobStatus.RUNNING, JobStatus.DONE)
+
+
+class Job(BaseJob):
+    pushes_status = True
+
+    def submit(self) -> None:
+        self._report(JobStatus.QUEUED)
+
+    def status(self) -> JobStatus:
+        return self._status
+
+    def cancel(self) -> bool:
+        return self._report(JobStatus.CANCELLED)
+
+    def result(self) -> Any:
+        return None
+
+
+class Backend:
+    name = "bench"
+
+
+def push_all(jobs: list[Job], seconds: float) -> None:
+    """Push every transition of every job, spread evenly over ``seconds``."""
+    start = time.perf_counter()
+    per_step = len(jobs) // 20
+    steps = [
+        (t, jobs[i : i + per_step]) for t in TRANSITIONS for i in range(0, len(jobs), per_step)
+    ]
+    for index, (status, chunk) in enumerate(steps):
+        target = start + seconds * index / len(steps)
+        delay = target - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        for job in chunk:
+            job._report(status)
+
+
+def measure(naive: bool) -> dict[str, float]:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    bridge = Bridge(loop)
+    jobs = [Job(Backend(), f"bench-{i}") for i in range(JOBS)]
+    if naive:
+        table = JobTable(bridge=bridge)
+        channel: RecordingComm = table.comm
+
+        def send_now(change: Any) -> None:  # one message per transition, from any thread
+            channel.publish_msg("comm_msg", {"method": "custom", "content": row(change.owner, "k")})
+
+        for job in jobs:
+            job.observe(send_now, "state")
+    else:
+        table = JobTable(jobs, bridge=bridge)
+        channel = table.comm
+    loop.run_until_complete(asyncio.sleep(0.3))  # the initial rows go out
+    before = len(channel.sent)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    pusher = threading.Thread(target=push_all, args=(jobs, 1.0))
+    pusher.start()
+
+    async def until_done() -> None:
+        while pusher.is_alive():
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.25)  # the last flush
+
+    loop.run_until_complete(until_done())
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    messages = channel.sent[before:]
+    size = sum(len(json.dumps(m["data"])) for m in messages)
+    assert all(job.state is JobStatus.DONE for job in jobs)
+    table.close()
+    loop.close()
+    return {"messages": len(messages), "wall": wall, "cpu": cpu, "bytes": size}
+
+
+def main() -> None:
+    comm.create_comm = RecordingComm
+    coalesced = measure(naive=False)
+    naive = measure(naive=True)
+    print(
+        f"Python {platform.python_version()}, {platform.machine()}; {JOBS:,} jobs x 4 transitions\n"
+    )
+    print("| way | messages | messages/s | MB sent | kernel CPU s | wall s |")
+    print("|---|---|---|---|---|---|")
+    for name, r in (("bridge (JobTable)", coalesced), ("naive: one per transition", naive)):
+        print(
+            f"| {name} | {r['messages']:,} | {r['messages'] / r['wall']:.1f} | "
+            f"{r['bytes'] / 1e6:.2f} | {r['cpu']:.2f} | {r['wall']:.2f} |"
+        )
+    print(
+        f"\nmessages: {naive['messages'] / max(1, coalesced['messages']):.0f}x fewer; "
+        f"CPU ratio bridge/naive: {coalesced['cpu'] / naive['cpu']:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
