@@ -36,7 +36,7 @@ def _start(target: Any, *args: Any) -> threading.Thread:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("seed", range(10))
 def test_concurrent_pushes_cancels_and_waits(fast_switching: None, seed: int) -> None:
     rng = random.Random(seed)
     jobs = [PushJob() for _ in range(JOBS)]

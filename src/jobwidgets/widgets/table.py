@@ -81,7 +81,7 @@ class JobTable(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         self._model_key = self.model_id
         _tables[self._model_key] = self
         for job in jobs or ():
-            self.add(job)
+            self._add(job, send=False)  # the first reset below carries them
         if registry is not None:
             if not isinstance(registry, JobRegistry):
                 msg = f"registry must be a jobwidgets JobRegistry, got {type(registry).__name__}"
@@ -89,7 +89,7 @@ class JobTable(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             self._unsubscribe = registry.subscribe(self.add)
             if include_existing:
                 for job in registry.jobs():
-                    self.add(job)
+                    self._add(job, send=False)
         # the front end keeps rows per model, so rows sent now are there for any view
         # that renders later, even while a blocked cell keeps the kernel from answering
         self._reset()
@@ -108,6 +108,9 @@ class JobTable(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
 
     def add(self, job: BaseJob) -> None:
         """Show ``job`` (once; adding it again does nothing). Safe from any thread."""
+        self._add(job, send=True)
+
+    def _add(self, job: BaseJob, *, send: bool) -> None:
         if not isinstance(job, BaseJob):
             msg = f"JobTable.add needs a jobwidgets job, got {type(job).__name__}"
             raise TypeError(msg)
@@ -118,7 +121,8 @@ class JobTable(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             self._rows[key] = job
             self._key_of[id(job)] = key
         self._bridge.watch(job, self)
-        self._bridge.mark(job)
+        if send:
+            self._bridge.mark(job)
 
     def remove(self, job: BaseJob) -> None:
         """Stop showing ``job``. Removing a job the table doesn't show does nothing."""
