@@ -36,7 +36,7 @@ chromium:
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 PORT  ?= 8888
-TOKEN ?= $(shell $(PYTHON) -c 'import secrets; print(secrets.token_hex(16))')
+TOKEN := $(or $(TOKEN),$(shell $(PYTHON) -c 'import secrets; print(secrets.token_hex(16))'))
 
 demo: install
 	@echo "Opening JupyterLab on the quickstart. Point your browser at:"
