@@ -12,6 +12,12 @@
 // (store.js), which receives those messages even while no view exists;
 // `render` subscribes to it, so a view created later shows the rows at once.
 //
+// `model` is an anywidget model, or anything with the same small surface
+// (`get`, `on`, `off`, `send`, optionally `widget_manager.kernel` and
+// `model_id`): the JupyterLab job panel renders this view against an adapter
+// over its own comm. `model.get("fill")` (not a JobTable trait) makes the
+// body fill the height its container gives it instead of at most 360px.
+//
 // Rendering: rows live in the store's Map (key -> row). A sorted key list and a
 // filtered key list are recomputed only when needed; the body is virtually
 // scrolled (fixed row height, only visible rows + overscan exist in the DOM,
@@ -273,6 +279,8 @@ function render({ model, el }) {
 
   // ---------------------------------------------------------------- helpers
   const compact = () => Boolean(model.get("compact"));
+  const fill = Boolean(model.get("fill"));
+  root.classList.toggle("jw-fill", fill);
 
   function schedule() {
     if (frame === null && !disposed) frame = raf(flush);
@@ -367,6 +375,7 @@ function render({ model, el }) {
   }
 
   function viewportHeight(total) {
+    if (fill) return Math.min(total * ROW_HEIGHT, scroller.clientHeight || VIEWPORT_HEIGHT);
     return compact() ? Math.min(total, COMPACT_ROWS) * ROW_HEIGHT : Math.min(total * ROW_HEIGHT, VIEWPORT_HEIGHT);
   }
 
@@ -377,7 +386,7 @@ function render({ model, el }) {
     empty.hidden = total > 0;
     setText(empty, store.rows.size === 0 ? "No jobs yet" : "No jobs match the filter");
     grid.setAttribute("aria-rowcount", String(total + 1));
-    scroller.style.height = `${height}px`;
+    if (!fill) scroller.style.height = `${height}px`;
     spacer.style.height = `${total * ROW_HEIGHT}px`;
     // Clamp a scroll position left over from a longer list.
     const maxTop = Math.max(0, total * ROW_HEIGHT - height);
@@ -548,8 +557,11 @@ function render({ model, el }) {
         markWaiting(keys.filter((key) => !store.answeredSince(key, mark)));
       }, WAIT_NOTE_MS);
       waitTimers.add(timer);
-    } else if (kernel.status === "busy") {
-      // The main shell is blocked: the comm message waits, a subshell does not.
+    } else {
+      // Also ask through a kernel subshell, whatever the kernel's status says: a
+      // blocked main shell would hold the comm message until its cell ends, and the
+      // connection's status is no proof (the subshell's own replies report "idle"
+      // while the main shell still runs). A duplicate cancel is harmless.
       cancelViaSubshell(model, keys, route, store.modelId).then((ok) => {
         if (!ok && !disposed) markWaiting(keys);
       });
@@ -683,6 +695,16 @@ function render({ model, el }) {
     statusChanged && typeof statusChanged.connect === "function" && typeof statusChanged.disconnect === "function";
   if (canWatchStatus) statusChanged.connect(onTitle);
 
+  // In fill mode the body's height comes from the container: redraw when it changes.
+  const resizeObserver =
+    fill && typeof ResizeObserver === "function"
+      ? new ResizeObserver(() => {
+          dirty.all = true;
+          schedule();
+        })
+      : null;
+  resizeObserver?.observe(scroller);
+
   const interval = setInterval(tick, 1000);
   // Render what the store already holds (rows sent before this view existed).
   flush();
@@ -702,6 +724,7 @@ function render({ model, el }) {
     for (const timer of waitTimers) clearTimeout(timer);
     waitTimers.clear();
     clearInterval(interval);
+    resizeObserver?.disconnect();
     if (frame !== null) cancelRaf(frame);
     frame = null;
     route.dispose();

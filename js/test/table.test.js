@@ -184,7 +184,7 @@ test("no kernel connection: a cancel_result in time keeps its own text", async (
   }
 });
 
-test("busy kernel: cancel also goes through a subshell; idle kernel: only the comm", async () => {
+test("a reachable kernel gets every cancel through a subshell too, busy or idle", async () => {
   const held = holdTimeouts(1000);
   try {
     const kernel = fakeKernel({ status: "idle" });
@@ -193,11 +193,14 @@ test("busy kernel: cancel also goes through a subshell; idle kernel: only the co
     await settle();
     assert.equal(el.querySelector(".jw-busy-note").hidden, true);
 
+    // idle as far as the connection knows (a subshell reply can say so while the
+    // main shell still runs a cell): the subshell route is used all the same
     rowByText(el, "job-8").querySelector(".jw-cancel").click();
     await settle();
     assert.deepEqual(model.sent.at(-1), { type: "cancel", keys: ["8"] });
-    assert.equal(kernel.shell.length, 0, "idle kernel: no subshell");
-    assert.equal(kernel.created, 0);
+    assert.equal(kernel.created, 1);
+    assert.equal(kernel.shell.length, 1);
+    assert.equal(kernel.shell[0].content.code, 'import jobwidgets.widgets._route as _r; _r.cancel("abc123", ["8"])');
     assert.equal(held.pending().length, 0, "a reachable kernel needs no wait timer");
     assert.equal(rowByText(el, "job-8").querySelector(".jw-cancel-note").textContent, "cancelling\u2026");
 
@@ -207,11 +210,12 @@ test("busy kernel: cancel also goes through a subshell; idle kernel: only the co
     rowByText(el, "job-9").querySelector(".jw-cancel").click();
     await settle();
     assert.deepEqual(model.sent.at(-1), { type: "cancel", keys: ["9"] });
-    assert.equal(kernel.shell.length, 1);
-    assert.equal(kernel.shell[0].header.subshell_id, "sub-1");
-    assert.equal(kernel.shell[0].content.code, 'import jobwidgets.widgets._route as _r; _r.cancel("abc123", ["9"])');
-    assert.equal(kernel.shell[0].content.silent, true);
-    assert.deepEqual(kernel.shell[0].content.user_expressions, {});
+    assert.equal(kernel.created, 1, "one subshell per view, reused");
+    assert.equal(kernel.shell.length, 2);
+    assert.equal(kernel.shell[1].header.subshell_id, "sub-1");
+    assert.equal(kernel.shell[1].content.code, 'import jobwidgets.widgets._route as _r; _r.cancel("abc123", ["9"])');
+    assert.equal(kernel.shell[1].content.silent, true);
+    assert.deepEqual(kernel.shell[1].content.user_expressions, {});
     assert.equal(rowByText(el, "job-9").querySelector(".jw-cancel-note").textContent, "cancelling\u2026");
 
     kernel.setStatus("idle");
