@@ -13,8 +13,6 @@ import re
 import time
 from typing import Any
 
-import pytest
-
 from conftest import Lab, Notebook, screenshot, write_notebook
 
 SETUP = """\
