@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 FORBIDDEN = ("IPython", "ipywidgets", "anywidget", "ipykernel")
 
 # A meta path finder that notes every attempt to import a forbidden package (even one
@@ -43,14 +45,18 @@ def test_importing_the_core_loads_no_ui_package() -> None:
     assert done.stdout.strip() == "clean"
 
 
-def test_the_check_itself_catches_a_forbidden_import() -> None:
+@pytest.mark.parametrize("package", ["ipywidgets", "surely_not_installed_ui"])
+def test_the_check_itself_catches_a_forbidden_import(package: str) -> None:
+    """Whether or not the package is installed, trying to import it fails the check."""
     tainted = CHECK.replace(
+        f"FORBIDDEN = {FORBIDDEN!r}", f"FORBIDDEN = {(*FORBIDDEN, 'surely_not_installed_ui')!r}"
+    ).replace(
         "import jobwidgets\n",
-        "import jobwidgets\ntry:\n    import ipywidgets\nexcept ImportError:\n    pass\n",
+        f"import jobwidgets\ntry:\n    import {package}\nexcept ImportError:\n    pass\n",
         1,
     )
     done = subprocess.run(
         [sys.executable, "-c", tainted], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode != 0
-    assert "ipywidgets" in done.stderr
+    assert package in done.stderr
