@@ -524,6 +524,12 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
                             self._call_guarded(fn, self)
             finally:
                 self._deliverer = None
+                interrupt = getattr(_deferred, "interrupt", None)
+                if interrupt is not None:
+                    # a KeyboardInterrupt (or SystemExit) in an observer: raised only
+                    # now, once every change is delivered and every callback called
+                    _deferred.interrupt = None
+                    raise interrupt
 
     def _apply(self, name: str, value: Any) -> None:
         """Set one trait. Values made here are valid by construction, so a job that
@@ -539,6 +545,8 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
             fn(*args)
         except Exception:
             log.exception("jobwidgets: callback %r raised", fn)
+        except BaseException as exc:
+            _defer(exc)
 
     def _query(self, deadline: float | None, timeout: float | None) -> JobStatus:
         """One ``status()`` call that can't run past ``deadline``."""
@@ -625,11 +633,22 @@ def _check_wait(wait: float) -> None:
         raise ValueError(msg)
 
 
+_deferred = threading.local()
+
+
+def _defer(exc: BaseException) -> None:
+    """Keep the first KeyboardInterrupt/SystemExit of a delivery, to raise at its end."""
+    if getattr(_deferred, "interrupt", None) is None:
+        _deferred.interrupt = exc
+
+
 def _guarded_observer(handler: Callable[[Any], Any], change: Any) -> None:
     try:
         handler(change)
     except Exception:
         log.exception("jobwidgets: observer %r raised on %s", handler, change.get("name"))
+    except BaseException as exc:
+        _defer(exc)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
