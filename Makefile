@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS ?= widgets,test
+EXTRAS ?= widgets,dask,qiskit,test
 # project-local Jupyter folders, so nothing from the user's own setup leaks in
 export JUPYTER_CONFIG_DIR  := $(CURDIR)/.jupyter-local/config
 export JUPYTER_DATA_DIR    := $(CURDIR)/.jupyter-local/data
@@ -71,6 +71,10 @@ test: lint typecheck jstest pytest notebooks ui
 
 bench: install
 	$(BIN)/python benchmarks/bench_core.py
+	$(BIN)/python benchmarks/bench_widgets.py
+	$(BIN)/python benchmarks/bench_dask.py
+	$(BIN)/python benchmarks/bench_qiskit.py
+	$(BIN)/python benchmarks/bench_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .jupyter-local js/node_modules src/jobwidgets/static

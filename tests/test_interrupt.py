@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _jobs import PushJob
 
+from _jobs import PushJob
 from jobwidgets import JobStatus
 
 

@@ -1,0 +1,495 @@
+"""Jobs on a Dask cluster: a local one, or any cluster a ``distributed.Client`` reaches.
+
+``DaskBackend()`` starts a process-based ``distributed.LocalCluster`` and closes it with
+the backend. ``DaskBackend(address="tcp://...")`` and ``DaskBackend(client=...)`` use a
+cluster that already runs (Kubernetes, Slurm through dask-jobqueue, ``dask scheduler``
+and ``dask worker`` by hand), and leave it running when the backend closes.
+
+Every transition is pushed, nothing is polled. A Dask ``Future`` says ``pending`` until
+its task is over, so the start of a task comes from the workers themselves: a small
+worker plugin sees a task of this backend enter the ``executing`` state and logs an
+event on the backend's topic, which the client hears through ``subscribe_topic``. The
+plugin is defined so that it travels to the workers by value: workers need
+``distributed``, not jobwidgets. The end of a task comes from its future.
+
+A job is QUEUED from submission until a worker starts it (also while it waits in a
+worker's own queue), RUNNING while a worker executes it, then DONE, ERROR or CANCELLED.
+When a worker dies while it runs the task, Dask either runs the task again elsewhere (the
+job goes back to QUEUED, then RUNNING, and ``attempts`` counts the starts) or, once
+``distributed.scheduler.allowed-failures`` is used up, fails it with ``KilledWorker``
+(the job ends in ERROR).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import functools
+import inspect
+import logging
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+try:
+    import dask
+    import distributed
+    from dask.utils import funcname
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    _msg = (
+        "jobwidgets.dask needs Dask's distributed scheduler; install the dask extra: "
+        "pip install 'jobwidgets[dask]'"
+    )
+    raise ImportError(_msg) from exc
+
+from ..errors import JobError
+from ..job import BaseJob
+from ..status import JOB_FINAL_STATES, JobStatus
+
+__all__ = ["DaskBackend", "DaskJob"]
+
+ANNOTATION = "jobwidgets"
+"""The task annotation that names the event topic of the backend that owns a task."""
+
+PLUGIN_NAME = "jobwidgets-task-starts"
+
+# Client.submit's own keyword arguments: a function's keyword argument of the same name
+# is bound with functools.partial, so that it reaches the function and not Client.submit
+_SUBMIT_KEYWORDS = frozenset(inspect.signature(distributed.Client.submit).parameters) - {
+    "self",
+    "func",
+    "args",
+    "kwargs",
+}
+
+
+# distributed's API has few type hints: use it through Any
+_distributed: Any = distributed
+_annotate: Any = dask.annotate  # type: ignore[attr-defined]
+
+
+def _client(target: Any) -> Any:
+    return _distributed.Client(target, set_as_default=False)
+
+
+def _local_cluster(options: dict[str, Any]) -> Any:
+    return _distributed.LocalCluster(**options)
+
+
+def task_start_plugin() -> distributed.WorkerPlugin:
+    """A worker plugin that logs an event when a task of a jobwidgets backend starts.
+
+    The class is made inside this function on purpose: a class that can't be imported
+    by name is pickled by value, so the workers can load it without jobwidgets installed.
+    Its methods use nothing but their arguments and the worker.
+    """
+
+    class TaskStarts(distributed.WorkerPlugin):
+        """Logs ``{"key", "worker"}`` on the task's topic when it starts executing."""
+
+        idempotent = True
+        name = PLUGIN_NAME
+
+        def setup(self, worker: Any) -> None:
+            self.worker = worker
+
+        def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
+            if finish != "executing":
+                return
+            task = self.worker.state.tasks.get(key)
+            annotations = getattr(task, "annotations", None) or {}
+            topic = annotations.get("jobwidgets")
+            if isinstance(topic, str):
+                self.worker.log_event(topic, {"key": key, "worker": self.worker.address})
+
+    return TaskStarts()
+
+
+class DaskJob(BaseJob):
+    """A function call run as a task on a Dask cluster. Its job id is the task's key."""
+
+    pushes_status = True
+
+    def __init__(
+        self,
+        backend: DaskBackend,
+        job_id: str,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        if not callable(fn):
+            msg = f"DaskBackend.run needs a callable, got {fn!r}"
+            raise TypeError(msg)
+        if not isinstance(backend, DaskBackend):
+            msg = f"a DaskJob needs a DaskBackend, got {type(backend).__name__}"
+            raise TypeError(msg)
+        super().__init__(backend, job_id)
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs or {}
+        self._future: Any = None
+        self._exception: BaseException | None = None
+        self._worker: str | None = None
+        self._attempts = 0
+
+    def submit(self) -> None:
+        """Submit the task to the cluster; the job becomes QUEUED."""
+        backend: DaskBackend = self._backend
+        backend._submit([self])
+
+    def status(self) -> JobStatus:
+        """Return the status of the job."""
+        return self._status
+
+    def cancel(self) -> bool:
+        """Cancel the task; return True if the job is (now) CANCELLED.
+
+        A queued task never runs. A task that already runs is released by the cluster
+        and its result is dropped, but Dask can't stop its code: the function goes on
+        until it returns, and keeps its worker thread busy until then. The job is
+        CANCELLED at once either way. A job that already ended returns False.
+        """
+        backend: DaskBackend = self._backend
+        return backend._cancel(self)
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Wait for the task and return its value, fetched from the cluster.
+
+        Raises:
+            JobError: the task raised (chained from its exception, whose remote
+                traceback is in ``error_traceback``) or was cancelled.
+            JobTimeoutError: the task did not finish within ``timeout`` seconds.
+        """
+        return self._outcome(timeout, self._fetch)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """Wait for the task and return the exception it raised, or None."""
+        self._wait_final(timeout)
+        return self._exception
+
+    @property
+    def future(self) -> Any:
+        """The task's ``distributed.Future`` (None before submission)."""
+        return self._future
+
+    @property
+    def worker(self) -> str | None:
+        """The address of the worker that started the task last, if any did."""
+        return self._worker
+
+    @property
+    def attempts(self) -> int:
+        """How many times a worker started the task (more than 1 after a lost worker)."""
+        return self._attempts
+
+    def _fetch(self) -> tuple[Any, BaseException | None]:
+        if self._status is JobStatus.DONE and self._future is not None:
+            return self._future.result(), None
+        return None, self._exception
+
+
+class DaskBackend:
+    """Runs functions as tasks on a Dask cluster; every job's status is pushed.
+
+    Args:
+        address: the scheduler of a running cluster, e.g. ``"tcp://10.0.0.5:8786"``.
+        client: a connected, synchronous ``distributed.Client`` to use instead.
+        name: a readable name for tables (default ``"dask"``).
+        **cluster_options: options for the embedded ``distributed.LocalCluster`` made
+            when neither ``address`` nor ``client`` is given, such as ``n_workers`` and
+            ``threads_per_worker``. It runs its workers in processes, with
+            ``dashboard_address=":0"`` (a free port) and quiet logs
+            (``silence_logs=logging.CRITICAL``: failures are reported by the jobs),
+            unless told otherwise.
+
+    A script that starts the embedded cluster needs an ``if __name__ == "__main__":``
+    guard, since its worker processes are spawned. A context manager: leaving it cancels
+    the unfinished jobs and closes the client and cluster this backend made, never ones
+    it was given.
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        client: Any = None,
+        name: str = "dask",
+        **cluster_options: Any,
+    ) -> None:
+        if address is not None and client is not None:
+            msg = "give DaskBackend either address= or client=, not both"
+            raise ValueError(msg)
+        if cluster_options and (address is not None or client is not None):
+            options = ", ".join(sorted(cluster_options))
+            msg = (
+                f"cluster options ({options}) apply only to the embedded LocalCluster; "
+                "configure an existing cluster where it is started"
+            )
+            raise TypeError(msg)
+        if address is not None and not isinstance(address, str):
+            msg = f"address must be a scheduler address str like 'tcp://host:8786', got {address!r}"
+            raise TypeError(msg)
+        if client is not None:
+            if not isinstance(client, distributed.Client):
+                msg = f"client must be a distributed.Client, got {type(client).__name__}"
+                raise TypeError(msg)
+            if client.asynchronous:
+                msg = "DaskBackend needs a synchronous Client (made without asynchronous=True)"
+                raise ValueError(msg)
+        if not isinstance(name, str) or not name:
+            msg = f"name must be a non-empty str, got {name!r}"
+            raise TypeError(msg)
+        self.name = name
+        self._lock = threading.Lock()
+        self._closed = False
+        self._jobs: dict[str, DaskJob] = {}
+        self._workers: set[str] = set()
+        self._topic = f"jobwidgets-{uuid.uuid4().hex}"
+        self.cluster: Any = None
+        self._owns_client = client is None
+        if client is not None:
+            self.client: Any = client
+        elif address is not None:
+            self.client = _client(address)
+        else:
+            cluster_options.setdefault("processes", True)
+            cluster_options.setdefault("dashboard_address", ":0")
+            # failures reach the jobs (message and traceback): keep the workers' logs quiet
+            cluster_options.setdefault("silence_logs", logging.CRITICAL)
+            self.cluster = _local_cluster(cluster_options)
+            try:
+                self.client = _client(self.cluster)
+            except BaseException:
+                self.cluster.close()
+                raise
+        # one thread per backend turns cluster events into job reports, so observers
+        # never run on (and never stall) the client's event loop
+        self._reporter = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix=f"jobwidgets-{name}"
+        )
+        try:
+            self.client.register_plugin(task_start_plugin(), name=PLUGIN_NAME)
+            self.client.subscribe_topic(self._topic, self._on_task_start)
+        except BaseException:
+            self._shutdown()
+            raise
+
+    # ------------------------------------------------------------------ public API
+    def run(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> DaskJob:
+        """Submit ``fn(*args, **kwargs)`` as a task; return its job, already QUEUED.
+
+        A ``DaskJob`` (or a ``distributed.Future``) among ``args`` is passed to ``fn``
+        as its value, and the task waits for it, as with ``Client.submit``.
+        """
+        job = DaskJob(self, self._key(fn), fn, args, kwargs)
+        job.submit()
+        return job
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[DaskJob]:
+        """Submit ``fn`` once per item (like the built-in ``map``), in one batch."""
+        if not callable(fn):
+            msg = f"DaskBackend.map needs a callable, got {fn!r}"
+            raise TypeError(msg)
+        if not iterables:
+            msg = "DaskBackend.map needs at least one iterable of arguments"
+            raise TypeError(msg)
+        jobs = [DaskJob(self, self._key(fn), fn, args) for args in zip(*iterables, strict=False)]
+        for job in jobs:
+            with job._lock:
+                job._submitted = True
+        self._submit(jobs)
+        return jobs
+
+    @property
+    def dashboard_link(self) -> str:
+        """The address of the cluster's dashboard."""
+        return str(self.client.dashboard_link)
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` was called."""
+        return self._closed
+
+    def close(self) -> None:
+        """Cancel the unfinished jobs; close the client and cluster this backend made."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.cancel()
+        self._shutdown()
+
+    def __enter__(self) -> DaskBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = "closed" if self._closed else str(self.client.scheduler.address)
+        return f"<DaskBackend {self.name!r} {where}>"
+
+    # --------------------------------------------------------------- for DaskJob
+    def _key(self, fn: Callable[..., Any]) -> str:
+        return f"{funcname(fn)}-{uuid.uuid4().hex}"
+
+    def _submit(self, jobs: list[DaskJob]) -> None:
+        with self._lock:
+            if self._closed:
+                msg = f"{self.name} is closed; create a new DaskBackend to run more jobs"
+                raise JobError(msg)
+            for job in jobs:
+                self._jobs[job.job_id()] = job
+        # QUEUED before the task exists, so that its start can't be reported first
+        for job in jobs:
+            job._report(JobStatus.QUEUED)
+        try:
+            futures = self._send(jobs)
+        except BaseException as exc:
+            message, tb = _describe(exc)
+            for job in jobs:
+                self._jobs.pop(job.job_id(), None)
+                job._exception = exc
+                error = f"can't submit to Dask: {message}"
+                job._report(JobStatus.ERROR, error=error, error_traceback=tb)
+            raise
+        for job, future in zip(jobs, futures, strict=True):
+            job._future = future
+            future.add_done_callback(functools.partial(self._on_done, job))
+
+    def _send(self, jobs: list[DaskJob]) -> list[Any]:
+        client = self.client
+        with _annotate(**{ANNOTATION: self._topic}):
+            if len(jobs) == 1:
+                job = jobs[0]
+                fn, kwargs = _bind(job.fn, job.kwargs)
+                args = [_as_future(arg) for arg in job.args]
+                return [client.submit(fn, *args, key=job.job_id(), pure=False, **kwargs)]
+            fn = jobs[0].fn
+            columns = [list(column) for column in zip(*(job.args for job in jobs), strict=True)]
+            columns = [[_as_future(arg) for arg in column] for column in columns]
+            keys = [job.job_id() for job in jobs]
+            futures: list[Any] = client.map(fn, *columns, key=keys, pure=False)
+            return futures
+
+    def _cancel(self, job: DaskJob) -> bool:
+        status = job._status
+        if status is JobStatus.CANCELLED:
+            return True
+        if status in JOB_FINAL_STATES:
+            return False
+        with job._cond:
+            job._cancel_requested = True
+        future = job._future
+        if future is not None:
+            if future.status in ("finished", "error"):
+                return False  # it ended; its final state is on its way
+            future.cancel(reason="cancelled through jobwidgets")
+        self._jobs.pop(job.job_id(), None)
+        return job._report(JobStatus.CANCELLED) or job._status is JobStatus.CANCELLED
+
+    # ---------------------------------------------------------- cluster callbacks
+    def _on_task_start(self, event: tuple[float, dict[str, Any]]) -> None:
+        """On the client's event loop: a worker started one of this backend's tasks."""
+        message = event[1]
+        worker = message.get("worker")
+        if isinstance(worker, str) and worker not in self._workers:
+            # hear of this worker's removal, to report the task's retry
+            self._workers.add(worker)
+            self.client.subscribe_topic(worker, self._on_worker_event)
+        job = self._jobs.get(message.get("key"))  # type: ignore[arg-type]
+        if job is not None:
+            self._reporter.submit(_started, job, worker)
+
+    def _on_worker_event(self, event: tuple[float, dict[str, Any]]) -> None:
+        """On the client's event loop: something happened to a worker we used."""
+        message = event[1]
+        if not isinstance(message, dict) or message.get("action") != "remove-worker":
+            return
+        for key in message.get("processing-tasks", ()):
+            job = self._jobs.get(key)
+            if job is not None:
+                self._reporter.submit(_requeued, job)
+
+    def _on_done(self, job: DaskJob, future: Any) -> None:
+        """On Dask's callback thread: the task's future is finished, erred or cancelled.
+
+        The report goes through the same thread as the start of the task, which the
+        cluster told earlier, so that a task's RUNNING always comes before its end.
+        """
+        try:
+            self._reporter.submit(self._finish, job, future)
+        except RuntimeError:  # the backend is closing: report from here
+            self._finish(job, future)
+
+    def _finish(self, job: DaskJob, future: Any) -> None:
+        self._jobs.pop(job.job_id(), None)
+        state = future.status
+        if state == "finished":
+            job._report(JobStatus.DONE)
+        elif state == "error":
+            try:
+                exc = future.exception(timeout=30)
+                tb = future.traceback(timeout=30)
+            except Exception as failure:
+                exc, tb = failure, failure.__traceback__
+            job._exception = exc
+            message, text = _describe(exc, tb)
+            job._report(JobStatus.ERROR, error=message, error_traceback=text)
+        elif job._cancel_requested:
+            job._report(JobStatus.CANCELLED)
+        else:  # cancelled by Dask itself, e.g. when the client lost its scheduler
+            reason = getattr(getattr(future, "_state", None), "exception", None)
+            job._report(JobStatus.CANCELLED, error=str(reason or "cancelled by Dask"))
+
+    def _shutdown(self) -> None:
+        client = self.client
+        for topic in [self._topic, *self._workers]:
+            with contextlib.suppress(Exception):  # already gone with the connection
+                client.unsubscribe_topic(topic)
+        if self._owns_client:
+            client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+        self._reporter.shutdown(wait=True)
+
+
+def _started(job: DaskJob, worker: str | None) -> None:
+    job._worker = worker
+    job._attempts += 1
+    job._report(JobStatus.RUNNING)
+
+
+def _requeued(job: DaskJob) -> None:
+    if job._status is JobStatus.RUNNING:
+        job._report(JobStatus.QUEUED)
+
+
+def _as_future(value: Any) -> Any:
+    if isinstance(value, DaskJob):
+        if value._future is None:
+            msg = f"job {value.job_id()!r} was not submitted, so it can't be an argument"
+            raise JobError(msg)
+        return value._future
+    return value
+
+
+def _bind(fn: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Bind the keyword arguments that ``Client.submit`` would take for itself."""
+    clashing = {name: value for name, value in kwargs.items() if name in _SUBMIT_KEYWORDS}
+    if not clashing:
+        return fn, kwargs
+    rest = {name: value for name, value in kwargs.items() if name not in _SUBMIT_KEYWORDS}
+    return functools.partial(fn, **clashing), rest
+
+
+def _describe(exc: BaseException, tb: Any = None) -> tuple[str, str]:
+    """The message and the traceback text of an exception (a remote one included)."""
+    message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    lines = traceback.format_exception(type(exc), exc, tb if tb is not None else exc.__traceback__)
+    return message, "".join(lines)
