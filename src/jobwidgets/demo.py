@@ -21,15 +21,6 @@ from .status import JOB_FINAL_STATES, JobStatus
 
 __all__ = ["main"]
 
-_MARKS = {
-    JobStatus.INITIALIZING: "…",
-    JobStatus.QUEUED: "◷",
-    JobStatus.VALIDATING: "◎",
-    JobStatus.RUNNING: "▶",
-    JobStatus.CANCELLED: "⊘",
-    JobStatus.DONE: "✔",
-    JobStatus.ERROR: "✖",
-}
 
 
 def _count_primes(limit: int) -> int:
@@ -53,7 +44,7 @@ def _row(job: BaseJob, now: float) -> str:
     progress = "" if job.progress is None else f"{job.progress:4.0%}"
     detail = job.error or ""
     return (
-        f"  {_MARKS[status]} {job.job_id():<18} {job._backend_name():<14} "
+        f"  {status.icon} {job.job_id():<18} {job._backend_name():<14} "
         f"{status.name:<12} {end - since:6.1f}s {progress:>5}  {detail}"
     )
 
@@ -139,7 +130,7 @@ def main(argv: list[str] | None = None, stream: TextIO | None = None) -> int:
         counts = collections.Counter(job.state for job in jobs)
         print("\nSummary:", file=out)
         for status in JOB_FINAL_STATES:
-            print(f"  {_MARKS[status]} {status.name:<10} {counts[status]}", file=out)
+            print(f"  {status.icon} {status.name:<10} {counts[status]}", file=out)
         for job in jobs:
             if job.state is JobStatus.DONE:
                 print(f"  {job.job_id()}: result {job.result()!r}", file=out)

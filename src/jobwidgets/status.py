@@ -30,6 +30,21 @@ class JobStatus(enum.Enum):
         """Whether no further status can follow this one."""
         return self in JOB_FINAL_STATES
 
+    @property
+    def icon(self) -> str:
+        """A one-character symbol, shown beside the name (colour is never the only sign)."""
+        return _ICONS[self]
+
 
 JOB_FINAL_STATES: tuple[JobStatus, ...] = (JobStatus.DONE, JobStatus.CANCELLED, JobStatus.ERROR)
 """The statuses after which a job never changes again."""
+
+_ICONS = {
+    JobStatus.INITIALIZING: "…",
+    JobStatus.QUEUED: "◷",
+    JobStatus.VALIDATING: "◎",
+    JobStatus.RUNNING: "▶",
+    JobStatus.CANCELLED: "⊘",
+    JobStatus.DONE: "✔",
+    JobStatus.ERROR: "✖",
+}

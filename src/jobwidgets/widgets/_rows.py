@@ -14,15 +14,6 @@ from ..status import JobStatus
 
 __all__ = ["counts", "html_snapshot", "row", "text_line"]
 
-ICONS = {
-    JobStatus.INITIALIZING: "…",
-    JobStatus.QUEUED: "◷",
-    JobStatus.VALIDATING: "◎",
-    JobStatus.RUNNING: "▶",
-    JobStatus.CANCELLED: "⊘",
-    JobStatus.DONE: "✔",
-    JobStatus.ERROR: "✖",
-}
 
 
 def row(
@@ -67,7 +58,7 @@ def text_line(job: BaseJob, now: float | None = None) -> str:
     """One readable line: icon, status, id, backend, elapsed time, error."""
     now = time.time() if now is None else now
     state = job.state
-    line = f"{ICONS[state]} {state.name} {job.job_id()} [{job._backend_name()}] "
+    line = f"{state.icon} {state.name} {job.job_id()} [{job._backend_name()}] "
     line += _elapsed(job, now)
     if job.progress is not None and not job.state.final:
         line += f" {job.progress:.0%}"
