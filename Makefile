@@ -17,7 +17,7 @@ export IPYTHONDIR          := $(CURDIR)/.jupyter-local/ipython
 all: test
 
 # pip install builds the front end (js/ -> src/jobwidgets/static/) through hatch-jupyter-builder
-$(STAMP): pyproject.toml js/package.json js/package-lock.json
+$(STAMP): pyproject.toml js/package.json js/package-lock.json js/labextension/package.json js/labextension/yarn.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml js/package.json js/package-lock.json
 install: $(STAMP)
 
 js: install
-	cd js && npm ci --no-audit --no-fund && npm run build
+	cd js && npm ci --no-audit --no-fund && PATH="$(CURDIR)/$(BIN):$$PATH" npm run build
 
 # Debian's Chromium for the browser tests (Playwright can't download browsers here)
 chromium:
@@ -69,12 +69,14 @@ ui: install chromium
 
 test: lint typecheck jstest pytest notebooks ui
 
-bench: install
+bench: install chromium
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_widgets.py
 	$(BIN)/python benchmarks/bench_dask.py
 	$(BIN)/python benchmarks/bench_qiskit.py
 	$(BIN)/python benchmarks/bench_browser.py
+	$(BIN)/python benchmarks/bench_panel.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .jupyter-local js/node_modules src/jobwidgets/static
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .jupyter-local js/node_modules src/jobwidgets/static \
+	  js/labextension/node_modules js/labextension/lib js/labextension/.yarn src/jobwidgets/labextension

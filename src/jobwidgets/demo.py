@@ -22,7 +22,6 @@ from .status import JOB_FINAL_STATES, JobStatus
 __all__ = ["main"]
 
 
-
 def _count_primes(limit: int) -> int:
     """Some honest work for a thread job, honouring cancellation and reporting progress."""
     found = 0

@@ -1,7 +1,8 @@
 """Jupyter integration: rich display of jobs, and the ``%job_watcher`` magic.
 
-``import jobwidgets`` in a kernel calls ``activate()``: a job that is the last expression
-of a cell then displays as a live badge (with a ``text/html`` snapshot and readable
+``import jobwidgets`` in a kernel calls ``activate()``: the JupyterLab job panel can then
+list the kernel's jobs (``panel.py``), and a job that is the last expression
+of a cell displays as a live badge (with a ``text/html`` snapshot and readable
 ``text/plain`` for front ends where widgets can't render). ``%load_ext jobwidgets``
 adds the magic::
 
@@ -58,12 +59,19 @@ def _job_bundle(job: BaseJob, include: Any = None, exclude: Any = None) -> Any:
 
 
 def activate(shell: Any = None) -> bool:
-    """Display jobs richly in this IPython session; return False outside IPython."""
+    """Display jobs richly in this IPython session; return False outside IPython.
+
+    In a kernel, also register the comm target of the JupyterLab job panel, so that the
+    panel lists this kernel's jobs without any cell displaying a widget.
+    """
     shell = shell or _shell()
     if shell is None:
         return False
     formatter = shell.display_formatter.mimebundle_formatter
     formatter.for_type(BaseJob, _job_bundle)
+    from .panel import register
+
+    register(shell)
     return True
 
 

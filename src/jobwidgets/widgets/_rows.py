@@ -15,7 +15,6 @@ from ..status import JobStatus
 __all__ = ["counts", "html_snapshot", "row", "text_line"]
 
 
-
 def row(
     job: BaseJob, key: str, cancel: tuple[str | None, str | None] = (None, None)
 ) -> dict[str, Any]:

@@ -1,0 +1,415 @@
+// The panel's model: which kernel it follows, its comm to that kernel, and the
+// rows (in the JobTable's row store). No DOM and no JupyterLab import at run
+// time, so the unit tests run it in Node with a fake kernel.
+//
+// The kernel side (jobwidgets/panel.py) registers the comm target
+// `jobwidgets.panel` when `import jobwidgets` runs in the kernel. The panel
+// opens a comm to it; the kernel answers with the JobTable's messages
+// ({type: "reset" | "delta" | "cancel_result"}), sent as the comm's data. A
+// kernel without jobwidgets closes the comm at once: the panel then says so,
+// and connects again when the kernel announces the target (a comm the kernel
+// opens to `jobwidgets.panel.announce`, see `announced`).
+
+import { acquireStore, formatDuration, isFinal } from './shared.js';
+import type { IRow, IStore, ITableModel, StoreEvent } from './shared.js';
+
+/** The kernel's comm target. */
+export const TARGET = 'jobwidgets.panel';
+/** The front end's comm target the kernel opens when it registers TARGET. */
+export const ANNOUNCE_TARGET = 'jobwidgets.panel.announce';
+
+/** The part of a comm (Kernel.IComm) the panel uses. */
+export interface ICommLike {
+  readonly commId: string;
+  readonly isDisposed: boolean;
+  open(data?: unknown): unknown;
+  send(data: unknown): unknown;
+  close(data?: unknown): unknown;
+  onMsg: ((msg: { content: { data: unknown } }) => void | PromiseLike<void>) | null;
+  onClose: ((msg: unknown) => void | PromiseLike<void>) | null;
+}
+
+/** A Lumino-style signal: connect and disconnect a slot. */
+export interface ISignalLike<T> {
+  connect(slot: (sender: any, args: T) => void, thisArg?: unknown): boolean;
+  disconnect(slot: (sender: any, args: T) => void, thisArg?: unknown): boolean;
+}
+
+/** The part of a kernel connection (Kernel.IKernelConnection) the panel uses. */
+export interface IKernelLike {
+  readonly id: string;
+  readonly status: string;
+  readonly isDisposed?: boolean;
+  readonly statusChanged: ISignalLike<string>;
+  createComm(targetName: string): ICommLike;
+}
+
+/** Where the panel stands. */
+export type PanelState =
+  | 'no-kernel' // no notebook or console is active
+  | 'connecting' // the comm is open, no rows yet (the kernel may be busy)
+  | 'connected' // rows arrive
+  | 'unavailable' // the kernel has not imported jobwidgets
+  | 'restarting' // the kernel restarts: the list is cleared
+  | 'dead'; // the kernel died
+
+/** The extension's settings (schema/plugin.json). */
+export interface IPanelSettings {
+  notifications: boolean;
+  longJobSeconds: number;
+}
+
+export const DEFAULT_SETTINGS: IPanelSettings = { notifications: true, longJobSeconds: 60 };
+
+/** A notification to show. `message` is plain text (never markup). */
+export interface INotice {
+  kind: 'error' | 'success';
+  message: string;
+}
+
+const MAX_NOTICES = 3; // more finish in one update: one summary instead
+const MAX_TEXT = 200;
+
+function clip(text: unknown): string {
+  const s = text == null ? '' : String(text);
+  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}\u2026` : s;
+}
+
+/** Seconds the job ran (or waited and ran), or null when the times are unknown. */
+function duration(row: IRow): number | null {
+  const start = row.started_at ?? row.submitted_at ?? row.created_at;
+  if (start == null || row.finished_at == null) return null;
+  return Math.max(0, row.finished_at - start);
+}
+
+/**
+ * The notifications for one store event: a job that failed, and a job that
+ * finished (DONE) after running at least `longJobSeconds`. Only deltas count:
+ * a reset (a reload, a new connection) lists jobs as they are, quietly. When
+ * more than three jobs qualify at once, one summary per kind.
+ */
+export function noticesFor(event: StoreEvent, settings: IPanelSettings): INotice[] {
+  if (!settings.notifications || event.kind !== 'delta') return [];
+  const failed: IRow[] = [];
+  const long: IRow[] = [];
+  for (const { old, row } of event.changes) {
+    if (old && isFinal(old.status)) continue; // not a new ending
+    if (row.status === 'ERROR') failed.push(row);
+    else if (row.status === 'DONE') {
+      const t = duration(row);
+      if (t !== null && t >= settings.longJobSeconds) long.push(row);
+    }
+  }
+  const notices: INotice[] = [];
+  if (failed.length > MAX_NOTICES) {
+    notices.push({ kind: 'error', message: `${failed.length} jobs failed` });
+  } else {
+    for (const row of failed) {
+      const why = row.error ? `: ${clip(row.error)}` : '';
+      notices.push({ kind: 'error', message: `Job ${clip(row.job_id)} failed${why}` });
+    }
+  }
+  if (long.length > MAX_NOTICES) {
+    notices.push({ kind: 'success', message: `${long.length} long jobs finished` });
+  } else {
+    for (const row of long) {
+      notices.push({
+        kind: 'success',
+        message: `Job ${clip(row.job_id)} finished after ${formatDuration(duration(row))}`
+      });
+    }
+  }
+  return notices;
+}
+
+type Listener = (...args: any[]) => void;
+
+/**
+ * The table view's model for one comm: what an anywidget model offers the
+ * JobTable view (`get`, `on`, `off`, `send`, `widget_manager.kernel`,
+ * `model_id`), over the panel's comm. One per connection: a new kernel, or a
+ * restarted one, gets a new CommModel (and so a new row store and view).
+ */
+export class CommModel implements ITableModel {
+  constructor(kernel: IKernelLike, comm: ICommLike) {
+    this.widget_manager = { kernel };
+    this._comm = comm;
+  }
+
+  /** The kernel connection, where the table view looks for it (kernel_route.js). */
+  readonly widget_manager: { kernel: IKernelLike };
+
+  /** The kernel side's id of this feed: the comm id (used by the subshell route). */
+  get model_id(): string {
+    return this._comm.commId;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  get(name: string): unknown {
+    switch (name) {
+      case 'title':
+        return '';
+      case 'compact':
+        return false;
+      case 'fill':
+        return true;
+      case 'kernel_time':
+        return this._kernelTime;
+      default:
+        return undefined;
+    }
+  }
+
+  on(event: string, callback: Listener): void {
+    let set = this._listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this._listeners.set(event, set);
+    }
+    set.add(callback);
+  }
+
+  off(event: string, callback: Listener): void {
+    this._listeners.get(event)?.delete(callback);
+  }
+
+  /** A message of the view to the kernel; dropped once the comm is gone. */
+  send(content: unknown): void {
+    if (this._disposed || this._comm.isDisposed) return;
+    try {
+      this._comm.send(content as any);
+    } catch (err) {
+      console.warn('jobwidgets: the panel could not reach the kernel', err);
+    }
+  }
+
+  /** A message of the kernel: to the store's `msg:custom` listener. */
+  deliver(content: unknown): void {
+    if (this._disposed) return;
+    if (content && typeof content === 'object') {
+      const time = (content as { kernel_time?: unknown }).kernel_time;
+      if (typeof time === 'number') this._kernelTime = time;
+    }
+    for (const callback of [...(this._listeners.get('msg:custom') ?? [])]) {
+      callback(content);
+    }
+  }
+
+  dispose(): void {
+    this._disposed = true;
+    this._listeners.clear();
+  }
+
+  private _comm: ICommLike;
+  private _kernelTime = 0;
+  private _disposed = false;
+  private _listeners = new Map<string, Set<Listener>>();
+}
+
+export interface IPanelModelOptions {
+  /** Shows a notification (Notification of @jupyterlab/apputils in the app). */
+  notify?: (notice: INotice) => void;
+  settings?: Partial<IPanelSettings>;
+}
+
+/**
+ * Follows one kernel at a time (the active notebook's or console's) and keeps
+ * a comm to its `jobwidgets.panel` target while it can.
+ */
+export class PanelModel {
+  constructor(options: IPanelModelOptions = {}) {
+    this._notify = options.notify ?? (() => undefined);
+    this.settings = { ...DEFAULT_SETTINGS, ...(options.settings ?? {}) };
+  }
+
+  settings: IPanelSettings;
+
+  get state(): PanelState {
+    return this._state;
+  }
+
+  get kernel(): IKernelLike | null {
+    return this._kernel;
+  }
+
+  /** What the kernel belongs to (a notebook's or console's name). */
+  get label(): string {
+    return this._label;
+  }
+
+  /** The table view's model for the current connection, or null. */
+  get model(): CommModel | null {
+    return this._model;
+  }
+
+  /** The rows of the current connection, or null. */
+  get store(): IStore | null {
+    return this._store;
+  }
+
+  /** Call `callback()` whenever state, kernel, label or model change; returns the unsubscribe. */
+  changed(callback: () => void): () => void {
+    this._subscribers.add(callback);
+    return () => this._subscribers.delete(callback);
+  }
+
+  /**
+   * Follow `kernel` (null: none). The same kernel again only updates the
+   * label. Another kernel: the old comm closes, its rows go, a new comm opens.
+   */
+  setKernel(kernel: IKernelLike | null, label = ''): void {
+    if (kernel === this._kernel) {
+      if (label !== this._label) {
+        this._label = label;
+        this._emit();
+      }
+      return;
+    }
+    this._disconnect(true);
+    if (this._kernel) this._kernel.statusChanged.disconnect(this._onStatus, this);
+    this._kernel = kernel;
+    this._label = label;
+    if (!kernel) {
+      this._setState('no-kernel');
+      return;
+    }
+    kernel.statusChanged.connect(this._onStatus, this);
+    this._connect();
+  }
+
+  /** The kernel announced the panel's target (it imported jobwidgets): connect. */
+  announced(kernel: IKernelLike): void {
+    if (kernel !== this._kernel) return;
+    if (this._state === 'unavailable' || this._state === 'restarting') this._connect();
+    else if (this._state === 'connecting') this._retryIfRefused = true;
+  }
+
+  dispose(): void {
+    this.setKernel(null);
+    this._subscribers.clear();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private _connect(): void {
+    const kernel = this._kernel;
+    if (!kernel) return;
+    this._disconnect(true);
+    if (kernel.status === 'dead') {
+      this._setState('dead');
+      return;
+    }
+    let comm: ICommLike;
+    try {
+      comm = kernel.createComm(TARGET);
+    } catch (err) {
+      console.warn('jobwidgets: cannot open the panel comm', err);
+      this._setState('unavailable');
+      return;
+    }
+    const model = new CommModel(kernel, comm);
+    const { store, release } = acquireStore(model);
+    this._comm = comm;
+    this._model = model;
+    this._store = store;
+    this._releaseStore = release;
+    this._unsubscribeStore = store.subscribe((event) => this._onStoreEvent(event));
+    this._retryIfRefused = false;
+    comm.onMsg = (msg) => {
+      if (this._comm !== comm) return; // a message of an old connection
+      model.deliver(msg?.content?.data);
+      if (this._state === 'connecting') this._setState('connected');
+    };
+    comm.onClose = () => {
+      if (this._comm !== comm) return;
+      // The kernel refused (no jobwidgets) or dropped the comm.
+      this._disconnect(false);
+      if (this._retryIfRefused) {
+        this._retryIfRefused = false;
+        this._connect();
+        return;
+      }
+      this._setState('unavailable');
+    };
+    this._setState('connecting');
+    try {
+      comm.open({ type: 'sync' });
+    } catch (err) {
+      console.warn('jobwidgets: cannot open the panel comm', err);
+      this._disconnect(false);
+      this._setState('unavailable');
+    }
+  }
+
+  /** Forget the current comm; `close` also closes it on the kernel side. */
+  private _disconnect(close: boolean): void {
+    const comm = this._comm;
+    this._comm = null;
+    if (comm && close && !comm.isDisposed) {
+      try {
+        comm.close();
+      } catch {
+        // the kernel is gone already
+      }
+    }
+    this._unsubscribeStore?.();
+    this._unsubscribeStore = null;
+    this._releaseStore?.();
+    this._releaseStore = null;
+    this._model?.dispose();
+    this._model = null;
+    this._store = null;
+  }
+
+  private _onStatus(_sender: unknown, status: string): void {
+    if (status === 'restarting' || status === 'autorestarting') {
+      this._disconnect(false); // the kernel process, and the comm, are gone
+      this._setState('restarting');
+    } else if (status === 'dead') {
+      this._disconnect(false);
+      this._setState('dead');
+    } else if ((status === 'idle' || status === 'busy') && (this._state === 'restarting' || this._state === 'dead')) {
+      this._connect(); // a restarted kernel: jobwidgets is imported again, or not
+    }
+  }
+
+  private _onStoreEvent(event: StoreEvent): void {
+    for (const notice of noticesFor(event, this.settings)) {
+      try {
+        this._notify(notice);
+      } catch (err) {
+        console.warn('jobwidgets: a notification failed', err);
+      }
+    }
+  }
+
+  private _setState(state: PanelState): void {
+    this._state = state;
+    this._emit();
+  }
+
+  private _emit(): void {
+    for (const callback of [...this._subscribers]) {
+      try {
+        callback();
+      } catch (err) {
+        console.error('jobwidgets: a panel listener failed', err);
+      }
+    }
+  }
+
+  private _notify: (notice: INotice) => void;
+  private _state: PanelState = 'no-kernel';
+  private _kernel: IKernelLike | null = null;
+  private _label = '';
+  private _comm: ICommLike | null = null;
+  private _model: CommModel | null = null;
+  private _store: IStore | null = null;
+  private _releaseStore: (() => void) | null = null;
+  private _unsubscribeStore: (() => void) | null = null;
+  private _retryIfRefused = false;
+  private _subscribers = new Set<() => void>();
+}

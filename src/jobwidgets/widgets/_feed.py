@@ -1,0 +1,275 @@
+"""The row feed: jobs as keyed rows, sent as ``reset`` and ``delta`` messages.
+
+``JobTable`` (a widget) and the JupyterLab panel (a comm of its own) show jobs the same
+way, so they share this logic: rows keyed by a short string, a ``reset`` with every row
+when a view asks, then ``delta`` messages with only the rows that changed, at the
+bridge's bounded rate, and the cancel requests of the front end. A feed delivers its
+messages through ``_deliver(content)``, which each user implements.
+
+Messages to the front end::
+
+    {"type": "reset", "rows": [row...], "model_id": str, "kernel_time": float}
+    {"type": "delta", "upsert": [row...], "remove": [key...], "kernel_time": float}
+    {"type": "cancel_result", "key", "job_id", "ok", "message", "kernel_time"}
+
+Messages from the front end: ``{"type": "sync"}``, ``{"type": "cancel", "keys": [...]}``,
+``{"type": "cancel_all"}``, ``{"type": "clear_finished"}``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..bridge import Bridge
+from ..job import BaseJob
+from ..registry import JobRegistry
+from ..status import JOB_FINAL_STATES, JobStatus
+from ._rows import counts, row
+
+__all__ = ["RowFeed", "feeds"]
+
+log = logging.getLogger("jobwidgets")
+
+feeds: weakref.WeakValueDictionary[str, RowFeed] = weakref.WeakValueDictionary()
+"""Open feeds by id (a widget's model id, a panel's comm id), for cancel requests that
+reach the kernel outside the comm (``jobwidgets.widgets._route``)."""
+
+
+class RowFeed:
+    """Keyed rows of jobs, kept current through the bridge. A mixin: call ``_start_feed``.
+
+    Thread safety: ``add``, ``remove``, ``cancel`` and ``_cancel_keys`` may run on any
+    thread; ``_jobs_changed`` (and so every ``reset`` and ``delta``) runs on the
+    bridge's loop.
+    """
+
+    _bridge: Bridge
+    _feed_id: str
+    messages_sent: int
+    """How many row messages this feed sent; for tests and benchmarks."""
+
+    def _start_feed(
+        self,
+        bridge: Bridge,
+        feed_id: str,
+        *,
+        jobs: Iterable[BaseJob] | None = None,
+        registry: JobRegistry | None = None,
+        include_existing: bool = True,
+        what: str = "JobTable",
+    ) -> None:
+        """Set up the rows: ``jobs``, and a ``registry`` to follow (its jobs, new ones too)."""
+        self._bridge = bridge
+        self._what = what
+        self._lock = threading.Lock()
+        self._keys = itertools.count(1)
+        self._rows: dict[str, BaseJob] = {}
+        self._key_of: dict[int, str] = {}
+        self._removed: list[str] = []
+        self._cancel: dict[str, tuple[str | None, str | None]] = {}
+        self._unsubscribe: Callable[[], None] | None = None
+        self._closed = False
+        self._needs_reset = False
+        self.messages_sent = 0
+        self._feed_id = feed_id
+        feeds[feed_id] = self
+        for job in jobs or ():
+            self._add(job, send=False)  # the first reset carries them
+        if registry is not None:
+            if not isinstance(registry, JobRegistry):
+                msg = f"registry must be a jobwidgets JobRegistry, got {type(registry).__name__}"
+                raise TypeError(msg)
+            self._unsubscribe = registry.subscribe(self.add)
+            if include_existing:
+                for job in registry.jobs():
+                    self._add(job, send=False)
+
+    def _deliver(self, content: dict[str, Any]) -> bool:
+        """Send one message to the front end; return whether it went out."""
+        raise NotImplementedError
+
+    # --------------------------------------------------------------- Python API
+    @property
+    def jobs(self) -> list[BaseJob]:
+        """The jobs shown, in the order they were added."""
+        with self._lock:
+            return list(self._rows.values())
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many of the jobs shown are in each status."""
+        return counts(self.jobs)
+
+    def add(self, job: BaseJob) -> None:
+        """Show ``job`` (once; adding it again does nothing). Safe from any thread."""
+        self._add(job, send=True)
+
+    def _add(self, job: BaseJob, *, send: bool) -> None:
+        if not isinstance(job, BaseJob):
+            msg = f"{self._what}.add needs a jobwidgets job, got {type(job).__name__}"
+            raise TypeError(msg)
+        with self._lock:
+            if self._closed or id(job) in self._key_of:
+                return
+            key = str(next(self._keys))
+            self._rows[key] = job
+            self._key_of[id(job)] = key
+        self._bridge.watch(job, self)
+        if send:
+            self._bridge.mark(job)
+
+    def remove(self, job: BaseJob) -> None:
+        """Stop showing ``job``. Removing a job that isn't shown does nothing."""
+        with self._lock:
+            key = self._key_of.pop(id(job), None)
+            if key is None:
+                return
+            del self._rows[key]
+            self._cancel.pop(key, None)
+            self._removed.append(key)
+        self._bridge.unwatch(job, self)
+        self._bridge.poke(self)
+
+    def clear_finished(self) -> list[BaseJob]:
+        """Remove every job in a final state; return them."""
+        finished = [job for job in self.jobs if job.state in JOB_FINAL_STATES]
+        for job in finished:
+            self.remove(job)
+        return finished
+
+    def cancel(self, jobs: Iterable[BaseJob] | None = None) -> dict[str, bool]:
+        """Cancel the given jobs (default: every unfinished one); return id -> accepted."""
+        with self._lock:
+            targets = [
+                key
+                for key, job in self._rows.items()
+                if (jobs is None and job.state not in JOB_FINAL_STATES)
+                or (jobs is not None and any(job is j for j in jobs))
+            ]
+        return {outcome["job_id"]: outcome["ok"] for outcome in self._cancel_keys(targets)}
+
+    def _close_feed(self) -> None:
+        """Release every observer and subscription. Closing twice does nothing."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            jobs = list(self._rows.values())
+            self._rows.clear()
+            self._key_of.clear()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._bridge.unwatch_all(self, jobs)
+        feeds.pop(self._feed_id, None)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    # ------------------------------------------------------------ bridge side
+    def _jobs_changed(self, jobs: list[BaseJob]) -> None:
+        """Send one delta with the rows of ``jobs`` and the rows removed since."""
+        if self._needs_reset:
+            self._needs_reset = False
+            with self._lock:
+                self._removed.clear()
+                for job in jobs:
+                    key = self._key_of.get(id(job))
+                    if key is not None and job.state in JOB_FINAL_STATES:
+                        self._cancel.pop(key, None)
+            self._reset()
+            return
+        with self._lock:
+            upsert = []
+            for job in jobs:
+                key = self._key_of.get(id(job))
+                if key is not None:
+                    upsert.append(row(job, key, self._cancel.get(key, (None, None))))
+                    if job.state in JOB_FINAL_STATES:
+                        self._cancel.pop(key, None)  # the final state says it all now
+            removed, self._removed = self._removed, []
+        if upsert or removed:
+            self._send_rows({"type": "delta", "upsert": upsert, "remove": removed})
+
+    def _send_rows(self, content: dict[str, Any]) -> None:
+        content["kernel_time"] = time.time()
+        if self._deliver(content):
+            self.messages_sent += 1
+
+    def _reset(self) -> None:
+        with self._lock:
+            rows = [
+                row(job, key, self._cancel.get(key, (None, None)))
+                for key, job in self._rows.items()
+            ]
+        self._send_rows({"type": "reset", "rows": rows, "model_id": self._feed_id})
+
+    # ------------------------------------------------------------ front end side
+    def _handle_front_end(self, content: Any) -> None:
+        """Act on one message of the front end."""
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "sync":
+            self._reset()
+        elif kind == "cancel":
+            keys = content.get("keys", [])
+            if not isinstance(keys, list):
+                log.warning("jobwidgets: %s ignored a cancel without a key list", self._what)
+                return
+            for outcome in self._cancel_keys([str(k) for k in keys]):
+                self._send_rows({"type": "cancel_result", **outcome})
+        elif kind == "cancel_all":
+            self.cancel()
+        elif kind == "clear_finished":
+            self.clear_finished()
+        else:
+            log.warning("jobwidgets: %s ignored an unknown message %r", self._what, content)
+
+    def _request_reset(self) -> None:
+        """Send every row at the next flush. Safe from any thread."""
+        self._needs_reset = True
+        self._bridge.poke(self)
+
+    def _cancel_keys(self, keys: list[str]) -> list[dict[str, Any]]:
+        """Call ``cancel()`` on each job; record why it failed. Safe from any thread.
+
+        The rows show the outcome at the next flush; nothing is raised into the notebook.
+        """
+        outcomes: list[dict[str, Any]] = []
+        for key in keys:
+            with self._lock:
+                job = self._rows.get(key)
+            if job is None:
+                outcomes.append({"key": key, "job_id": None, "ok": False, "message": "no such job"})
+                continue
+            outcome: dict[str, Any] = {
+                "key": key,
+                "job_id": job.job_id(),
+                "ok": False,
+                "message": "",
+            }
+            if job.state in JOB_FINAL_STATES:
+                outcome["message"] = f"the job is already {job.state.name}"
+            else:
+                try:
+                    accepted = job.cancel()
+                except Exception as exc:
+                    outcome["message"] = f"cancel() raised {type(exc).__name__}: {exc}"
+                else:
+                    outcome["ok"] = bool(accepted) or job.state is JobStatus.CANCELLED
+                    if not outcome["ok"]:
+                        outcome["message"] = (
+                            f"the backend did not accept the cancel (the job is {job.state.name})"
+                        )
+            state = "requested" if outcome["ok"] else "failed"
+            with self._lock:
+                if key in self._rows:
+                    self._cancel[key] = (state, outcome["message"] or None)
+            self._bridge.mark(job)
+            outcomes.append(outcome)
+        return outcomes
