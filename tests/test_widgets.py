@@ -165,6 +165,10 @@ def test_cancel_all_and_unknown_keys(table: JobTable) -> None:
     assert [job.state for job in jobs] == [JobStatus.DONE, JobStatus.CANCELLED, JobStatus.CANCELLED]
     table.comm.receive({"type": "cancel", "keys": ["99"]})
     assert custom(table)[-1]["message"] == "no such job"
+    table.comm.receive({"type": "cancel", "keys": ["2"]})  # cancelled already: accepted
+    assert custom(table)[-1]["ok"] is True
+    table.comm.receive({"type": "cancel", "keys": ["1"]})  # DONE: refused, with the reason
+    assert custom(table)[-1]["message"] == "the job is already DONE"
 
 
 def test_the_subshell_route_cancels_without_touching_the_widget(
@@ -300,6 +304,9 @@ def test_ipython_rich_display_and_job_watcher() -> None:
     assert watcher.jobs == [created]  # only jobs created from then on
     shell.run_line_magic("job_watcher", "off")
     assert ipython._watcher is None
+    PushJob()  # created after "off": not added
+    assert watcher.jobs == [created]  # the table stays, with what it showed
+    watcher.close()
     with pytest.raises(ValueError, match="takes no argument or 'off'"):
         shell.run_line_magic("job_watcher", "on")
     assert registry.default_registry.subscriber_count == 0

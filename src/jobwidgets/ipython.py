@@ -7,7 +7,7 @@ of a cell displays as a live badge (with a ``text/html`` snapshot and readable
 adds the magic::
 
     %job_watcher        # a table of every job created in this kernel from now on
-    %job_watcher off    # stop it
+    %job_watcher off    # stop adding new jobs to it
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def _job_watcher(line: str) -> Any:
     args = shlex.split(line)
     if args and args[0] == "off":
         if _watcher is not None:
-            _watcher.close()
+            _watcher.stop_following()  # its table stays, with the jobs it has shown
             _watcher = None
             print("job watcher stopped")
         else:
@@ -94,7 +94,7 @@ def _job_watcher(line: str) -> Any:
     from .widgets import JobTable
 
     if _watcher is not None:
-        _watcher.close()
+        _watcher.stop_following()
     _watcher = JobTable(registry=default_registry, include_existing=False, title="Job watcher")
     return _watcher
 

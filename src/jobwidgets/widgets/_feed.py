@@ -154,6 +154,13 @@ class RowFeed:
             ]
         return {outcome["job_id"]: outcome["ok"] for outcome in self._cancel_keys(targets)}
 
+    def stop_following(self) -> None:
+        """Stop adding the registry's new jobs; the rows already shown stay live."""
+        with self._lock:
+            unsubscribe, self._unsubscribe = self._unsubscribe, None
+        if unsubscribe is not None:
+            unsubscribe()
+
     def _close_feed(self) -> None:
         """Release every observer and subscription. Closing twice does nothing."""
         with self._lock:
@@ -253,7 +260,9 @@ class RowFeed:
                 "ok": False,
                 "message": "",
             }
-            if job.state in JOB_FINAL_STATES:
+            if job.state is JobStatus.CANCELLED:
+                outcome["ok"] = True  # cancelled already: a repeated click, or two routes
+            elif job.state in JOB_FINAL_STATES:
                 outcome["message"] = f"the job is already {job.state.name}"
             else:
                 try:

@@ -86,7 +86,9 @@ class JobTable(RowFeed, anywidget.AnyWidget):  # type: ignore[misc,unused-ignore
 
     def __repr__(self) -> str:
         tally = ", ".join(f"{name} {n}" for name, n in self.counts.items() if n)
-        return f"{type(self).__name__} {self.title!r}: {len(self)} jobs" + (
+        count = len(self)
+        noun = "job" if count == 1 else "jobs"
+        return f"{type(self).__name__} {self.title!r}: {count} {noun}" + (
             f" ({tally})" if tally else ""
         )
 
