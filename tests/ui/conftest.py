@@ -303,6 +303,14 @@ class Notebook:
     def kernel_status(self) -> str:
         return str(self.page.evaluate(f"() => {_NB}.sessionContext.session.kernel.status"))
 
+    def wait_idle(self, timeout: float = 15) -> None:
+        """Wait until the kernel reports idle (the job panel's own requests, say, can
+        make it busy for a moment)."""
+        self.page.wait_for_function(
+            f"() => {_NB}.sessionContext.session.kernel.status === 'idle'",
+            timeout=timeout * 1000,
+        )
+
     def cell_node(self, index: int) -> Any:
         """A locator of cell ``index``, scrolled into view (cells are virtualised)."""
         self.page.evaluate(

@@ -53,7 +53,7 @@ def _wait_row_status(table: Any, status: str, timeout: float = 10) -> float:
 
 def test_cancel_idle_kernel(page: Any, lab: Lab) -> None:
     nb, table = _open(page, lab, "cancel-idle.ipynb", [SETUP])
-    assert nb.kernel_status() == "idle"
+    nb.wait_idle()
     table.locator(".jw-body .jw-row button.jw-cancel").first.click()
     _wait_row_status(table, "CANCELLED", timeout=5)
     assert table.locator(".jw-body .jw-row button.jw-cancel").first.is_disabled()
