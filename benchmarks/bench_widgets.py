@@ -23,8 +23,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import comm
+from bench_core import PushedJob
 
-from jobwidgets import BaseJob, JobStatus
+from jobwidgets import JobStatus
 from jobwidgets.bridge import Bridge
 from jobwidgets.widgets import JobTable
 from jobwidgets.widgets._rows import row
@@ -34,27 +35,11 @@ JOBS = 10_000
 TRANSITIONS = (JobStatus.QUEUED, JobStatus.VALIDATING, JobStatus.RUNNING, JobStatus.DONE)
 
 
-class Job(BaseJob):
-    pushes_status = True
-
-    def submit(self) -> None:
-        self._report(JobStatus.QUEUED)
-
-    def status(self) -> JobStatus:
-        return self._status
-
-    def cancel(self) -> bool:
-        return self._report(JobStatus.CANCELLED)
-
-    def result(self) -> Any:
-        return None
-
-
 class Backend:
     name = "bench"
 
 
-def push_all(jobs: list[Job], seconds: float) -> None:
+def push_all(jobs: list[PushedJob], seconds: float) -> None:
     """Push every transition of every job, spread evenly over ``seconds``."""
     start = time.perf_counter()
     per_step = len(jobs) // 20
@@ -74,7 +59,7 @@ def measure(naive: bool) -> dict[str, float]:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     bridge = Bridge(loop)
-    jobs = [Job(Backend(), f"bench-{i}") for i in range(JOBS)]
+    jobs = [PushedJob(Backend(), f"bench-{i}") for i in range(JOBS)]
     if naive:
         table = JobTable(bridge=bridge)
         channel: RecordingComm = table.comm

@@ -45,8 +45,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(_msg) from exc
 
 from ..errors import JobError
-from ..job import BaseJob
 from ..status import JOB_FINAL_STATES, JobStatus
+from .local import FunctionJob
 
 __all__ = ["DaskBackend", "DaskJob"]
 
@@ -107,10 +107,8 @@ def task_start_plugin() -> distributed.WorkerPlugin:
     return TaskStarts()
 
 
-class DaskJob(BaseJob):
+class DaskJob(FunctionJob):
     """A function call run as a task on a Dask cluster. Its job id is the task's key."""
-
-    pushes_status = True
 
     def __init__(
         self,
@@ -120,18 +118,11 @@ class DaskJob(BaseJob):
         args: tuple[Any, ...] = (),
         kwargs: dict[str, Any] | None = None,
     ) -> None:
-        if not callable(fn):
-            msg = f"DaskBackend.run needs a callable, got {fn!r}"
-            raise TypeError(msg)
         if not isinstance(backend, DaskBackend):
             msg = f"a DaskJob needs a DaskBackend, got {type(backend).__name__}"
             raise TypeError(msg)
-        super().__init__(backend, job_id)
-        self.fn = fn
-        self.args = args
-        self.kwargs = kwargs or {}
+        super().__init__(backend, job_id, fn, args, kwargs)
         self._future: Any = None
-        self._exception: BaseException | None = None
         self._worker: str | None = None
         self._attempts = 0
 
@@ -139,10 +130,6 @@ class DaskJob(BaseJob):
         """Submit the task to the cluster; the job becomes QUEUED."""
         backend: DaskBackend = self._backend
         backend._submit([self])
-
-    def status(self) -> JobStatus:
-        """Return the status of the job."""
-        return self._status
 
     def cancel(self) -> bool:
         """Cancel the task; return True if the job is (now) CANCELLED.
@@ -164,11 +151,6 @@ class DaskJob(BaseJob):
             JobTimeoutError: the task did not finish within ``timeout`` seconds.
         """
         return self._outcome(timeout, self._fetch)
-
-    def exception(self, timeout: float | None = None) -> BaseException | None:
-        """Wait for the task and return the exception it raised, or None."""
-        self._wait_final(timeout)
-        return self._exception
 
     @property
     def future(self) -> Any:

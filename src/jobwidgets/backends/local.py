@@ -28,7 +28,7 @@ from ..errors import JobCancelledError, JobError
 from ..job import BaseJob, _current, format_exception
 from ..status import JOB_FINAL_STATES, JobStatus
 
-__all__ = ["LocalBackend", "LocalJob"]
+__all__ = ["FunctionJob", "LocalBackend", "LocalJob"]
 
 try:  # cloudpickle pickles functions by value, so notebook functions reach the workers
     import cloudpickle as _pickler  # type: ignore[import-not-found,import-untyped,unused-ignore]
@@ -36,10 +36,44 @@ except ImportError:  # pragma: no cover - depends on the environment
     _pickler = pickle
 
 
-class LocalJob(BaseJob):
-    """A function call run by a ``LocalBackend``."""
+class FunctionJob(BaseJob):
+    """A function call run as a job: what the local and the Dask backends share.
+
+    Subclasses add ``submit()``, ``cancel()`` and ``result()``; the backend pushes
+    every status change.
+    """
 
     pushes_status = True
+
+    def __init__(
+        self,
+        backend: Any,
+        job_id: str,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        if not callable(fn):
+            msg = f"{type(backend).__name__}.run needs a callable, got {fn!r}"
+            raise TypeError(msg)
+        super().__init__(backend, job_id)
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs or {}
+        self._exception: BaseException | None = None
+
+    def status(self) -> JobStatus:
+        """Return the status of the job."""
+        return self._status
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """Wait for the job and return the exception it raised, or None."""
+        self._wait_final(timeout)
+        return self._exception
+
+
+class LocalJob(FunctionJob):
+    """A function call run by a ``LocalBackend``."""
 
     def __init__(
         self,
@@ -49,24 +83,13 @@ class LocalJob(BaseJob):
         args: tuple[Any, ...] = (),
         kwargs: dict[str, Any] | None = None,
     ) -> None:
-        if not callable(fn):
-            msg = f"LocalBackend.run needs a callable, got {fn!r}"
-            raise TypeError(msg)
-        super().__init__(backend, job_id)
-        self.fn = fn
-        self.args = args
-        self.kwargs = kwargs or {}
+        super().__init__(backend, job_id, fn, args, kwargs)
         self._value: Any = None
-        self._exception: BaseException | None = None
         self._future: concurrent.futures.Future[None] | None = None
 
     def submit(self) -> None:
         """Submit the job to its backend; it becomes QUEUED."""
         self._backend._submit(self)
-
-    def status(self) -> JobStatus:
-        """Return the status of the job."""
-        return self._status
 
     def cancel(self) -> bool:
         """Attempt to cancel the job; return True only if it will end as CANCELLED.
@@ -88,11 +111,6 @@ class LocalJob(BaseJob):
             JobTimeoutError: the job did not finish within ``timeout`` seconds.
         """
         return self._outcome(timeout, lambda: (self._value, self._exception))
-
-    def exception(self, timeout: float | None = None) -> BaseException | None:
-        """Wait for the job and return the exception it raised, or None."""
-        self._wait_final(timeout)
-        return self._exception
 
     # called by the backend ------------------------------------------------------
     def _start(self) -> bool:
