@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
@@ -104,29 +105,58 @@ def test_one_observer_per_job_whatever_the_number_of_views(
     assert observers(job) == 0
 
 
-def test_flush_is_refused_off_the_loop_thread(bridge: Bridge) -> None:
-    errors: list[BaseException] = []
-
-    def off_thread() -> None:
-        try:
-            bridge.flush()
-        except RuntimeError as exc:
-            errors.append(exc)
-
-    worker = threading.Thread(target=off_thread)
-    worker.start()
-    worker.join()
-    assert errors and "thread" in str(errors[0])
+def test_by_default_views_are_updated_from_a_thread_of_the_bridge_s_own() -> None:
+    bridge = Bridge(interval=0.01)
+    view, job = View(), PushJob()
+    bridge.watch(job, view)
+    assert bridge.owner_thread not in (None, threading.get_ident())
+    job.push(JobStatus.RUNNING)
+    assert wait_until(lambda: len(view.calls) == 1)
+    assert view.calls[0][1] == bridge.owner_thread
+    names = {t.ident: t.name for t in threading.enumerate()}
+    assert names[bridge.owner_thread] == "jobwidgets-bridge"
 
 
-def test_an_explicit_flush_sends_pending_changes_at_once(bridge: Bridge, loop: ManualLoop) -> None:
+def test_the_owner_is_the_thread_that_runs_an_injected_loop() -> None:
+    # the loop is made here but runs on another thread: views must still get every change
+    loop = asyncio.new_event_loop()
+    runner = threading.Thread(target=loop.run_forever, daemon=True)
+    bridge = Bridge(loop, interval=0.01)
+    runner.start()
+    try:
+        view, job = View(), PushJob()
+        bridge.watch(job, view)
+        job.push(JobStatus.RUNNING)
+        assert wait_until(lambda: len(view.calls) == 1)
+        job.push(JobStatus.DONE)
+        assert wait_until(lambda: len(view.calls) == 2)
+        assert {thread for _, thread in view.calls} == {runner.ident}
+        assert bridge.owner_thread == runner.ident
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join()
+        loop.close()
+
+
+def test_a_failed_flush_leaves_the_bridge_able_to_flush(loop: ManualLoop, caplog: Any) -> None:
+    calls = 0
+
+    def clock() -> float:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OSError("clock broke")
+        return loop.now
+
+    bridge = Bridge(loop, clock=clock, interval=0.1)
     view, job = View(), PushJob()
     bridge.watch(job, view)
     job.push(JobStatus.RUNNING)
-    bridge.flush()  # as JobMonitor does while a cell blocks the loop
-    assert len(view.calls) == 1
     loop.advance(1)
-    assert len(view.calls) == 1  # the scheduled flush found nothing left
+    assert view.calls == [] and "clock broke" in caplog.text
+    job.push(JobStatus.DONE)
+    loop.advance(1)
+    assert [jobs for jobs, _ in view.calls] == [[job]]
 
 
 def test_poll_only_jobs_are_polled_while_watched(loop: ManualLoop) -> None:

@@ -37,8 +37,9 @@ def bridge(loop: ManualLoop) -> Bridge:
 
 
 @pytest.fixture
-def table(bridge: Bridge) -> Iterator[JobTable]:
+def table(bridge: Bridge, loop: ManualLoop) -> Iterator[JobTable]:
     made = JobTable(bridge=bridge)
+    loop.run_due()  # its first reset
     yield made
     made.close()
 
@@ -48,13 +49,25 @@ def custom(widget: Any) -> list[dict[str, Any]]:
     return comm.custom()
 
 
-def test_a_new_table_sends_its_rows_at_once(bridge: Bridge) -> None:
+def test_a_new_table_sends_its_rows_at_the_first_flush(bridge: Bridge, loop: ManualLoop) -> None:
     jobs = [PushJob(), PushJob()]
     table = JobTable(jobs, bridge=bridge)
-    first = custom(table)[0]
+    assert custom(table) == []  # nothing from the constructing thread
+    loop.run_due()
+    (first,) = custom(table)
     assert first["type"] == "reset"
     assert [row["job_id"] for row in first["rows"]] == [job.job_id() for job in jobs]
-    assert first["model_id"] == table.model_id
+    assert first["model_id"] == table.feed_id
+    table.close()
+
+
+def test_the_feed_id_is_in_the_state_the_comm_opens_with(bridge: Bridge) -> None:
+    table = JobTable(bridge=bridge)
+    opened = table.comm.sent[0] if table.comm.sent else None
+    state = table.get_state()
+    assert len(table.feed_id) == 32 and state["feed_id"] == table.feed_id
+    assert opened is None or opened["msg_type"] != "comm_msg"
+    assert _route.sync(table.feed_id) == '{"ok": true}'
     table.close()
 
 
@@ -94,9 +107,13 @@ def test_remove_and_clear_finished_send_removals(table: JobTable, loop: ManualLo
     assert len(table) == 0
 
 
-def test_sync_from_the_front_end_answers_with_a_reset(table: JobTable) -> None:
+def test_sync_from_the_front_end_answers_with_a_reset(table: JobTable, loop: ManualLoop) -> None:
     table.add(PushJob())
+    loop.advance(1)
     table.comm.receive({"type": "sync"})
+    reset = custom(table)[-1]
+    assert reset["type"] == "delta"  # the answer goes out from the bridge's thread
+    loop.advance(1)
     reset = custom(table)[-1]
     assert reset["type"] == "reset" and len(reset["rows"]) == 1
 
@@ -107,7 +124,9 @@ def test_a_cancel_click_cancels_the_job(table: JobTable, loop: ManualLoop) -> No
     table.add(job)
     table.comm.receive({"type": "cancel", "keys": ["1"]})
     assert job.cancelled()
-    result = custom(table)[-1]
+    sent = len(custom(table))
+    loop.advance(1)
+    result = custom(table)[sent]
     assert result == {
         "type": "cancel_result",
         "key": "1",
@@ -132,16 +151,16 @@ def test_a_refused_cancel_says_why(table: JobTable, loop: ManualLoop) -> None:
         started.wait(10)
         table.add(job)
         table.comm.receive({"type": "cancel", "keys": ["1"]})
-        result = custom(table)[-1]
+        loop.advance(1)
+        result = custom(table)[-2]
         assert result["ok"] is False
         assert "did not accept" in result["message"] and "RUNNING" in result["message"]
-        loop.advance(1)
         row = custom(table)[-1]["upsert"][0]
         assert row["cancel_state"] == "failed" and "RUNNING" in row["cancel_message"]
         release.set()
 
 
-def test_a_cancel_that_raises_is_reported_not_raised(table: JobTable) -> None:
+def test_a_cancel_that_raises_is_reported_not_raised(table: JobTable, loop: ManualLoop) -> None:
     class Raising(PushJob):
         def cancel(self) -> bool:
             raise ConnectionError("service unreachable")
@@ -150,12 +169,13 @@ def test_a_cancel_that_raises_is_reported_not_raised(table: JobTable) -> None:
     job.submit()
     table.add(job)
     table.comm.receive({"type": "cancel", "keys": ["1"]})
-    result = custom(table)[-1]
+    loop.advance(1)
+    result = custom(table)[-2]
     assert result["ok"] is False
     assert result["message"] == "cancel() raised ConnectionError: service unreachable"
 
 
-def test_cancel_all_and_unknown_keys(table: JobTable) -> None:
+def test_cancel_all_and_unknown_keys(table: JobTable, loop: ManualLoop) -> None:
     jobs = [PushJob() for _ in range(3)]
     for job in jobs:
         job.submit()
@@ -163,12 +183,17 @@ def test_cancel_all_and_unknown_keys(table: JobTable) -> None:
     jobs[0].push(JobStatus.DONE)
     table.comm.receive({"type": "cancel_all"})
     assert [job.state for job in jobs] == [JobStatus.DONE, JobStatus.CANCELLED, JobStatus.CANCELLED]
-    table.comm.receive({"type": "cancel", "keys": ["99"]})
-    assert custom(table)[-1]["message"] == "no such job"
-    table.comm.receive({"type": "cancel", "keys": ["2"]})  # cancelled already: accepted
-    assert custom(table)[-1]["ok"] is True
-    table.comm.receive({"type": "cancel", "keys": ["1"]})  # DONE: refused, with the reason
-    assert custom(table)[-1]["message"] == "the job is already DONE"
+
+    def answer(keys: list[str]) -> dict[str, Any]:
+        loop.advance(1)
+        table.comm.receive({"type": "cancel", "keys": keys})
+        loop.advance(1)
+        (result,) = [m for m in custom(table) if m["type"] == "cancel_result"][-1:]
+        return result
+
+    assert answer(["99"])["message"] == "no such job"
+    assert answer(["2"])["ok"] is True  # cancelled already: accepted
+    assert answer(["1"])["message"] == "the job is already DONE"  # refused, with the reason
 
 
 def test_the_subshell_route_cancels_without_touching_the_widget(
@@ -180,7 +205,7 @@ def test_the_subshell_route_cancels_without_touching_the_widget(
     loop.advance(1)
     sent_before = len(table.comm.sent)
     outcome: list[str] = []
-    worker = threading.Thread(target=lambda: outcome.append(_route.cancel(table.model_id, ["1"])))
+    worker = threading.Thread(target=lambda: outcome.append(_route.cancel(table.feed_id, ["1"])))
     worker.start()
     worker.join()
     assert job.cancelled()
@@ -194,7 +219,7 @@ def test_the_subshell_route_cancels_without_touching_the_widget(
 def test_the_subshell_route_can_ask_for_a_reset(table: JobTable, loop: ManualLoop) -> None:
     table.add(PushJob())
     loop.advance(1)
-    assert '"ok": true' in _route.sync(table.model_id)
+    assert '"ok": true' in _route.sync(table.feed_id)
     loop.advance(1)
     assert custom(table)[-1]["type"] == "reset"
 
@@ -250,17 +275,18 @@ def test_the_badge_rejects_what_is_not_a_job() -> None:
         StatusBadge("job-1")
 
 
-def test_the_monitor_is_a_wait_callback(bridge: Bridge) -> None:
+def test_the_monitor_is_a_wait_callback(bridge: Bridge, loop: ManualLoop) -> None:
     monitor = JobMonitor(bridge=bridge)
     with LocalBackend(max_workers=1) as backend:
         job = backend.run(sum, range(1000))
         job.wait_for_final_state(callback=monitor)
     assert monitor.jobs == [job]
     assert monitor.compact
+    loop.advance(1)  # the bridge's thread, not the callback, sends the rows
     statuses = [
         row["status"] for m in custom(monitor) for row in m.get("upsert", m.get("rows", []))
     ]
-    assert statuses[-1] == "DONE"  # the final query's call flushed the final state
+    assert statuses[-1] == "DONE"
     monitor.close()
 
 

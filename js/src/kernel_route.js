@@ -78,9 +78,12 @@ export function kernelOf(model) {
   return kernel && typeof kernel.sendShellMessage === "function" ? kernel : null;
 }
 
-/** The widget's model id: anywidget hides it, so `fallback` (from a reset message) is accepted. */
-export function modelIdOf(model, fallback) {
-  return model?.model_id ?? model?.comm?.comm_id ?? fallback ?? null;
+/**
+ * The kernel's id of the table behind `model`: `feedId` when given (JobTable's
+ * `feed_id` trait, or the id a reset carried), else the model's own id.
+ */
+export function modelIdOf(model, feedId) {
+  return feedId ?? model?.model_id ?? model?.comm?.comm_id ?? null;
 }
 
 function uuid() {
@@ -191,12 +194,12 @@ async function runViaSubshell(model, route, makeCode, what) {
 
 /**
  * Ask the kernel, through a subshell, to cancel `keys` of this table.
- * `modelIdFallback` is the model id from a `reset` (anywidget hides it).
+ * `feedId` is the table's feed id (see `modelIdOf`).
  *
  * @returns {Promise<boolean>} see `runViaSubshell`. Never rejects.
  */
-export function cancelViaSubshell(model, keys, route, modelIdFallback) {
-  return runViaSubshell(model, route, () => buildCancelCode(modelIdOf(model, modelIdFallback), keys), "cancel");
+export function cancelViaSubshell(model, keys, route, feedId) {
+  return runViaSubshell(model, route, () => buildCancelCode(modelIdOf(model, feedId), keys), "cancel");
 }
 
 /**
@@ -206,8 +209,8 @@ export function cancelViaSubshell(model, keys, route, modelIdFallback) {
  *
  * @returns {Promise<boolean>} see `runViaSubshell`. Never rejects.
  */
-export function syncViaSubshell(model, route, modelIdFallback) {
-  const modelId = modelIdOf(model, modelIdFallback);
+export function syncViaSubshell(model, route, feedId) {
+  const modelId = modelIdOf(model, feedId);
   if (modelId === null) return Promise.resolve(false);
   return runViaSubshell(model, route, () => buildSyncCode(modelId), "sync");
 }

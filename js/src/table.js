@@ -147,6 +147,12 @@ function render({ model, el }) {
   const filter = { status: "", text: "" };
   let selectedKey = null;
   const now = () => store.now();
+  // The kernel's id of this table: a synced trait of JobTable (there from the
+  // comm's first state), else the id a `reset` carried (the JupyterLab panel).
+  const feedId = () => {
+    const id = model.get("feed_id");
+    return typeof id === "string" && id !== "" ? id : store.modelId;
+  };
   const route = createRoute();
   const waitTimers = new Set(); // "waiting for kernel…" timers of this view's cancel requests
 
@@ -562,7 +568,7 @@ function render({ model, el }) {
       // blocked main shell would hold the comm message until its cell ends, and the
       // connection's status is no proof (the subshell's own replies report "idle"
       // while the main shell still runs). A duplicate cancel is harmless.
-      cancelViaSubshell(model, keys, route, store.modelId).then((ok) => {
+      cancelViaSubshell(model, keys, route, feedId()).then((ok) => {
         if (!ok && !disposed) markWaiting(keys);
       });
     }
@@ -711,8 +717,8 @@ function render({ model, el }) {
   // Ask the kernel for the rows: this is how a reloaded page restores.
   model.send({ type: "sync" });
   // A blocked main shell answers the comm only when the cell ends; a subshell
-  // answers now. Skipped when the model id is not known yet.
-  if (kernel && kernel.status === "busy") syncViaSubshell(model, route, store.modelId);
+  // answers now.
+  if (kernel && kernel.status === "busy") syncViaSubshell(model, route, feedId());
 
   return () => {
     disposed = true;

@@ -32,8 +32,9 @@ test("kernelOf and modelIdOf", () => {
   assert.equal(kernelOf({ widget_manager: {} }), null);
   const kernel = { sendShellMessage() {} };
   assert.equal(kernelOf({ widget_manager: { kernel } }), kernel);
-  assert.equal(modelIdOf({ model_id: "x" }, "y"), "x");
-  assert.equal(modelIdOf({ comm: { comm_id: "c" } }, "y"), "c");
+  assert.equal(modelIdOf({ model_id: "x" }, "y"), "y"); // the feed id wins
+  assert.equal(modelIdOf({ model_id: "x" }, null), "x");
+  assert.equal(modelIdOf({ comm: { comm_id: "c" } }), "c");
   assert.equal(modelIdOf({}, "y"), "y");
   assert.equal(modelIdOf({}), null);
 });

@@ -11,12 +11,13 @@ the kernel is listed, new ones included. The messages are the JobTable's (a ``re
 then ``delta`` messages at the bridge's bounded rate, ``cancel_result``), sent as the
 comm's data instead of a widget's custom messages.
 
-Threads: a comm message from the front end may be handled on a kernel subshell's thread
-(JupyterLab sends comm messages on subshells). ipykernel 7 drops messages sent from
-threads other than the kernel's event loop, so a feed sends only on the bridge's loop;
-a message that arises elsewhere waits for the next flush. While a cell blocks the main
-shell, a Cancel click reaches the kernel through the subshell route of the JobTable
-(``jobwidgets.widgets._route.cancel(<comm id>, keys)``), which finds panel feeds too.
+Threads: a comm message from the front end may be handled on the main shell or on a
+kernel subshell's thread (JupyterLab sends comm messages on subshells). Either way the
+feed only records the request; every message to the panel is sent from the bridge's
+thread, which also keeps the panel live while a cell blocks the main thread. While a
+cell blocks the main shell, a Cancel click reaches the kernel through the subshell route
+of the JobTable (``jobwidgets.widgets._route.cancel(<comm id>, keys)``), which finds
+panel feeds too.
 """
 
 from __future__ import annotations
@@ -56,8 +57,6 @@ def _make_feed_class() -> type[Any]:
     class _PanelFeed(RowFeed):
         def __init__(self, comm: Any, registry: JobRegistry, bridge: Bridge) -> None:
             self.comm = comm
-            self._pending: list[dict[str, Any]] = []
-            self._pending_lock = threading.Lock()
             self._start_feed(
                 bridge, str(comm.comm_id), registry=registry, include_existing=True, what="panel"
             )
@@ -67,33 +66,13 @@ def _make_feed_class() -> type[Any]:
         def _deliver(self, content: dict[str, Any]) -> bool:
             if self._closed:
                 return False
-            if threading.get_ident() != self._bridge.owner_thread:
-                # not the kernel's loop: send it at the next flush, from the loop
-                with self._pending_lock:
-                    self._pending.append(content)
-                self._bridge.poke(self)
-                return False
             self.comm.send(content)
             return True
-
-        def _reset(self) -> None:
-            if threading.get_ident() != self._bridge.owner_thread:
-                self._request_reset()  # a fresh reset, built on the loop
-                return
-            super()._reset()
 
         def _send_rows(self, content: dict[str, Any]) -> None:
             if content.get("type") == "reset":
                 content["protocol"] = PROTOCOL
             super()._send_rows(content)
-
-        def _jobs_changed(self, jobs: list[Any]) -> None:
-            with self._pending_lock:
-                pending, self._pending = self._pending, []
-            for content in pending:
-                self.comm.send(content)
-                self.messages_sent += 1
-            super()._jobs_changed(jobs)
 
         def _on_msg(self, msg: dict[str, Any]) -> None:
             content = (msg.get("content") or {}).get("data")
@@ -146,7 +125,7 @@ def connect(comm: Any, registry: JobRegistry | None = None, bridge: Bridge | Non
     feed = _feed_class(comm, registry, bridge or get_bridge())
     with _feeds_lock:
         _feeds[feed._feed_id] = feed
-    # the first rows go out from the loop, even if the comm opened on a subshell
+    # the first rows go out from the bridge's thread, like every later message
     feed._request_reset()
     return feed
 
@@ -180,11 +159,10 @@ def register(shell: Any = None) -> bool:
         return True
     from .bridge import get_bridge
 
-    # bind the bridge to the kernel's loop now, on the main thread: a panel's comm may
-    # open on a subshell's thread
+    # start the bridge's thread now, before any panel connects
     get_bridge()
-    # and import the row feed here too: an import racing the main thread's on a
-    # subshell's thread can fail (a partially initialised module)
+    # import the row feed here, on the main thread: an import racing the main thread's
+    # on a subshell's thread can fail (a partially initialised module)
     if _feed_class is None:
         try:
             _feed_class = _make_feed_class()

@@ -176,9 +176,15 @@ export class CommModel implements ITableModel {
     this._listeners.get(event)?.delete(callback);
   }
 
-  /** A message of the view to the kernel; dropped once the comm is gone. */
+  /**
+   * A message of the view to the kernel; dropped once the comm is gone, and
+   * before the kernel has answered on it. Until then the kernel may not know
+   * the comm yet (JupyterLab can send a comm message on a subshell, ahead of
+   * the `comm_open` on the main shell), and nothing needs sending: the kernel
+   * answers the open with every row.
+   */
   send(content: unknown): void {
-    if (this._disposed || this._comm.isDisposed) return;
+    if (this._disposed || this._comm.isDisposed || !this._answered) return;
     try {
       this._comm.send(content as any);
     } catch (err) {
@@ -189,6 +195,7 @@ export class CommModel implements ITableModel {
   /** A message of the kernel: to the store's `msg:custom` listener. */
   deliver(content: unknown): void {
     if (this._disposed) return;
+    this._answered = true;
     if (content && typeof content === 'object') {
       const time = (content as { kernel_time?: unknown }).kernel_time;
       if (typeof time === 'number') this._kernelTime = time;
@@ -206,6 +213,7 @@ export class CommModel implements ITableModel {
   private _comm: ICommLike;
   private _kernelTime = 0;
   private _disposed = false;
+  private _answered = false; // the kernel has sent something on this comm
   private _listeners = new Map<string, Set<Listener>>();
 }
 

@@ -138,10 +138,15 @@ test("deltas upsert and remove rows; unknown keys and junk are ignored", () => {
   assert.deepEqual(statuses(model), { 3: "DONE" });
 });
 
-test("the view's messages go to the kernel over the comm", () => {
+test("the view's messages go to the kernel over the comm once the kernel has answered", () => {
   const model = new PanelModel();
   const kernel = new FakeKernel("k1");
   model.setKernel(kernel, "a");
+  // before the kernel's first message it may not know the comm yet: nothing goes out
+  model.model.send({ type: "sync" });
+  assert.deepEqual(kernel.lastComm.sent, []);
+  assert.deepEqual(kernel.lastComm.opened, { type: "sync" });
+  kernel.lastComm.receive({ type: "reset", rows: [row("1", "RUNNING")] });
   model.model.send({ type: "cancel", keys: ["1"] });
   assert.deepEqual(kernel.lastComm.sent, [{ type: "cancel", keys: ["1"] }]);
 });

@@ -44,9 +44,16 @@ reach the kernel outside the comm (``jobwidgets.widgets._route``)."""
 class RowFeed:
     """Keyed rows of jobs, kept current through the bridge. A mixin: call ``_start_feed``.
 
-    Thread safety: ``add``, ``remove``, ``cancel`` and ``_cancel_keys`` may run on any
-    thread; ``_jobs_changed`` (and so every ``reset`` and ``delta``) runs on the
-    bridge's loop.
+    Who owns what:
+
+    - The rows (``_rows``, ``_key_of``), the removed keys, the cancel outcomes, the
+      reset flag and the outbox are guarded by ``_lock``: ``add``, ``remove``,
+      ``cancel``, ``clear_finished`` and the front end's messages may run on any thread
+      (the main shell, a subshell, the subshell route, a job's thread).
+    - Every message to the front end (``reset``, ``delta``, ``cancel_result``) is sent
+      by ``_jobs_changed``, which only the bridge's thread calls. Work that starts
+      elsewhere leaves its message in the outbox (or sets the reset flag) and pokes the
+      bridge, so the front end sees the messages in the order the owner built them.
     """
 
     _bridge: Bridge
@@ -76,6 +83,7 @@ class RowFeed:
         self._unsubscribe: Callable[[], None] | None = None
         self._closed = False
         self._needs_reset = False
+        self._outbox: list[dict[str, Any]] = []
         self.messages_sent = 0
         self._feed_id = feed_id
         feeds[feed_id] = self
@@ -181,16 +189,25 @@ class RowFeed:
 
     # ------------------------------------------------------------ bridge side
     def _jobs_changed(self, jobs: list[BaseJob]) -> None:
-        """Send one delta with the rows of ``jobs`` and the rows removed since."""
-        if self._needs_reset:
-            self._needs_reset = False
+        """On the bridge's thread: send the outbox, then a reset if one was asked for,
+        else one delta with the rows of ``jobs`` and the rows removed since."""
+        with self._lock:
+            outbox, self._outbox = self._outbox, []
+            reset, self._needs_reset = self._needs_reset, False
+        for content in outbox:
+            self._send_rows(content)
+        if reset:
             with self._lock:
                 self._removed.clear()
                 for job in jobs:
                     key = self._key_of.get(id(job))
                     if key is not None and job.state in JOB_FINAL_STATES:
                         self._cancel.pop(key, None)
-            self._reset()
+                rows = [
+                    row(job, key, self._cancel.get(key, (None, None)))
+                    for key, job in self._rows.items()
+                ]
+            self._send_rows({"type": "reset", "rows": rows, "model_id": self._feed_id})
             return
         with self._lock:
             upsert = []
@@ -209,27 +226,22 @@ class RowFeed:
         if self._deliver(content):
             self.messages_sent += 1
 
-    def _reset(self) -> None:
-        with self._lock:
-            rows = [
-                row(job, key, self._cancel.get(key, (None, None)))
-                for key, job in self._rows.items()
-            ]
-        self._send_rows({"type": "reset", "rows": rows, "model_id": self._feed_id})
-
     # ------------------------------------------------------------ front end side
     def _handle_front_end(self, content: Any) -> None:
-        """Act on one message of the front end."""
+        """Act on one message of the front end, from any thread; replies go out from
+        the bridge's thread."""
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "sync":
-            self._reset()
+            self._request_reset()
         elif kind == "cancel":
             keys = content.get("keys", [])
             if not isinstance(keys, list):
                 log.warning("jobwidgets: %s ignored a cancel without a key list", self._what)
                 return
-            for outcome in self._cancel_keys([str(k) for k in keys]):
-                self._send_rows({"type": "cancel_result", **outcome})
+            outcomes = self._cancel_keys([str(k) for k in keys])
+            with self._lock:
+                self._outbox.extend({"type": "cancel_result", **o} for o in outcomes)
+            self._bridge.poke(self)
         elif kind == "cancel_all":
             self.cancel()
         elif kind == "clear_finished":
@@ -239,7 +251,8 @@ class RowFeed:
 
     def _request_reset(self) -> None:
         """Send every row at the next flush. Safe from any thread."""
-        self._needs_reset = True
+        with self._lock:
+            self._needs_reset = True
         self._bridge.poke(self)
 
     def _cancel_keys(self, keys: list[str]) -> list[dict[str, Any]]:

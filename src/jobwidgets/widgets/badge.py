@@ -39,23 +39,19 @@ class StatusBadge(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         if not isinstance(job, BaseJob):
             msg = f"StatusBadge needs a jobwidgets job, got {type(job).__name__}"
             raise TypeError(msg)
-        super().__init__(**kwargs)
+        # the comm opens with the job's state; from then on only the bridge's thread
+        # sets the traits (``_jobs_changed``)
+        super().__init__(**_facts(job), **kwargs)
         self.job = job
         self._bridge = bridge or get_bridge()
-        self._jobs_changed([job])
         self._bridge.watch(job, self)
+        self._bridge.mark(job)  # a change between the snapshot and the watch
 
     def _jobs_changed(self, jobs: list[BaseJob]) -> None:
-        job = self.job
+        """On the bridge's thread: show the job's current facts."""
         with self.hold_sync():
-            self.status = job.state.name
-            self.job_id = job.job_id()
-            self.backend = job._backend_name()
-            self.error = job.error
-            self.submitted_at = job.submitted_at
-            self.started_at = job.started_at
-            self.finished_at = job.finished_at
-            self.kernel_time = time.time()
+            for name, value in _facts(self.job).items():
+                setattr(self, name, value)
 
     def close(self) -> None:
         """Stop following the job and close the widget."""
@@ -71,3 +67,17 @@ class StatusBadge(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         data["text/plain"] = text_line(self.job)
         data["text/html"] = html_snapshot(self.job)
         return data, metadata
+
+
+def _facts(job: BaseJob) -> dict[str, Any]:
+    """The badge's traits for ``job`` now."""
+    return {
+        "status": job.state.name,
+        "job_id": job.job_id(),
+        "backend": job._backend_name(),
+        "error": job.error,
+        "submitted_at": job.submitted_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "kernel_time": time.time(),
+    }

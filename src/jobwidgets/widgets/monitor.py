@@ -29,10 +29,9 @@ class JobMonitor(JobTable):
     """A ``wait_for_final_state`` callback that shows the jobs it is called for, live.
 
     ``job.wait_for_final_state(callback=JobMonitor())`` displays a compact table on the
-    first call and updates it in place after every query, the final one included. One
-    monitor can follow many jobs. While the cell blocks, each call sends the pending
-    changes itself, so the table stays live; its Cancel buttons reach the kernel
-    through a kernel subshell where the front end allows it.
+    first call; from then on the bridge's thread keeps it live while the cell waits. One
+    monitor can follow many jobs. Its Cancel buttons reach the kernel through a kernel
+    subshell where the front end allows it.
     """
 
     def __init__(
@@ -50,18 +49,10 @@ class JobMonitor(JobTable):
                 from IPython.display import display
 
                 display(self)  # type: ignore[no-untyped-call]
-        if self._bridge.owner_thread == _thread_id():
-            self._bridge.flush()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         self._displayed = True  # shown by the user: later calls update it in place
         return super()._repr_mimebundle_(**kwargs)
-
-
-def _thread_id() -> int:
-    import threading
-
-    return threading.get_ident()
 
 
 def job_monitor(
@@ -87,18 +78,10 @@ def job_monitor(
     if output is None and _in_kernel():
         from IPython.display import display
 
-        from ..bridge import get_bridge
         from .badge import StatusBadge
 
-        badge = StatusBadge(job)
-        display(badge)  # type: ignore[no-untyped-call]
-        bridge = get_bridge()
-
-        def refresh(_job_id: str, _status: JobStatus, _job: BaseJob) -> None:
-            if bridge.owner_thread == _thread_id():
-                bridge.flush()
-
-        job.wait_for_final_state(wait=wait, callback=refresh)
+        display(StatusBadge(job))  # type: ignore[no-untyped-call]
+        job.wait_for_final_state(wait=wait)  # the badge is live: the bridge has a thread
         return
     stream = output if output is not None else sys.stdout
     width = 0

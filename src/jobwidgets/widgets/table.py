@@ -12,6 +12,7 @@ Messages from the front end: ``{"type": "sync"}``, ``{"type": "cancel", "keys": 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -52,6 +53,9 @@ class JobTable(RowFeed, anywidget.AnyWidget):  # type: ignore[misc,unused-ignore
     title = traitlets.Unicode("Jobs", help="The table's heading.").tag(sync=True)
     compact = traitlets.Bool(False, help="A small table without header actions.").tag(sync=True)
     kernel_time = traitlets.Float(0.0, help="The kernel's clock when last synced.").tag(sync=True)
+    feed_id = traitlets.Unicode(
+        "", read_only=True, help="The kernel's id of this table, for the subshell route."
+    ).tag(sync=True)
 
     def __init__(
         self,
@@ -62,19 +66,21 @@ class JobTable(RowFeed, anywidget.AnyWidget):  # type: ignore[misc,unused-ignore
         bridge: Bridge | None = None,
         **kwargs: Any,
     ) -> None:
+        # the id is in the state the comm opens with, so a view has it at once, even one
+        # rendered while the cell that made the table still blocks the main shell
+        self.set_trait("feed_id", uuid.uuid4().hex)
         super().__init__(**kwargs)
         self.on_msg(self._on_front_end_msg)
-        self._model_key = self.model_id
         self._start_feed(
             bridge or get_bridge(),
-            self._model_key,
+            self.feed_id,
             jobs=jobs,
             registry=registry,
             include_existing=include_existing,
         )
         # the front end keeps rows per model, so rows sent now are there for any view
         # that renders later, even while a blocked cell keeps the kernel from answering
-        self._reset()
+        self._request_reset()
 
     def close(self) -> None:
         """Release every observer and subscription, then close the widget."""
