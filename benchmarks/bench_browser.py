@@ -155,8 +155,8 @@ def bench_latency(page: Any, nb: Notebook, samples: int) -> list[float]:
         f"pusher = threading.Thread(target=push, args=({samples},))\n"
         "pusher.start()"
     )
-    # the kernel stays idle while the thread pushes (a cell waiting for it would block
-    # the event loop, where the bridge flushes)
+    # the kernel stays idle while the thread pushes (bench_live.py measures the same
+    # latency while a cell blocks)
     page.wait_for_function(
         f"() => window.__seen.length >= {samples + 1}", timeout=(samples * 0.3 + 20) * 1000
     )

@@ -12,8 +12,8 @@ Run with ``.venv/bin/python benchmarks/bench_panel.py`` (``--repeat N`` for more
   sends at most about ten a second), the time from the last change in the kernel to the
   panel showing RUNNING 1000 (same machine, same clock), and the longest main-thread
   task (``longtask`` entries, which start at 50 ms: 0 means none) during the updates and
-  during the first render. The changes run on a thread, so the kernel's loop is free and
-  the bridge sends while they happen.
+  during the first render. The changes run on a thread; the bridge sends from its own
+  thread while they happen.
   Target: the page stays responsive (no long task near a second).
 
 Reuses the browser-test helpers of ``tests/ui/conftest.py``. Needs the labextension
@@ -176,7 +176,7 @@ def run_once(page: Any, lab: Any, name: str) -> dict[str, float]:
     marks = page.evaluate("() => [performance.now(), window.__count]")
     page.evaluate(WATCH_CHIP, ["RUNNING", CHANGED])
     step("run change()")
-    # on a thread: the kernel's loop stays free, so the bridge sends while jobs change
+    # on a thread, as a backend would change them
     nb.run_code("threading.Thread(target=change).start()", timeout=60)
     step("wait for RUNNING 1000")
     page.wait_for_function("() => window.__painted !== null", timeout=60000)
