@@ -96,6 +96,10 @@ def running_lab(home: Path, root: Path, log_path: Path) -> Iterator[Lab]:
     (labconfig / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
     )
+    # Notebook 7 exposes its app as window.jupyterapp too, for the same helpers
+    (home / "config" / "jupyter_server_config.json").write_text(
+        json.dumps({"JupyterNotebookApp": {"expose_app_in_browser": True}})
+    )
     port, token = _free_port(), secrets.token_hex(16)
     command = [
         sys.executable,
@@ -198,14 +202,20 @@ class Notebook:
     for the cell to finish); the helpers then poll the notebook model.
     """
 
-    def __init__(self, page: Any, lab: Lab, name: str, timeout: float = 60) -> None:
+    def __init__(
+        self, page: Any, lab: Lab, name: str, timeout: float = 60, front_end: str = "lab"
+    ) -> None:
+        """Open notebook ``name`` in JupyterLab, or in Notebook 7 (``front_end="notebook"``)."""
         self.page = page
         self.lab = lab
         self.name = name
-        page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
+        if front_end == "notebook":
+            page.goto(f"{lab.url}/notebooks/{name}?token={lab.token}")
+        else:
+            page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
         page.wait_for_function(
             f"""() => {{
-              const w = {_NB};
+              const w = window.jupyterapp && {_NB};
               const k = w && w.sessionContext && w.sessionContext.session
                 && w.sessionContext.session.kernel;
               return !!(k && k.connectionStatus === 'connected' && k.status === 'idle'
@@ -375,14 +385,22 @@ def page(browser_context: Any, lab: Lab) -> Iterator[Any]:
     page = browser_context.new_page()
     errors: list[str] = []
     console_errors: list[str] = []
+    console_warnings: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
     page.on(
         "console",
-        lambda msg: console_errors.append(msg.text) if msg.type == "error" else None,
+        lambda msg: (
+            console_errors.append(msg.text)
+            if msg.type == "error"
+            else console_warnings.append(msg.text)
+            if msg.type == "warning"
+            else None
+        ),
     )
     page.errors = errors
     page.console_errors = console_errors
+    page.console_warnings = console_warnings
     try:
         yield page
     finally:

@@ -16,7 +16,6 @@ import json
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from conftest import Notebook, screenshot
 

@@ -13,6 +13,8 @@ import re
 import time
 from typing import Any
 
+import pytest
+
 from conftest import Lab, Notebook, screenshot, write_notebook
 
 SETUP = """\
@@ -66,9 +68,8 @@ def test_cancel_idle_kernel(page: Any, lab: Lab) -> None:
 def test_cancel_while_blocked_in_wait_for_final_state(page: Any, lab: Lab) -> None:
     """The row's Cancel reaches the kernel while cell 2 waits, through a subshell.
 
-    Seen in the page: right after the click the row shows "cancelling…"; the monitor
-    (JobMonitor, updated by the callback on the main thread) and the table show
-    CANCELLED when the wait wakes, about a second later; the cell prints CANCELLED.
+    Seen in the page: the monitor and the table show CANCELLED right after the click,
+    while the cell still waits; the cell prints CANCELLED when the wait wakes.
     """
     wait_cell = (
         "t0 = time.time()\n"
@@ -106,9 +107,8 @@ def test_cancel_while_blocked_in_plain_sleep(page: Any, lab: Lab) -> None:
     """A cell that sleeps, with no callback and no monitor: the subshell route still
     cancels the job at once (the observer's time stamp is seconds before the sleep ends).
 
-    Seen in the page: the row shows "cancelling…" (Cancel disabled) for as long as the
-    cell sleeps, because the rows reach the page only through the bridge, which flushes
-    on the kernel's (blocked) event loop; CANCELLED shows when the cell ends.
+    Seen in the page: the row shows CANCELLED while the cell still sleeps (the bridge
+    sends from its own thread).
     """
     sleep = 8
     sleep_cell = (
@@ -131,6 +131,7 @@ def test_cancel_while_blocked_in_plain_sleep(page: Any, lab: Lab) -> None:
     during = table.locator(".jw-body .jw-row").first.inner_text()
     screenshot(table, "cancel-sleep-during")
     assert not nb.cell_finished(1), "the sleep ended too early for this test to mean anything"
+    assert "CANCELLED" in during, during
     output = nb.wait_cell(1, timeout=sleep + 10)
     slept_until = float(re.search(r"slept until ([\d.]+)", output).group(1))
     report = json.loads(
@@ -195,3 +196,70 @@ def test_two_cancels_while_blocked(page: Any, lab: Lab) -> None:
     second = [t for t, name in report["stamps"] if name == "job2 CANCELLED"]
     assert first and first[0] < slept_until - 3
     assert second and second[0] < slept_until - 3, "the second Cancel waited for the cell to end"
+
+
+MADE_IN_THE_CELL = {
+    "JobMonitor": (
+        "t0 = time.time()\n"
+        "job.wait_for_final_state(wait=1, callback=JobMonitor())\n"
+        "print('waited', round(time.time() - t0, 1), job.status().name)"
+    ),
+    "JobTable": (
+        "t0 = time.time()\n"
+        "display(JobTable([job], title='made in the cell'))\n"
+        "job.wait_for_final_state(wait=1)\n"
+        "print('waited', round(time.time() - t0, 1), job.status().name)"
+    ),
+}
+
+
+@pytest.mark.parametrize("front_end", ["lab", "notebook"])
+@pytest.mark.parametrize("widget", list(MADE_IN_THE_CELL))
+def test_cancel_from_a_widget_made_in_the_blocking_cell(
+    page: Any, lab: Lab, front_end: str, widget: str
+) -> None:
+    """``job.wait_for_final_state(callback=JobMonitor())``, then the monitor's own Cancel
+    while the cell waits: the job is cancelled and the wait ends within seconds. The
+    same for a table displayed inside the blocking cell; in JupyterLab and Notebook 7."""
+    setup = (
+        "import json, time\n"
+        "import jobwidgets as jw\n"
+        "from IPython.display import display\n"
+        "from jobwidgets.widgets import JobMonitor, JobTable\n"
+        "remote = jw.SimulatedBackend(seed=1, init_time=0, queue_time=0, validation_time=0)\n"
+        "job = remote.run(run_time=120)\n"
+        "print('ready')"
+    )
+    name = f"cancel-made-{widget}-{front_end}.ipynb".lower()
+    nb = Notebook(
+        page,
+        lab,
+        write_notebook(lab.root, name, [setup, MADE_IN_THE_CELL[widget]]),
+        front_end=front_end,
+    )
+    nb.run_cell(0)
+    assert "ready" in nb.wait_cell(0)
+    nb.wait_idle()
+    nb.run_cell(1)
+    cell = nb.cell_node(1).locator(".jw-table")
+    cancel = cell.locator(".jw-body .jw-row button.jw-cancel").first
+    cell.locator(".jw-body .jw-row .jw-pill-label", has_text="RUNNING").wait_for(timeout=20000)
+    expect_enabled = time.monotonic() + 10
+    while cancel.is_disabled() and time.monotonic() < expect_enabled:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    assert not nb.cell_finished(1)
+    clicked = time.monotonic()
+    cancel.click()
+    output = nb.wait_cell(1, timeout=20)
+    ended = time.monotonic() - clicked
+    cell.locator(".jw-body .jw-row .jw-pill-label", has_text="CANCELLED").wait_for(timeout=5000)
+    screenshot(page, f"cancel-made-in-cell-{widget}-{front_end}".lower())
+    assert "CANCELLED" in output, output
+    assert ended < 5, f"the wait ended {ended:.1f}s after the click"
+    failures = [m for m in page.console_warnings if "subshell failed" in m]
+    assert failures == []
+    # Notebook 7.6 raises these by itself (with the jobwidgets extension disabled too)
+    notebook_own = ("reading 'schema'", "Command 'filebrowser:open-path' not registered")
+    errors = [e for e in page.errors if front_end == "lab" or not any(n in e for n in notebook_own)]
+    assert errors == []

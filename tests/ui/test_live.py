@@ -14,8 +14,9 @@ import json
 import re
 from typing import Any
 
-from conftest import ARTIFACTS, Lab, Notebook, write_notebook
 from liveness import PATTERNS, SETUP, open_live_notebook, run_pattern
+
+from conftest import ARTIFACTS, Lab, Notebook, write_notebook
 
 LIMIT = 0.5
 

@@ -15,7 +15,7 @@ import re
 import time
 from typing import Any
 
-from conftest import Lab, Notebook, screenshot, write_notebook
+from conftest import ARTIFACTS, Lab, Notebook, screenshot, write_notebook
 
 PANEL = "#jobwidgets-panel"
 ROWS = f"{PANEL} .jw-body .jw-row"
@@ -109,6 +109,7 @@ def show_panel(page: Any) -> None:
 
 
 def test_the_job_panel(page: Any, lab: Lab) -> None:
+    log_start = (ARTIFACTS / "jupyterlab.log").stat().st_size
     write_notebook(lab.root, "panel-b.ipynb", [SETUP_B])
     nb = Notebook(page, lab, write_notebook(lab.root, "panel-a.ipynb", [SETUP_A]))
 
@@ -211,3 +212,8 @@ def test_the_job_panel(page: Any, lab: Lab) -> None:
     wait_status(page, long1, "CANCELLED")
     screenshot(page, "panel-after-reload")
     assert page.errors == []
+    # the panel never sent a comm message that its kernel could not place
+    time.sleep(1)
+    with (ARTIFACTS / "jupyterlab.log").open(errors="replace") as log:
+        log.seek(log_start)
+        assert "No such comm" not in log.read()
