@@ -558,12 +558,15 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
                 delay = min(wait, remaining)
             if callback is not None:
                 callback(self.job_id(), status, self)
+            if delay <= 0:
+                time.sleep(0)  # wait=0: no pause, as the legacy loop; let other threads run
+                continue
             with core.cond:
                 if isinstance(status, JobStatus):
                     unchanged = core.status is status
                 else:  # an answer that isn't a status: only a push can change anything
                     unchanged = core.changes == before
-                if unchanged and delay > 0:
+                if unchanged:
                     core.cond.wait(delay)
 
     # ------------------------------------------------------------ beyond the reference
