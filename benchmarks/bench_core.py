@@ -35,7 +35,7 @@ class PushedJob(BaseJob):
         self._report(JobStatus.RUNNING)
 
     def status(self) -> JobStatus:
-        return self._status
+        return self._recorded_status()
 
     def cancel(self) -> bool:
         return self._report(JobStatus.CANCELLED)

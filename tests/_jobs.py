@@ -98,10 +98,10 @@ class PushJob(BaseJob):
         return "pushed"
 
     def cancel(self) -> bool:
-        return self._report(JobStatus.CANCELLED) or self._status is JobStatus.CANCELLED
+        return self._report(JobStatus.CANCELLED) or self._recorded_status() is JobStatus.CANCELLED
 
     def status(self) -> JobStatus:
-        return self._status
+        return self._recorded_status()
 
     def push(self, status: JobStatus, **error: Any) -> bool:
         return self._report(status, **error)

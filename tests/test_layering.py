@@ -27,7 +27,7 @@ class Spy:
 sys.meta_path.insert(0, Spy)
 
 import jobwidgets
-from jobwidgets import backends, errors, job, poller, registry, status
+from jobwidgets import backends, errors, job, monitor, poller, registry, status
 jobwidgets.LocalBackend(max_workers=1).close()
 jobwidgets.SimulatedBackend().close()
 loaded = sorted(name for name in sys.modules if name.split(".")[0] in FORBIDDEN)

@@ -349,7 +349,7 @@ class _RacyPushJob(PushJob):
     meanwhile: Any = None
 
     def status(self) -> JobStatus:
-        answer = self._status
+        answer = self._recorded_status()
         if self.meanwhile is not None:
             self.meanwhile()
         return answer

@@ -145,7 +145,7 @@ def test_a_raising_status_is_logged_once_and_others_are_still_polled(
         healthy.value = JobStatus.DONE
         assert seen.wait_final()
         unwatch()
-    logged = [r for r in caplog.records if r.exc_info and broken.job_id() in r.getMessage()]
+    logged = [r for r in caplog.records if r.exc_info and str(broken.job_id()) in r.getMessage()]
     assert len(logged) == 1
     assert "service unreachable" in caplog.text
 

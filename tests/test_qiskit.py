@@ -19,7 +19,7 @@ from qiskit.quantum_info import SparsePauliOp
 from qiskit_aer import AerSimulator
 from qiskit_aer.primitives import EstimatorV2, SamplerV2
 
-from _jobs import Recorder, wait_for_state
+from _jobs import FINAL, Recorder, wait_for_state
 from jobwidgets import BaseJob, JobError, JobStatus, LocalBackend, registry
 from jobwidgets.qiskit import QiskitBackend, QiskitJob, WatchedJob, to_status, watch
 
@@ -146,13 +146,25 @@ def test_a_failing_circuit_is_an_error_with_its_message() -> None:
         job.result()
 
 
+class _FinalToo:
+    wants_final_status = True
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def __call__(self, *args: Any) -> None:
+        self.calls.append(args)
+
+
 def test_wait_for_final_state_calls_back_on_a_wrapped_job(sim: AerSimulator) -> None:
-    calls: list[tuple[str, JobStatus, Any]] = []
+    plain: list[tuple[Any, ...]] = []
+    marked = _FinalToo()
     job = watch(sim.run(bell(), shots=10))
-    job.wait_for_final_state(timeout=60, wait=0.05, callback=lambda *args: calls.append(args))
-    assert calls, "the callback was never called"
-    assert calls[-1][1] is JobStatus.DONE  # the final status reaches the callback too
-    assert all(job_id == job.job_id() and who is job for job_id, _, who in calls)
+    job.wait_for_final_state(timeout=60, wait=0.05, callback=lambda *args: plain.append(args))
+    job.wait_for_final_state(timeout=60, wait=0.05, callback=marked)
+    assert all(status not in FINAL for _, status, _ in plain)  # as qiskit's own loop
+    assert marked.calls == [(job.job_id(), JobStatus.DONE, job)]  # opted in: the final one
+    assert all(job_id == job.job_id() and who is job for job_id, _, who in plain)
 
 
 @pytest.mark.parametrize(

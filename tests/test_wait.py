@@ -14,7 +14,7 @@ from jobwidgets import BaseJob, JobStatus, JobTimeoutError, LocalBackend
 
 
 @pytest.mark.parametrize("final", FINAL)
-def test_callback_gets_positional_args_after_each_query_including_the_final_one(
+def test_callback_gets_positional_args_after_each_query_that_found_a_status_not_final(
     final: JobStatus,
 ) -> None:
     job = SettableJob(JobStatus.QUEUED)
@@ -28,16 +28,57 @@ def test_callback_gets_positional_args_after_each_query_including_the_final_one(
 
     assert job.wait_for_final_state(timeout=10, wait=0.01, callback=callback) is None
     jid = job.job_id()
-    assert calls == [(jid, JobStatus.QUEUED, job), (jid, JobStatus.RUNNING, job), (jid, final, job)]
+    assert calls == [(jid, JobStatus.QUEUED, job), (jid, JobStatus.RUNNING, job)]  # as legacy
+    assert job.state is final
 
 
-def test_already_final_job_returns_at_once_after_one_callback() -> None:
-    job = SettableJob(JobStatus.DONE)
+class FinalToo:
+    """A callback that opts in to the final status, as ``JobMonitor`` does."""
+
+    wants_final_status = True
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def __call__(self, *args: Any) -> None:
+        self.calls.append(args)
+
+
+@pytest.mark.parametrize("final", FINAL)
+def test_a_callback_that_wants_the_final_status_gets_it_last(final: JobStatus) -> None:
+    job = SettableJob(JobStatus.RUNNING)
+    callback = FinalToo()
+
+    def finish(*_: Any) -> None:
+        job.value = final
+
+    job.observe(lambda _change: None)
+    threading.Timer(0.05, finish).start()
+    job.wait_for_final_state(timeout=10, wait=0.01, callback=callback)
+    statuses = [status for _id, status, _job in callback.calls]
+    assert statuses[-1] is final and statuses.count(final) == 1
+    assert set(statuses[:-1]) == {JobStatus.RUNNING}
+
+
+@pytest.mark.parametrize("final", FINAL)
+def test_already_final_job_returns_at_once_without_calling_back(final: JobStatus) -> None:
+    job = SettableJob(final)
     calls: list[JobStatus] = []
     start = time.monotonic()
     job.wait_for_final_state(wait=5, callback=lambda _id, status, _job: calls.append(status))
     assert time.monotonic() - start < 0.5
-    assert calls == [JobStatus.DONE]
+    assert calls == []  # the legacy loop never called it for a job already final
+    monitor = FinalToo()
+    job.wait_for_final_state(wait=5, callback=monitor)
+    assert monitor.calls == [(job.job_id(), final, job)]
+
+
+@pytest.mark.parametrize("marker", [1, "yes", None, False])
+def test_only_a_true_marker_asks_for_the_final_status(marker: object) -> None:
+    callback = FinalToo()
+    callback.wants_final_status = marker  # type: ignore[assignment]
+    SettableJob(JobStatus.DONE).wait_for_final_state(callback=callback)
+    assert callback.calls == []
 
 
 def test_pushing_job_returns_soon_after_its_final_state() -> None:
@@ -76,7 +117,7 @@ def test_timeout_is_precise_and_names_the_job(kind: str) -> None:
         job.wait_for_final_state(timeout=0.2, wait=5)
     elapsed = time.monotonic() - start
     assert 0.2 <= elapsed < 0.45
-    assert job.job_id() in str(info.value)
+    assert str(job.job_id()) in str(info.value)
     assert "0.2" in str(info.value)
 
 
@@ -158,8 +199,9 @@ def test_keyboard_interrupt_in_callback_leaves_the_job_running_and_consistent(
         ({"timeout": float("nan")}, ValueError),
         ({"timeout": "x"}, TypeError),
         ({"timeout": True}, TypeError),
-        ({"wait": 0}, ValueError),
         ({"wait": -1}, ValueError),
+        ({"wait": -0.001}, ValueError),
+        ({"wait": float("nan")}, ValueError),
         ({"wait": "5"}, TypeError),
         ({"wait": None}, TypeError),
         ({"callback": 5}, TypeError),

@@ -5,12 +5,14 @@ from __future__ import annotations
 import html
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from _jobs import PushJob, SettableJob
+from _legacy import Backend, LateIdJob, namespace_job, own_status_job
 from jobwidgets import JobStatus, LocalBackend, registry
 from jobwidgets.bridge import Bridge
 from jobwidgets.registry import JobRegistry
@@ -264,7 +266,7 @@ def test_the_badge_follows_its_job(bridge: Bridge, loop: ManualLoop) -> None:
     loop.advance(1)
     assert badge.status == "ERROR" and badge.error == "boom"
     data, _ = badge._repr_mimebundle_()
-    assert data["text/plain"].startswith("✖ ERROR " + job.job_id())
+    assert data["text/plain"].startswith(f"✖ ERROR {job.job_id()}")
     assert "boom" in data["text/html"]
     badge.close()
     assert bridge.watched == 0
@@ -280,7 +282,7 @@ def test_the_monitor_is_a_wait_callback(bridge: Bridge, loop: ManualLoop) -> Non
     with LocalBackend(max_workers=1) as backend:
         job = backend.run(sum, range(1000))
         job.wait_for_final_state(callback=monitor)
-    assert monitor.jobs == [job]
+    assert monitor.jobs == [job]  # called with the final status: it asked for it
     assert monitor.compact
     loop.advance(1)  # the bridge's thread, not the callback, sends the rows
     statuses = [
@@ -336,3 +338,139 @@ def test_ipython_rich_display_and_job_watcher() -> None:
     with pytest.raises(ValueError, match="takes no argument or 'off'"):
         shell.run_line_magic("job_watcher", "on")
     assert registry.default_registry.subscriber_count == 0
+
+
+# ------------------------------------------------------- jobs written for the legacy class
+LEGACY_KINDS: dict[str, Callable[[], Any]] = {
+    "late-id": lambda: LateIdJob(Backend()),
+    "own-status": own_status_job,
+    "namespace": namespace_job,
+}
+
+
+def updates(widget: Any) -> list[dict[str, Any]]:
+    """The state of every update message (and the opening one) the widget sent."""
+    return [
+        m["data"]["state"]
+        for m in widget.comm.sent
+        if isinstance(m["data"], dict) and "state" in m["data"]
+    ]
+
+
+def move(job: Any, status: JobStatus) -> None:
+    """The remote service moves on, and a query finds it."""
+    job.remote = status
+    job.status()
+
+
+@pytest.mark.parametrize("kind", LEGACY_KINDS)
+def test_the_badge_follows_a_legacy_job(kind: str, bridge: Bridge, loop: ManualLoop) -> None:
+    job = LEGACY_KINDS[kind]()
+    badge = StatusBadge(job, bridge=bridge)
+    early_id = job.job_id()
+    assert badge.job_id == early_id and badge.status == "INITIALIZING"
+    sent = [state["job_id"] for state in updates(badge) if "job_id" in state]
+    assert sent[-1] == early_id  # None for the late id: the front end says "(no id yet)"
+    if early_id is None:
+        assert "(no id yet)" in badge._repr_mimebundle_()[0]["text/plain"]
+    job.submit()
+    move(job, JobStatus.RUNNING)
+    loop.advance(1)
+    assert badge.status == "RUNNING" and badge.job_id == job.job_id() is not None
+    assert updates(badge)[-1]["status"] == "RUNNING"
+    move(job, JobStatus.DONE)
+    loop.advance(1)
+    assert badge.status == "DONE" and badge.finished_at is not None
+    data, _ = badge._repr_mimebundle_()
+    assert data["text/plain"].startswith(f"✔ DONE {job.job_id()} [legacy-backend]")
+    badge.close()
+
+
+@pytest.mark.parametrize("kind", LEGACY_KINDS)
+def test_table_rows_follow_a_legacy_job(kind: str, table: JobTable, loop: ManualLoop) -> None:
+    job = LEGACY_KINDS[kind]()
+    table.add(job)
+    loop.advance(1)
+    first = custom(table)[-1]["upsert"][0]
+    assert first["job_id"] == job.job_id() and first["status"] == "INITIALIZING"
+    job.submit()
+    move(job, JobStatus.RUNNING)
+    loop.advance(1)
+    row = custom(table)[-1]["upsert"][0]
+    assert row["key"] == first["key"]
+    assert isinstance(row["job_id"], str) and row["job_id"] == job.job_id()
+    assert row["status"] == "RUNNING"
+    move(job, JobStatus.DONE)
+    loop.advance(1)
+    assert custom(table)[-1]["upsert"][0]["status"] == "DONE"
+    table.comm.receive({"type": "sync"})
+    loop.advance(1)
+    assert custom(table)[-1]["rows"][0]["job_id"] == job.job_id()
+
+
+def test_a_row_without_an_id_sends_null(table: JobTable, loop: ManualLoop) -> None:
+    job = LateIdJob(Backend())
+    table.add(job)
+    table.comm.receive({"type": "sync"})
+    loop.advance(1)
+    assert custom(table)[-1]["rows"][0]["job_id"] is None
+
+
+@pytest.mark.parametrize("kind", LEGACY_KINDS)
+def test_the_monitor_shows_a_legacy_job_to_its_end(
+    kind: str, bridge: Bridge, loop: ManualLoop
+) -> None:
+    job = LEGACY_KINDS[kind]()
+    job.submit()
+    monitor = JobMonitor(bridge=bridge)
+    steps = iter([JobStatus.RUNNING, JobStatus.DONE])
+
+    def service() -> None:
+        job.remote = next(steps, JobStatus.DONE)
+
+    job.observe(lambda _change: service(), "state")
+    job.wait_for_final_state(timeout=10, wait=0, callback=monitor)
+    assert monitor.jobs == [job]
+    loop.advance(1)
+    rows = [row for m in custom(monitor) for row in m.get("upsert", m.get("rows", []))]
+    assert rows[-1]["status"] == "DONE" and rows[-1]["job_id"] == job.job_id()
+    monitor.close()
+
+
+@pytest.mark.parametrize("kind", LEGACY_KINDS)
+def test_the_monitor_shows_a_legacy_job_that_is_already_final(
+    kind: str, bridge: Bridge, loop: ManualLoop
+) -> None:
+    job = LEGACY_KINDS[kind]()
+    job.submit()
+    move(job, JobStatus.CANCELLED)
+    plain: list[Any] = []
+    job.wait_for_final_state(callback=lambda *args: plain.append(args))
+    assert plain == []  # a plain function: exactly the legacy behaviour
+    monitor = JobMonitor(bridge=bridge)
+    job.wait_for_final_state(callback=monitor)
+    assert monitor.jobs == [job]  # the monitor asked for the final status, and got it
+    loop.advance(1)
+    rows = [row for m in custom(monitor) for row in m.get("upsert", m.get("rows", []))]
+    assert rows[-1]["status"] == "CANCELLED"
+    monitor.close()
+
+
+def test_job_monitor_in_a_kernel_shows_a_live_badge(monkeypatch: pytest.MonkeyPatch) -> None:
+    import IPython.display
+
+    from jobwidgets import ipython, monitor
+
+    shown: list[Any] = []
+    monkeypatch.setattr(ipython, "_shell", lambda: SimpleNamespace(kernel=object()))
+    monkeypatch.setattr(monitor, "notebook_view", ipython._show_badge)
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    job = SettableJob(JobStatus.DONE)
+    job_monitor(job)
+    assert len(shown) == 1 and isinstance(shown[0], StatusBadge) and shown[0].job is job
+    stream = io.StringIO()
+    job_monitor(job, output=stream)  # an output given: the text line, even in a kernel
+    assert len(shown) == 1 and "DONE" in stream.getvalue()
+    job_monitor(job, quiet=True)
+    assert len(shown) == 1
+    shown[0].close()

@@ -48,7 +48,7 @@ function render({ model, el }) {
     const r = row();
     const info = statusInfo(r.status);
     pill.update(r.status);
-    const jobId = r.job_id == null ? "" : String(r.job_id);
+    const jobId = r.job_id == null ? "(no id yet)" : String(r.job_id);
     setText(id, jobId);
     setAttr(id, "title", r.backend ? `${jobId} on ${r.backend}` : jobId || null);
     tick();

@@ -431,7 +431,7 @@ function render({ model, el }) {
     r.classList.toggle("jw-selected", selected);
     setAttr(r, "aria-selected", String(selected));
     setAttr(r, "aria-controls", details.id);
-    const jobId = row.job_id == null ? "" : String(row.job_id);
+    const jobId = row.job_id == null ? "(no id yet)" : String(row.job_id);
     setText(view.id, jobId);
     setAttr(view.id, "title", jobId);
     const backend = row.backend == null ? "" : String(row.backend);
@@ -467,7 +467,7 @@ function render({ model, el }) {
     }
     details.hidden = false;
     const t = now();
-    setText(detailsTitle, `Job ${row.job_id ?? ""}`);
+    setText(detailsTitle, `Job ${row.job_id ?? "(no id yet)"}`);
     for (const [field, , kind] of DETAIL_FIELDS) {
       let text;
       const value = row[field];

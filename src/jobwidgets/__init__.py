@@ -2,13 +2,15 @@
 
 The core (this namespace) needs only traitlets: ``BaseJob`` with the API of qiskit's
 legacy ``BaseJob`` and an observable ``state`` trait, ``JobStatus``, the errors, the
-registry of this process's jobs, and the local and simulated backends.
+registry of this process's jobs, the local and simulated backends, and qiskit's
+``job_monitor`` for terminals.
 """
 
 from . import registry
 from .backends import LocalBackend, LocalJob, SimulatedBackend, SimulatedJob
 from .errors import JobCancelledError, JobError, JobTimeoutError
 from .job import BaseJob, JobCallback, current_job
+from .monitor import job_monitor
 from .poller import SharedPoller, default_poller
 from .status import JOB_FINAL_STATES, JobStatus
 
@@ -29,6 +31,7 @@ __all__ = [
     "SimulatedJob",
     "current_job",
     "default_poller",
+    "job_monitor",
     "registry",
 ]
 

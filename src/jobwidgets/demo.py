@@ -16,7 +16,7 @@ import time
 from typing import Any, TextIO
 
 from .backends import LocalBackend, SimulatedBackend
-from .job import BaseJob, current_job
+from .job import BaseJob, current_job, display_id
 from .status import JOB_FINAL_STATES, JobStatus
 
 __all__ = ["main"]
@@ -43,7 +43,7 @@ def _row(job: BaseJob, now: float) -> str:
     progress = "" if job.progress is None else f"{job.progress:4.0%}"
     detail = job.error or ""
     return (
-        f"  {status.icon} {job.job_id():<18} {job._backend_name():<14} "
+        f"  {status.icon} {display_id(job):<18} {job._backend_name():<14} "
         f"{status.name:<12} {end - since:6.1f}s {progress:>5}  {detail}"
     )
 
@@ -62,11 +62,11 @@ class _Screen:
     def add(self, job: BaseJob) -> None:
         self.jobs.append(job)
         job.observe(self._changed, "state")
-        self.changes.append(f"  {job.job_id():<18} submitted to {job._backend_name()}")
+        self.changes.append(f"  {display_id(job):<18} submitted to {job._backend_name()}")
 
     def _changed(self, change: Any) -> None:
         job: BaseJob = change.owner
-        self.changes.append(f"  {job.job_id():<18} {change.old.name:>12} -> {change.new.name}")
+        self.changes.append(f"  {display_id(job):<18} {change.old.name:>12} -> {change.new.name}")
 
     def draw(self) -> None:
         with self.lock:

@@ -16,6 +16,7 @@ import shlex
 import sys
 from typing import Any
 
+from . import monitor
 from .job import BaseJob
 
 __all__ = ["activate", "load_ipython_extension", "unload_ipython_extension"]
@@ -58,6 +59,19 @@ def _job_bundle(job: BaseJob, include: Any = None, exclude: Any = None) -> Any:
     return data
 
 
+def _show_badge(job: BaseJob) -> bool:
+    """``job_monitor``'s view in a kernel: display a live badge; False without widgets."""
+    shell = _shell()
+    if shell is None or not _widgets_available(shell):
+        return False
+    from IPython.display import display
+
+    from .widgets import StatusBadge
+
+    display(StatusBadge(job))  # type: ignore[no-untyped-call]
+    return True
+
+
 def activate(shell: Any = None) -> bool:
     """Display jobs richly in this IPython session; return False outside IPython.
 
@@ -69,6 +83,8 @@ def activate(shell: Any = None) -> bool:
         return False
     formatter = shell.display_formatter.mimebundle_formatter
     formatter.for_type(BaseJob, _job_bundle)
+    if getattr(shell, "kernel", None) is not None:
+        monitor.notebook_view = _show_badge
     from .panel import register
 
     register(shell)

@@ -9,6 +9,12 @@ thread makes a change delivers the changes still pending; a change made from ins
 observer is queued and delivered by the thread already delivering, after the current
 change, so every observer sees the same order. A final state is final: later reports are
 ignored.
+
+Third-party subclasses written for the legacy class keep attributes of their own
+(``_status``, ``_lock``, ``_submitted``, ...). So, apart from the legacy ``_backend`` and
+``_job_id``, a job keeps all of its internal state in one object under the attribute
+``_jobwidgets`` (a ``_JobCore``), and the machinery calls that object, never a method a
+subclass could have overridden by accident.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import math
 import threading
 import time
 import traceback
+import weakref
 from collections import deque
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -35,12 +42,21 @@ from .status import JOB_FINAL_STATES, JobStatus
 if TYPE_CHECKING:
     from .registry import JobRegistry
 
-__all__ = ["BaseJob", "JobCallback", "current_job"]
+__all__ = ["NO_ID_YET", "BaseJob", "JobCallback", "current_job"]
 
 log = logging.getLogger("jobwidgets")
 
-JobCallback = Callable[[str, JobStatus, "BaseJob"], Any]
-"""The signature of a ``wait_for_final_state`` callback: ``(job_id, job_status, job)``."""
+JobCallback = Callable[[Any, Any, "BaseJob"], Any]
+"""The signature of a ``wait_for_final_state`` callback: ``(job_id, job_status, job)``.
+
+As in qiskit's legacy loop, it is called after each query that found a status that is
+not final. A callable whose attribute ``wants_final_status`` is ``True`` (such as
+``jobwidgets.widgets.JobMonitor``) is also called once with the final status, even for
+a job that was final at the first query.
+"""
+
+NO_ID_YET = "(no id yet)"
+"""What views show for a job whose id is still ``None`` (set later, by ``submit()``)."""
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -50,36 +66,59 @@ _query_pool = concurrent.futures.ThreadPoolExecutor(
     max_workers=4, thread_name_prefix="jobwidgets-query"
 )
 
+_warned_lock = threading.Lock()
+_warned: weakref.WeakSet[type] = weakref.WeakSet()
 
-def _coerce_status(value: object, job: BaseJob) -> JobStatus:
-    """Accept a ``JobStatus``, or any enum-like value whose name is a ``JobStatus`` name."""
+
+def _as_status(value: object, job: BaseJob) -> JobStatus | None:
+    """A ``JobStatus``, or any enum-like value whose name is one; else None (warned once).
+
+    The legacy class passed whatever ``status()`` returned through (qiskit-terra's own
+    mock ``FakeJob`` returns a dict), so an unknown answer is not an error: the caller
+    gets it back unchanged, and ``state`` doesn't move.
+    """
     if isinstance(value, JobStatus):
         return value
     name = getattr(value, "name", value)
     if isinstance(name, str) and name in JobStatus.__members__:
         return JobStatus[name]
-    msg = (
-        f"{type(job).__name__}.status() returned {value!r}; it must return a "
-        f"jobwidgets.JobStatus (one of {', '.join(JobStatus.__members__)})"
+    cls = type(job)
+    with _warned_lock:
+        if cls in _warned:
+            return None
+        _warned.add(cls)
+    log.warning(
+        "jobwidgets: %s.status() returned %r (a %s), not a JobStatus. It is passed through "
+        "unchanged, but the job's state can't follow it; return a jobwidgets.JobStatus "
+        "(one of %s) to make the job observable. (Warned once per class.)",
+        cls.__name__,
+        value,
+        type(value).__name__,
+        ", ".join(JobStatus.__members__),
     )
-    raise TypeError(msg)
+    return None
 
 
-def _checked_status(method: Callable[[BaseJob], Any]) -> Callable[[BaseJob], JobStatus]:
+def _checked_status(method: Callable[[BaseJob], Any]) -> Callable[[BaseJob], Any]:
     """Wrap a subclass's ``status()`` so that what it returns is reflected in ``state``.
 
     An answer is recorded only if no other change was recorded while it was computed:
     a query that overlapped a push (or another query) may be stale, and must not move
-    the state back. The next query finds the status again.
+    the state back. The next query finds the status again. An answer that is not a
+    status is returned unchanged and recorded nowhere.
     """
 
     @functools.wraps(method)
-    def status(self: BaseJob) -> JobStatus:
-        with self._cond:
-            seen = self._changes
-        reported = _coerce_status(method(self), self)
-        self._report(reported, unless_changed_since=seen)
-        return self._status
+    def status(self: BaseJob) -> Any:
+        core = _core(self)
+        with core.cond:
+            seen = core.changes
+        answer = method(self)
+        reported = _as_status(answer, self)
+        if reported is None:
+            return answer
+        core.report(self, reported, unless_changed_since=seen)
+        return core.status
 
     status._jobwidgets_wrapped = True  # type: ignore[attr-defined]
     return status
@@ -90,28 +129,27 @@ def _checked_submit(method: Callable[[BaseJob], Any]) -> Callable[[BaseJob], Any
 
     @functools.wraps(method)
     def submit(self: BaseJob) -> Any:
+        core = _core(self)
         me = threading.get_ident()
-        with self._lock:
-            nested = self._submitter == me  # an overriding submit() called super().submit()
-            if self._submitted and not nested:
-                msg = (
-                    f"job {self._job_id!r} was already submitted; create a new job to run it again"
-                )
+        with core.cond:
+            nested = core.submitter == me  # an overriding submit() called super().submit()
+            if core.submitted and not nested:
+                msg = f"job {_label(self)} was already submitted; create a new job to run it again"
                 raise JobError(msg)
-            self._submitted = True
-            self._submitter = me
+            core.submitted = True
+            core.submitter = me
         if nested:
             return method(self)
         try:
             outcome = method(self)
         except BaseException:
-            with self._lock:
-                self._submitted = False
+            with core.cond:
+                core.submitted = False
             raise
         finally:
-            with self._lock:
-                self._submitter = None
-        self._mark_submitted()
+            with core.cond:
+                core.submitter = None
+        core.mark_submitted(self)
         return outcome
 
     submit._jobwidgets_wrapped = True  # type: ignore[attr-defined]
@@ -129,9 +167,226 @@ class _JobMeta(traitlets.MetaHasTraits, abc.ABCMeta):
     """Traits plus abstract methods; a job joins the registry once fully constructed."""
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        job = super().__call__(*args, **kwargs)
+        # What type.__call__ does, plus traitlets' instance setup when another base's
+        # __new__ made the instance: ``class J(SimpleNamespace, BaseJob)`` (as
+        # qiskit-ibmq-provider declares IBMQJob) runs SimpleNamespace.__new__, not
+        # HasTraits.__new__, which would leave the job without its traits.
+        job = cls.__new__(cls, *args, **kwargs)  # type: ignore[arg-type]
+        if not isinstance(job, cls):
+            return job
+        if "_jobwidgets" not in job.__dict__:
+            job.setup_instance(*args, **kwargs)
+        type(job).__init__(job, *args, **kwargs)
         _registry().add(job)
         return job
+
+
+class _JobCore:
+    """The internal state of one job, apart from the job's own attributes.
+
+    Everything here is guarded by ``cond``, except ``delivery``/``deliverer`` (the
+    delivery of pending changes) and ``guards`` (observer wrappers). It holds no
+    reference to its job (no cycle): the job is passed to each method.
+    """
+
+    __slots__ = (
+        "cancel_requested",
+        "changes",
+        "cond",
+        "deliverer",
+        "delivery",
+        "done_callbacks",
+        "guards",
+        "pending",
+        "stamped",
+        "status",
+        "submitted",
+        "submitter",
+    )
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition(threading.Lock())
+        self.status = JobStatus.INITIALIZING
+        self.changes = 0  # how many status changes were recorded, for stale queries
+        self.submitted = False
+        self.submitter: int | None = None
+        self.pending: deque[list[tuple[str, Any]]] = deque()
+        self.delivery = threading.RLock()
+        self.deliverer: int | None = None
+        self.done_callbacks: list[Callable[[BaseJob], Any]] = []
+        self.cancel_requested = False
+        self.stamped: set[str] = set()
+        self.guards: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def report(
+        self,
+        job: BaseJob,
+        status: JobStatus,
+        *,
+        error: str | None = None,
+        error_traceback: str | None = None,
+        unless_changed_since: int | None = None,
+    ) -> bool:
+        """``BaseJob._report``: record a new status; False if it changed nothing."""
+        with self.cond:
+            old = self.status
+            if old in JOB_FINAL_STATES or status is old:
+                return False
+            if unless_changed_since is not None and unless_changed_since != self.changes:
+                return False
+            self.status = status
+            self.changes += 1
+            now = time.time()
+            changes: list[tuple[str, Any]] = []
+            stamped = self.stamped
+            if status is not JobStatus.INITIALIZING and "submitted_at" not in stamped:
+                stamped.add("submitted_at")
+                changes.append(("submitted_at", now))
+            if status is JobStatus.RUNNING and "started_at" not in stamped:
+                stamped.add("started_at")
+                changes.append(("started_at", now))
+            if status in JOB_FINAL_STATES:
+                changes.append(("finished_at", now))
+                if error is not None:
+                    changes.append(("error", error))
+                if error_traceback is not None:
+                    changes.append(("error_traceback", error_traceback))
+                if status is JobStatus.DONE and "progress" in stamped:
+                    changes.append(("progress", 1.0))
+            changes.append(("state", status))
+            self.cond.notify_all()
+            if not (job._trait_notifiers or self.pending or self.done_callbacks):
+                # nobody observes this job: store the values, no delivery to order
+                values = job._trait_values
+                for name, value in changes:
+                    values[name] = value
+                return True
+            self.pending.append(changes)
+        self.flush(job)
+        return True
+
+    def mark_submitted(self, job: BaseJob) -> None:
+        with self.cond:
+            if "submitted_at" in self.stamped:
+                return
+            self.stamped.add("submitted_at")
+            self.pending.append([("submitted_at", time.time())])
+        self.flush(job)
+
+    def set_progress(self, job: BaseJob, fraction: float | None) -> None:
+        with self.cond:
+            if self.status in JOB_FINAL_STATES:
+                return
+            self.stamped.add("progress")
+            self.pending.append([("progress", fraction)])
+        self.flush(job)
+
+    def wait_final(self, job: BaseJob, timeout: float | None) -> JobStatus:
+        """Block until a final state (pushing jobs), or raise ``JobTimeoutError``."""
+        deadline = _deadline(timeout)
+        with self.cond:
+            while self.status not in JOB_FINAL_STATES:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise self.timeout_error(job, timeout)
+                self.cond.wait(remaining)
+            status = self.status
+        self.flush(job)
+        return status
+
+    def flush(self, job: BaseJob) -> None:
+        """Deliver pending changes in order, unless this thread is already delivering."""
+        me = threading.get_ident()
+        if self.deliverer == me:
+            return  # called from inside an observer: the outer loop delivers it next
+        with self.delivery:
+            self.deliverer = me
+            try:
+                while True:
+                    with self.cond:
+                        if not self.pending:
+                            return
+                        changes = self.pending.popleft()
+                    final = False
+                    for name, value in changes:
+                        _apply(job, name, value)
+                        final = final or (name == "state" and value in JOB_FINAL_STATES)
+                    if final:
+                        with self.cond:
+                            callbacks, self.done_callbacks = self.done_callbacks, []
+                        for fn in callbacks:
+                            _call_guarded(fn, job)
+            finally:
+                self.deliverer = None
+                interrupt = getattr(_deferred, "interrupt", None)
+                if interrupt is not None:
+                    # a KeyboardInterrupt (or SystemExit) in an observer: raised only
+                    # now, once every change is delivered and every callback called
+                    _deferred.interrupt = None
+                    raise interrupt
+
+    def timeout_error(self, job: BaseJob, timeout: float | None) -> JobTimeoutError:
+        return JobTimeoutError(
+            f"job {_label(job)} did not reach a final state within {timeout} s "
+            f"(last status: {self.status.name})"
+        )
+
+
+def _core(job: BaseJob) -> _JobCore:
+    core: _JobCore = job._jobwidgets
+    return core
+
+
+def _apply(job: BaseJob, name: str, value: Any) -> None:
+    """Set one trait. Values made here are valid by construction, so a job that nobody
+    observes stores them directly: a job costs little until it is watched."""
+    if job._trait_notifiers:
+        job.set_trait(name, value)
+    else:
+        job._trait_values[name] = value
+
+
+def _call_guarded(fn: Callable[..., Any], *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception:
+        log.exception("jobwidgets: callback %r raised", fn)
+    except BaseException as exc:
+        _defer(exc)
+
+
+def _query(job: BaseJob, deadline: float | None, timeout: float | None) -> Any:
+    """One ``status()`` call that can't run past ``deadline``."""
+    if deadline is None or job.pushes_status:
+        return job.status()
+    future = _query_pool.submit(job.status)
+    try:
+        return future.result(max(0.0, deadline - time.monotonic()))
+    except concurrent.futures.TimeoutError:
+        raise _core(job).timeout_error(job, timeout) from None
+
+
+def _wants_final(callback: object) -> bool:
+    """Whether a ``wait_for_final_state`` callback asked for the final status too."""
+    return getattr(callback, "wants_final_status", False) is True
+
+
+def display_id(job: BaseJob) -> str:
+    """The job's id as text for a view; ``NO_ID_YET`` while it has none."""
+    job_id = job.job_id()
+    return NO_ID_YET if job_id is None else str(job_id)
+
+
+def wire_id(job: BaseJob) -> str | None:
+    """The job's id as sent to a front end: a str, or None while it has none."""
+    job_id = job.job_id()
+    return None if job_id is None else str(job_id)
+
+
+def _label(job: BaseJob) -> str:
+    """The job's id for a message: quoted, or ``(no id yet)``."""
+    job_id = getattr(job, "_job_id", None)
+    return NO_ID_YET if job_id is None else repr(job_id)
 
 
 class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
@@ -139,8 +394,15 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
 
     Subclasses implement ``cancel()``, ``result()``, ``status()`` and ``submit()``.
     Whatever ``status()`` returns is reflected in the trait ``state``, so
-    ``job.observe(fn, "state")`` works for any subclass. Backends that know when their
-    jobs change push the change with ``_report()`` and set ``pushes_status = True``.
+    ``job.observe(fn, "state")`` works for any subclass. As in the legacy class, a
+    subclass reads ``self._backend`` and ``self._job_id``, and may keep any other
+    attribute of its own (``self._status`` included): jobwidgets' internal state lives
+    elsewhere.
+
+    Backends that know when their jobs change set ``pushes_status = True`` and talk to
+    their jobs through a small protected protocol: ``_report()`` (a new status),
+    ``_recorded_status()`` (the status last recorded, without a query),
+    ``_request_cancel()``, ``_claim_submission()``, ``_wait_final()`` and ``_outcome()``.
     """
 
     pushes_status: ClassVar[bool] = False
@@ -161,6 +423,8 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         None, allow_none=True, help="Fraction done, 0..1, when the backend knows it."
     )
 
+    _jobwidgets: _JobCore
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         status = cls.__dict__.get("status")
@@ -170,40 +434,40 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         if callable(submit) and not getattr(submit, "_jobwidgets_wrapped", False):
             cls.submit = _checked_submit(submit)  # type: ignore[method-assign,assignment]
 
-    def __init__(self, backend: Any, job_id: str, **kwargs: Any) -> None:
+    def setup_instance(self, /, *args: Any, **kwargs: Any) -> None:
+        """Traitlets' set-up, before any ``__init__``: the internal state exists from
+        the start, so a subclass may query its job before calling ``BaseJob.__init__``."""
+        self._jobwidgets = _JobCore()
+        super().setup_instance(*args, **kwargs)
+
+    def __init__(self, backend: Any, job_id: str | None, **kwargs: Any) -> None:
         """Initializes the asynchronous job.
 
         Args:
             backend: the backend used to run the job.
-            job_id: a unique id in the context of the backend used to run the job.
+            job_id: a unique id in the context of the backend used to run the job, or
+                None when the id is known only later (a subclass then sets
+                ``self._job_id``, typically in ``submit()``).
         """
-        if not isinstance(job_id, str):
-            msg = f"job_id must be a str, got {type(job_id).__name__}"
+        if job_id is not None and not isinstance(job_id, str):
+            msg = (
+                f"job_id must be a str (or None until the job has an id), "
+                f"got {type(job_id).__name__}: pass str({job_id!r}) if that is its id"
+            )
             raise TypeError(msg)
-        if not job_id:
-            msg = "job_id must be a non-empty str, got ''"
+        if job_id == "":
+            msg = "job_id must be a non-empty str (or None until the job has an id), got ''"
             raise ValueError(msg)
         super().__init__(**kwargs)
         self._backend = backend
         self._job_id = job_id
-        self._cond = threading.Condition(threading.Lock())
-        self._lock = self._cond
-        self._status = JobStatus.INITIALIZING
-        self._changes = 0  # how many status changes were recorded, for stale queries
-        self._submitted = False
-        self._submitter: int | None = None
-        self._pending: deque[list[tuple[str, Any]]] = deque()
-        self._delivery = threading.RLock()
-        self._deliverer: int | None = None
-        self._done_callbacks: list[Callable[[BaseJob], Any]] = []
-        self._cancel_requested = False
-        self._stamped: set[str] = set()
-        self._apply("created_at", time.time())
+        _apply(self, "created_at", time.time())
 
     # ------------------------------------------------------------------ reference API
-    def job_id(self) -> str:
-        """Return a unique id identifying the job."""
-        return self._job_id
+    def job_id(self) -> str | None:
+        """Return a unique id identifying the job (None while it has none)."""
+        job_id: str | None = self._job_id
+        return job_id
 
     def backend(self) -> Any:
         """Return the backend where this job was executed."""
@@ -222,20 +486,20 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         """Attempt to cancel the job."""
 
     @abc.abstractmethod
-    def status(self) -> JobStatus:
+    def status(self) -> Any:
         """Return the status of the job, among the values of ``JobStatus``."""
 
     def done(self) -> bool:
         """Return whether the job has successfully run."""
-        return self.status() is JobStatus.DONE
+        return bool(self.status() == JobStatus.DONE)
 
     def running(self) -> bool:
         """Return whether the job is actively running."""
-        return self.status() is JobStatus.RUNNING
+        return bool(self.status() == JobStatus.RUNNING)
 
     def cancelled(self) -> bool:
         """Return whether the job has been cancelled."""
-        return self.status() is JobStatus.CANCELLED
+        return bool(self.status() == JobStatus.CANCELLED)
 
     def in_final_state(self) -> bool:
         """Return whether the job is in a final job state."""
@@ -249,18 +513,20 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
     ) -> None:
         """Poll the job status until it progresses to a final state such as DONE or ERROR.
 
-        A query is one ``status()`` call. After each query, the one that finds the final
-        state included, ``callback(job_id, job_status, job)`` is called with positional
-        arguments. (The legacy qiskit loop never passed the final status to the callback;
-        a monitor needs it, so this one does.) Between queries it waits up to ``wait``
-        seconds, but wakes at once when the job's state changes, so a job whose backend
-        pushes its states returns within milliseconds of its final state.
+        A query is one ``status()`` call. As in the legacy qiskit loop, after each query
+        that found a status that is not final, ``callback(job_id, job_status, job)`` is
+        called with positional arguments; it is never given the final status, and not
+        called at all for a job that is already final. A callback whose attribute
+        ``wants_final_status`` is ``True`` (``JobMonitor``) is called with the final
+        status too. Between queries it waits up to ``wait`` seconds (0: it queries
+        again at once), but wakes at once when the job's state changes, so a job whose
+        backend pushes its states returns within milliseconds of its final state.
 
         Args:
             timeout: Seconds to wait for the job, measured from the call on a monotonic
                 clock. If ``None``, wait indefinitely. The wait never runs past it, even
                 when a ``status()`` query is slow.
-            wait: Seconds between queries.
+            wait: Seconds between queries, ``>= 0``.
             callback: Callback function invoked after each query. Its exceptions
                 propagate to the caller; the job is unaffected.
 
@@ -268,27 +534,40 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
             JobTimeoutError: If the job does not reach a final state before the specified
                 timeout.
         """
-        deadline = self._deadline(timeout)
+        deadline = _deadline(timeout)
         _check_wait(wait)
         if callback is not None and not callable(callback):
             msg = f"callback must be callable with (job_id, job_status, job), got {callback!r}"
             raise TypeError(msg)
+        core = _core(self)
+        final_too = _wants_final(callback)
         while True:
-            status = self._query(deadline, timeout)
-            self._flush()
-            if callback is not None:
-                callback(self._job_id, status, self)
+            with core.cond:
+                before = core.changes
+            status = _query(self, deadline, timeout)
+            core.flush(self)
             if status in JOB_FINAL_STATES:
+                if callback is not None and final_too:
+                    callback(self.job_id(), status, self)
                 return None
             delay = wait
             if deadline is not None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise self._timeout_error(timeout)
+                    raise core.timeout_error(self, timeout)
                 delay = min(wait, remaining)
-            with self._cond:
-                if self._status is status:
-                    self._cond.wait(delay)
+            if callback is not None:
+                callback(self.job_id(), status, self)
+            if delay <= 0:
+                time.sleep(0)  # wait=0: no pause, as the legacy loop; let other threads run
+                continue
+            with core.cond:
+                if isinstance(status, JobStatus):
+                    unchanged = core.status is status
+                else:  # an answer that isn't a status: only a push can change anything
+                    unchanged = core.changes == before
+                if unchanged:
+                    core.cond.wait(delay)
 
     # ------------------------------------------------------------ beyond the reference
     def add_done_callback(self, fn: Callable[[BaseJob], Any]) -> None:
@@ -301,12 +580,13 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         if not callable(fn):
             msg = f"add_done_callback needs a callable taking the job, got {fn!r}"
             raise TypeError(msg)
-        with self._cond:
-            if self._status not in JOB_FINAL_STATES:
-                self._done_callbacks.append(fn)
+        core = _core(self)
+        with core.cond:
+            if core.status not in JOB_FINAL_STATES:
+                core.done_callbacks.append(fn)
                 return
-        self._flush()
-        self._call_guarded(fn, self)
+        core.flush(self)
+        _call_guarded(fn, self)
 
     async def wait_async(self, timeout: float | None = None) -> JobStatus:
         """Wait for the final state without blocking the event loop; return that state.
@@ -316,7 +596,7 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         Raises:
             JobTimeoutError: if the job is not final within ``timeout`` seconds.
         """
-        self._deadline(timeout)
+        _deadline(timeout)
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[None] = loop.create_future()
 
@@ -332,11 +612,11 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         try:
             await asyncio.wait_for(asyncio.shield(finished), timeout)
         except TimeoutError:
-            raise self._timeout_error(timeout) from None
+            raise _core(self).timeout_error(self, timeout) from None
         finally:
             if unwatch is not None:
                 unwatch()
-        return self._status
+        return _core(self).status
 
     def __await__(self) -> Generator[Any, None, Any]:
         """``await job`` waits for the final state, then returns ``job.result()``."""
@@ -350,13 +630,13 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         at convenient points to honour ``cancel()``.
         """
         if self.cancel_requested:
-            msg = f"job {self._job_id!r} was cancelled"
+            msg = f"job {_label(self)} was cancelled"
             raise JobCancelledError(msg)
 
     @property
     def cancel_requested(self) -> bool:
         """Whether ``cancel()`` was called on this job while it ran."""
-        return self._cancel_requested
+        return _core(self).cancel_requested
 
     def set_progress(self, fraction: float | None) -> None:
         """Report how much of the job is done, from 0 to 1 (or None when unknown)."""
@@ -368,12 +648,7 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
                 msg = f"progress must be between 0 and 1, got {fraction!r}"
                 raise ValueError(msg)
             fraction = float(fraction)
-        with self._cond:
-            if self._status in JOB_FINAL_STATES:
-                return
-            self._stamped.add("progress")
-            self._pending.append([("progress", fraction)])
-        self._flush()
+        _core(self).set_progress(self, fraction)
 
     # -------------------------------------------------------------------- observers
     def observe(
@@ -392,11 +667,11 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         if isinstance(handler, traitlets.EventHandler):  # an @observe method of a class
             super().observe(handler, names=names, type=type)
             return
-        guards = self.__dict__.setdefault("_guards", {})
-        guard = guards.get(handler)
+        core = _core(self)
+        guard = core.guards.get(handler)
         if guard is None:
-            guard = guards[handler] = functools.partial(_guarded_observer, handler)
-        with self._cond:  # _report decides under this lock whether anybody observes
+            guard = core.guards[handler] = functools.partial(_guarded_observer, handler)
+        with core.cond:  # report() decides under this lock whether anybody observes
             super().observe(guard, names=names, type=type)
 
     def unobserve(
@@ -406,7 +681,7 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         type: Any = "change",
     ) -> None:
         """Stop calling a handler given to ``observe``."""
-        guards = self.__dict__.get("_guards", {})
+        guards = _core(self).guards
         super().unobserve(guards.get(handler, handler), names=names, type=type)
 
     # ------------------------------------------------------------ for backends to use
@@ -424,63 +699,37 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         query), a status learned by that query is dropped if a change came in meanwhile.
         Safe from any thread. Observers are called after the lock is released.
         """
-        with self._cond:
-            old = self._status
-            if old in JOB_FINAL_STATES or status is old:
-                return False
-            if unless_changed_since is not None and unless_changed_since != self._changes:
-                return False
-            self._status = status
-            self._changes += 1
-            now = time.time()
-            changes: list[tuple[str, Any]] = []
-            stamped = self._stamped
-            if status is not JobStatus.INITIALIZING and "submitted_at" not in stamped:
-                stamped.add("submitted_at")
-                changes.append(("submitted_at", now))
-            if status is JobStatus.RUNNING and "started_at" not in stamped:
-                stamped.add("started_at")
-                changes.append(("started_at", now))
-            if status in JOB_FINAL_STATES:
-                changes.append(("finished_at", now))
-                if error is not None:
-                    changes.append(("error", error))
-                if error_traceback is not None:
-                    changes.append(("error_traceback", error_traceback))
-                if status is JobStatus.DONE and "progress" in stamped:
-                    changes.append(("progress", 1.0))
-            changes.append(("state", status))
-            self._cond.notify_all()
-            if not (self._trait_notifiers or self._pending or self._done_callbacks):
-                # nobody observes this job: store the values, no delivery to order
-                values = self._trait_values
-                for name, value in changes:
-                    values[name] = value
-                return True
-            self._pending.append(changes)
-        self._flush()
-        return True
+        return _core(self).report(
+            self,
+            status,
+            error=error,
+            error_traceback=error_traceback,
+            unless_changed_since=unless_changed_since,
+        )
+
+    def _recorded_status(self) -> JobStatus:
+        """The status last recorded (pushed, or found by a query), without a query."""
+        return _core(self).status
+
+    def _request_cancel(self) -> None:
+        """Record that ``cancel()`` was asked for (``cancel_requested`` becomes True)."""
+        core = _core(self)
+        with core.cond:
+            core.cancel_requested = True
+
+    def _claim_submission(self) -> None:
+        """Mark the job as submitted by its backend directly (a batch), not by
+        ``submit()``: a later ``submit()`` raises ``JobError``."""
+        core = _core(self)
+        with core.cond:
+            core.submitted = True
 
     def _mark_submitted(self) -> None:
-        with self._cond:
-            if "submitted_at" in self._stamped:
-                return
-            self._stamped.add("submitted_at")
-            self._pending.append([("submitted_at", time.time())])
-        self._flush()
+        _core(self).mark_submitted(self)
 
     def _wait_final(self, timeout: float | None) -> JobStatus:
         """Block until a final state (pushing jobs), or raise ``JobTimeoutError``."""
-        deadline = self._deadline(timeout)
-        with self._cond:
-            while self._status not in JOB_FINAL_STATES:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise self._timeout_error(timeout)
-                self._cond.wait(remaining)
-            status = self._status
-        self._flush()
-        return status
+        return _core(self).wait_final(self, timeout)
 
     def _outcome(
         self, timeout: float | None, outcome: Callable[[], tuple[Any, BaseException | None]]
@@ -489,91 +738,15 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
 
         ``outcome()`` gives the job's value and original exception once it is final.
         """
-        status = self._wait_final(timeout)
+        status = _core(self).wait_final(self, timeout)
         value, exc = outcome()
         if status is JobStatus.CANCELLED:
-            msg = f"job {self._job_id!r} was cancelled, so it has no result"
+            msg = f"job {_label(self)} was cancelled, so it has no result"
             raise JobError(msg)
         if status is JobStatus.ERROR:
-            msg = f"job {self._job_id!r} failed: {self.error or 'unknown error'}"
+            msg = f"job {_label(self)} failed: {self.error or 'unknown error'}"
             raise JobError(msg) from exc
         return value
-
-    # -------------------------------------------------------------------- internals
-    def _flush(self) -> None:
-        """Deliver pending changes in order, unless this thread is already delivering."""
-        me = threading.get_ident()
-        if self._deliverer == me:
-            return  # called from inside an observer: the outer loop delivers it next
-        with self._delivery:
-            self._deliverer = me
-            try:
-                while True:
-                    with self._cond:
-                        if not self._pending:
-                            return
-                        changes = self._pending.popleft()
-                    final = False
-                    for name, value in changes:
-                        self._apply(name, value)
-                        final = final or (name == "state" and value in JOB_FINAL_STATES)
-                    if final:
-                        with self._cond:
-                            callbacks, self._done_callbacks = self._done_callbacks, []
-                        for fn in callbacks:
-                            self._call_guarded(fn, self)
-            finally:
-                self._deliverer = None
-                interrupt = getattr(_deferred, "interrupt", None)
-                if interrupt is not None:
-                    # a KeyboardInterrupt (or SystemExit) in an observer: raised only
-                    # now, once every change is delivered and every callback called
-                    _deferred.interrupt = None
-                    raise interrupt
-
-    def _apply(self, name: str, value: Any) -> None:
-        """Set one trait. Values made here are valid by construction, so a job that
-        nobody observes stores them directly: a job costs little until it is watched."""
-        if self._trait_notifiers:
-            self.set_trait(name, value)
-        else:
-            self._trait_values[name] = value
-
-    @staticmethod
-    def _call_guarded(fn: Callable[..., Any], *args: Any) -> None:
-        try:
-            fn(*args)
-        except Exception:
-            log.exception("jobwidgets: callback %r raised", fn)
-        except BaseException as exc:
-            _defer(exc)
-
-    def _query(self, deadline: float | None, timeout: float | None) -> JobStatus:
-        """One ``status()`` call that can't run past ``deadline``."""
-        if deadline is None or self.pushes_status:
-            return self.status()
-        future = _query_pool.submit(self.status)
-        try:
-            return future.result(max(0.0, deadline - time.monotonic()))
-        except concurrent.futures.TimeoutError:
-            raise self._timeout_error(timeout) from None
-
-    def _deadline(self, timeout: float | None) -> float | None:
-        if timeout is None:
-            return None
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-            msg = f"timeout must be a number of seconds or None, got {timeout!r}"
-            raise TypeError(msg)
-        if math.isnan(timeout) or timeout < 0:
-            msg = f"timeout must be >= 0 seconds or None, got {timeout!r}"
-            raise ValueError(msg)
-        return time.monotonic() + timeout
-
-    def _timeout_error(self, timeout: float | None) -> JobTimeoutError:
-        return JobTimeoutError(
-            f"job {self._job_id!r} did not reach a final state within {timeout} s "
-            f"(last status: {self._status.name})"
-        )
 
     # ------------------------------------------------------------------------ display
     def _backend_name(self) -> str:
@@ -587,22 +760,20 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         return str(name) if name else type(backend).__name__
 
     def __repr__(self) -> str:
+        job_id = self.job_id()
+        shown = NO_ID_YET if job_id is None else repr(job_id)
         return (
-            f"<{type(self).__name__} {self._job_id!r} backend={self._backend_name()!r} "
-            f"status={self._status.name}>"
+            f"<{type(self).__name__} {shown} backend={self._backend_name()!r} "
+            f"status={_core(self).status.name}>"
         )
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         """The ``text/plain`` rich repr: id, backend and status, on one line."""
-        p.text(self._plain_text())
-
-    def _plain_text(self) -> str:
-        text = (
-            f"{type(self).__name__} {self._job_id}  [{self._backend_name()}]  {self._status.name}"
-        )
-        if self._status is JobStatus.ERROR and self.error:
+        status = _core(self).status
+        text = f"{type(self).__name__} {display_id(self)}  [{self._backend_name()}]  {status.name}"
+        if status is JobStatus.ERROR and self.error:
             text += f": {self.error}"
-        return text
+        p.text(text)
 
 
 _current: contextvars.ContextVar[BaseJob | None] = contextvars.ContextVar(
@@ -626,11 +797,23 @@ def current_job() -> BaseJob | None:
 
 def _check_wait(wait: float) -> None:
     if isinstance(wait, bool) or not isinstance(wait, int | float):
-        msg = f"wait must be a number of seconds > 0, got {wait!r}"
+        msg = f"wait must be a number of seconds >= 0, got {wait!r}"
         raise TypeError(msg)
-    if math.isnan(wait) or wait <= 0:
-        msg = f"wait must be > 0 seconds, got {wait!r}"
+    if math.isnan(wait) or wait < 0:
+        msg = f"wait must be >= 0 seconds (0 queries again at once), got {wait!r}"
         raise ValueError(msg)
+
+
+def _deadline(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        msg = f"timeout must be a number of seconds or None, got {timeout!r}"
+        raise TypeError(msg)
+    if math.isnan(timeout) or timeout < 0:
+        msg = f"timeout must be >= 0 seconds or None, got {timeout!r}"
+        raise ValueError(msg)
+    return time.monotonic() + timeout
 
 
 _deferred = threading.local()

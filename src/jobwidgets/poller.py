@@ -9,6 +9,7 @@ is left to poll. Jobs that push are never polled.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -35,8 +36,10 @@ class SharedPoller:
 
     def __init__(self, interval: float = 1.0) -> None:
         self._cond = threading.Condition()
-        self._watched: weakref.WeakKeyDictionary[BaseJob, int] = weakref.WeakKeyDictionary()
-        self._failing: weakref.WeakSet[BaseJob] = weakref.WeakSet()
+        # id(job) -> (a weak reference to the job, how many watch it). Keyed by id, not
+        # by the job: a job need not be hashable (a SimpleNamespace subclass isn't).
+        self._watched: dict[int, tuple[weakref.ref[BaseJob], int]] = {}
+        self._failing: set[int] = set()  # ids of live jobs whose status() raised
         self._thread: threading.Thread | None = None
         self._interval = 1.0
         self.interval = interval
@@ -62,31 +65,40 @@ class SharedPoller:
         """Poll ``job`` until it is final or the returned function is called."""
         if job.pushes_status:
             return _nothing
+        key = id(job)
         with self._cond:
-            self._watched[job] = self._watched.get(job, 0) + 1
+            entry = self._watched.get(key)
+            if entry is None or entry[0]() is not job:
+                entry = (weakref.ref(job, functools.partial(self._forget, key)), 0)
+            self._watched[key] = (entry[0], entry[1] + 1)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="jobwidgets-poller", daemon=True
                 )
                 self._thread.start()
             self._cond.notify_all()
-        ref = weakref.ref(job)
+        ref = entry[0]
         released = False
 
         def unwatch() -> None:
             nonlocal released
-            target = ref()
             with self._cond:
-                if released or target is None:
+                current = self._watched.get(key)
+                if released or current is None or current[0] is not ref:
                     return
                 released = True
-                count = self._watched.get(target, 0) - 1
-                if count > 0:
-                    self._watched[target] = count
+                if current[1] > 1:
+                    self._watched[key] = (ref, current[1] - 1)
                 else:
-                    self._watched.pop(target, None)
+                    self._watched.pop(key, None)
 
         return unwatch
+
+    def _forget(self, key: int, _ref: weakref.ref[BaseJob]) -> None:
+        """A watched job was collected: drop its entry. No lock in a GC callback; the
+        dict and set operations are atomic, and no other job can have this id yet."""
+        self._watched.pop(key, None)
+        self._failing.discard(key)
 
     @property
     def watched(self) -> int:
@@ -102,13 +114,16 @@ class SharedPoller:
     def _run(self) -> None:
         while True:
             with self._cond:
-                jobs = list(self._watched.keys())
-                if not jobs:
+                if not self._watched:
                     self._thread = None
                     return
-            for job in jobs:
-                self._poll(job)
-            del jobs, job
+                entries = list(self._watched.values())  # one C call: atomic
+            for ref, _count in entries:
+                job = ref()
+                if job is not None:
+                    self._poll(job)
+                del job  # hold no job between rounds, so dropped jobs can be collected
+            del entries
             with self._cond:
                 if self._watched:
                     self._cond.wait(self._interval)
@@ -117,13 +132,17 @@ class SharedPoller:
         try:
             status = job.status()
         except Exception:
-            if job not in self._failing:
-                self._failing.add(job)
+            with self._cond:
+                first = id(job) not in self._failing
+                self._failing.add(id(job))
+            if first:
                 log.exception("jobwidgets: status() of job %r raised", job.job_id())
             return
         if status in JOB_FINAL_STATES:
             with self._cond:
-                self._watched.pop(job, None)
+                entry = self._watched.get(id(job))
+                if entry is not None and entry[0]() is job:
+                    self._watched.pop(id(job), None)
 
 
 default_poller = SharedPoller()

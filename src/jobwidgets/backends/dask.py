@@ -168,7 +168,7 @@ class DaskJob(FunctionJob):
         return self._attempts
 
     def _fetch(self) -> tuple[Any, BaseException | None]:
-        if self._status is JobStatus.DONE and self._future is not None:
+        if self._recorded_status() is JobStatus.DONE and self._future is not None:
             return self._future.result(), None
         return None, self._exception
 
@@ -280,8 +280,7 @@ class DaskBackend:
             raise TypeError(msg)
         jobs = [DaskJob(self, self._key(fn), fn, args) for args in zip(*iterables, strict=False)]
         for job in jobs:
-            with job._lock:
-                job._submitted = True
+            job._claim_submission()
         self._submit(jobs)
         return jobs
 
@@ -360,20 +359,19 @@ class DaskBackend:
             return futures
 
     def _cancel(self, job: DaskJob) -> bool:
-        status = job._status
+        status = job._recorded_status()
         if status is JobStatus.CANCELLED:
             return True
         if status in JOB_FINAL_STATES:
             return False
-        with job._cond:
-            job._cancel_requested = True
+        job._request_cancel()
         future = job._future
         if future is not None:
             if future.status in ("finished", "error"):
                 return False  # it ended; its final state is on its way
             future.cancel(reason="cancelled through jobwidgets")
         self._jobs.pop(job.job_id(), None)
-        return job._report(JobStatus.CANCELLED) or job._status is JobStatus.CANCELLED
+        return job._report(JobStatus.CANCELLED) or job._recorded_status() is JobStatus.CANCELLED
 
     # ---------------------------------------------------------- cluster callbacks
     def _on_task_start(self, event: tuple[float, dict[str, Any]]) -> None:
@@ -423,7 +421,7 @@ class DaskBackend:
             job._exception = exc
             message, text = _describe(exc, tb)
             job._report(JobStatus.ERROR, error=message, error_traceback=text)
-        elif job._cancel_requested:
+        elif job.cancel_requested:
             job._report(JobStatus.CANCELLED)
         else:  # cancelled by Dask itself, e.g. when the client lost its scheduler
             reason = getattr(getattr(future, "_state", None), "exception", None)
@@ -448,7 +446,7 @@ def _started(job: DaskJob, worker: str | None) -> None:
 
 
 def _requeued(job: DaskJob) -> None:
-    if job._status is JobStatus.RUNNING:
+    if job._recorded_status() is JobStatus.RUNNING:
         job._report(JobStatus.QUEUED)
 
 

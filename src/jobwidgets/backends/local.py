@@ -62,9 +62,14 @@ class FunctionJob(BaseJob):
         self.kwargs = kwargs or {}
         self._exception: BaseException | None = None
 
+    def job_id(self) -> str:
+        """Return a unique id identifying the job (these jobs always have one)."""
+        job_id = self._job_id
+        return job_id if isinstance(job_id, str) else str(job_id)
+
     def status(self) -> JobStatus:
         """Return the status of the job."""
-        return self._status
+        return self._recorded_status()
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """Wait for the job and return the exception it raised, or None."""
@@ -115,7 +120,7 @@ class LocalJob(FunctionJob):
     # called by the backend ------------------------------------------------------
     def _start(self) -> bool:
         """Report RUNNING; False if the job was cancelled before it could start."""
-        return self._report(JobStatus.RUNNING) or self._status is JobStatus.RUNNING
+        return self._report(JobStatus.RUNNING) or self._recorded_status() is JobStatus.RUNNING
 
     def _finish(self, value: Any) -> None:
         self._value = value
@@ -208,7 +213,7 @@ class LocalBackend:
             self._closed = True
             jobs = list(self._unfinished.values())
         for job in jobs:
-            if job._status in (JobStatus.QUEUED, JobStatus.INITIALIZING):
+            if job._recorded_status() in (JobStatus.QUEUED, JobStatus.INITIALIZING):
                 self._cancel_queued(job)
         if self._threads is not None:
             self._threads.shutdown(wait=True, cancel_futures=True)
@@ -243,15 +248,14 @@ class LocalBackend:
         self._unfinished.pop(id(job), None)  # atomic; called as each job ends
 
     def _cancel(self, job: LocalJob) -> bool:
-        status = job._status
+        status = job._recorded_status()
         if status is JobStatus.CANCELLED:
             return True
         if status in JOB_FINAL_STATES:
             return False
         if self._cancel_queued(job):
             return True
-        with job._cond:
-            job._cancel_requested = True
+        job._request_cancel()
         if self._processes is not None:
             return self._processes.kill(job)
         return False
@@ -386,7 +390,7 @@ class _ProcessPool:
         with self._lock:
             while self._queue and (self._idle or len(self._busy) < self._max):
                 job = self._queue.popleft()
-                if job._status in JOB_FINAL_STATES:
+                if job._recorded_status() in JOB_FINAL_STATES:
                     continue
                 try:
                     payload = _pickler.dumps((job.fn, job.args, job.kwargs))
@@ -433,7 +437,7 @@ class _ProcessPool:
             if worker not in self._busy:
                 return  # its pipe and its death were both ready; already handled
         job = worker.job
-        if job is not None and job._cancel_requested:
+        if job is not None and job.cancel_requested:
             # cancel() killed this worker: whatever it sent last is void
             with self._lock:
                 self._busy.remove(worker)
@@ -471,7 +475,7 @@ class _ProcessPool:
         worker.stop()
         if job is None:
             return
-        if job._cancel_requested:
+        if job.cancel_requested:
             job._end(JobStatus.CANCELLED)
         else:
             code = worker.process.exitcode

@@ -110,6 +110,12 @@ class WatchedJob(BaseJob):
         self._exception: BaseException | None = None
         self._settled = False
         self._listening = False
+        self._watch_lock = threading.Lock()
+
+    def job_id(self) -> str:
+        """Return a unique id identifying the job (these jobs always have one)."""
+        job_id = self._job_id
+        return job_id if isinstance(job_id, str) else str(job_id)
 
     @property
     def qiskit_job(self) -> JobV1 | BasePrimitiveJob:
@@ -128,8 +134,9 @@ class WatchedJob(BaseJob):
 
     def status(self) -> JobStatus:
         """Return the wrapped job's status; a DONE job whose result failed is ERROR."""
-        if self._status in JOB_FINAL_STATES:
-            return self._status
+        recorded = self._recorded_status()
+        if recorded in JOB_FINAL_STATES:
+            return recorded
         status = to_status(self._job.status())
         if status in (JobStatus.DONE, JobStatus.ERROR):
             status = self._settle(status)
@@ -140,14 +147,14 @@ class WatchedJob(BaseJob):
 
         An AerJob or a PrimitiveJob can be cancelled only before it starts running.
         """
-        if self._status is JobStatus.CANCELLED:
+        recorded = self._recorded_status()
+        if recorded is JobStatus.CANCELLED:
             return True
-        if self._status in JOB_FINAL_STATES:
+        if recorded in JOB_FINAL_STATES:
             return False
         accepted = bool(self._job.cancel())
         if accepted:
-            with self._cond:
-                self._cancel_requested = True
+            self._request_cancel()
             self.status()
         return accepted
 
@@ -166,7 +173,7 @@ class WatchedJob(BaseJob):
     def _listen(self) -> None:
         """Push the final state as soon as the wrapped job's future ends, if it has one."""
         future = getattr(self._job, "_future", None)
-        with self._cond:
+        with self._watch_lock:
             if self._listening or not isinstance(future, concurrent.futures.Future):
                 return
             self._listening = True
@@ -181,9 +188,9 @@ class WatchedJob(BaseJob):
 
     def _settle(self, status: JobStatus) -> JobStatus:
         """Read the outcome of a finished job once, and report it with its error."""
-        with self._cond:
+        with self._watch_lock:
             if self._settled:
-                return self._status
+                return self._recorded_status()
             self._settled = True
         error: str | None = None
         tb: str | None = None
@@ -198,7 +205,7 @@ class WatchedJob(BaseJob):
         if status is JobStatus.DONE and error is not None:
             status = JobStatus.ERROR
         self._report(status, error=error, error_traceback=tb)
-        return self._status
+        return self._recorded_status()
 
     def _backend_name(self) -> str:
         if self._backend is None:

@@ -62,6 +62,11 @@ class SimulatedJob(BaseJob):
         self._remote = JobStatus.INITIALIZING
         self._run_started: float | None = None
 
+    def job_id(self) -> str:
+        """Return a unique id identifying the job (these jobs always have one)."""
+        job_id = self._job_id
+        return job_id if isinstance(job_id, str) else str(job_id)
+
     def submit(self) -> None:
         """Send the job to the simulated service."""
         self._backend._submit(self)

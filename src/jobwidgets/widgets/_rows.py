@@ -1,15 +1,18 @@
 """A job's displayable facts as plain data: the row the table, the monitor and the
-JupyterLab panel render, and the text snapshot shown where widgets can't render."""
+JupyterLab panel render, and the text snapshot shown where widgets can't render.
+
+``text_line`` lives in the core (``jobwidgets.monitor``), for terminals without the
+widgets extra; it is re-exported here."""
 
 from __future__ import annotations
 
 import html
-import time
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from ..job import BaseJob
+from ..job import BaseJob, wire_id
+from ..monitor import text_line
 from ..status import JobStatus
 
 __all__ = ["counts", "html_snapshot", "row", "text_line"]
@@ -21,7 +24,7 @@ def row(
     """The row of ``job``: JSON-ready values only; the front end formats them."""
     return {
         "key": key,
-        "job_id": job.job_id(),
+        "job_id": wire_id(job),  # a str, or None while the job has no id yet
         "backend": job._backend_name(),
         "status": job.state.name,
         "created_at": job.created_at,
@@ -40,30 +43,6 @@ def counts(jobs: Iterable[BaseJob]) -> dict[str, int]:
     """How many jobs are in each status, every status listed, in JobStatus order."""
     tally = Counter(job.state for job in jobs)
     return {status.name: tally[status] for status in JobStatus}
-
-
-def _elapsed(job: BaseJob, now: float) -> str:
-    state = job.state
-    if state is JobStatus.RUNNING and job.started_at is not None:
-        return f"running {now - job.started_at:.1f}s"
-    if state.final and job.finished_at is not None:
-        start = job.submitted_at or job.created_at or job.finished_at
-        return f"{state.name.lower()} in {job.finished_at - start:.1f}s"
-    since = job.submitted_at or job.created_at
-    return f"{state.name.lower()} {now - since:.1f}s" if since is not None else state.name.lower()
-
-
-def text_line(job: BaseJob, now: float | None = None) -> str:
-    """One readable line: icon, status, id, backend, elapsed time, error."""
-    now = time.time() if now is None else now
-    state = job.state
-    line = f"{state.icon} {state.name} {job.job_id()} [{job._backend_name()}] "
-    line += _elapsed(job, now)
-    if job.progress is not None and not job.state.final:
-        line += f" {job.progress:.0%}"
-    if job.state is JobStatus.ERROR and job.error:
-        line += f": {job.error}"
-    return line
 
 
 _COLOURS = {

@@ -9,7 +9,7 @@ import anywidget
 import traitlets
 
 from ..bridge import Bridge, get_bridge
-from ..job import BaseJob
+from ..job import BaseJob, wire_id
 from ._assets import asset
 from ._rows import html_snapshot, text_line
 
@@ -27,7 +27,9 @@ class StatusBadge(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
     _css = asset("widgets.css")
 
     status = traitlets.Unicode("INITIALIZING", help="The job's status name.").tag(sync=True)
-    job_id = traitlets.Unicode("", help="The job's id.").tag(sync=True)
+    job_id = traitlets.Unicode(
+        None, allow_none=True, help="The job's id; None while the job has none yet."
+    ).tag(sync=True)
     backend = traitlets.Unicode("", help="The name of the job's backend.").tag(sync=True)
     error = traitlets.Unicode(None, allow_none=True, help="The failure's message.").tag(sync=True)
     submitted_at = traitlets.Float(None, allow_none=True).tag(sync=True)
@@ -73,7 +75,7 @@ def _facts(job: BaseJob) -> dict[str, Any]:
     """The badge's traits for ``job`` now."""
     return {
         "status": job.state.name,
-        "job_id": job.job_id(),
+        "job_id": wire_id(job),
         "backend": job._backend_name(),
         "error": job.error,
         "submitted_at": job.submitted_at,
