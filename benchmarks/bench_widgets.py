@@ -1,10 +1,15 @@
-"""Benchmark e: kernel-to-front-end messages while 10,000 jobs change state.
+"""Benchmarks e and e2: kernel-to-front-end messages while 10,000 jobs change state.
 
 10,000 jobs each go through 4 transitions (QUEUED, VALIDATING, RUNNING, DONE) within about
 one second, pushed from a worker thread, while a JobTable shows them all. The comm is a
 recording one (no front end), so what is counted is exactly what the kernel would send:
 messages per second, bytes, and the kernel's CPU time. In the same run, the naive way
 (one message per transition, sent from the observer) is measured on the same workload.
+
+e2 is the same workload while the main thread runs a CPU-bound loop, as a blocking cell
+would: the bridge flushes from its own thread. Reported: messages per second, the bridge
+thread's CPU time (from ``/proc``), and how many iterations the main thread's loop made
+against the same loop with no jobs, measured just before in the same run.
 
     .venv/bin/python benchmarks/bench_widgets.py
 """
@@ -13,10 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import platform
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,10 +100,61 @@ def measure(naive: bool) -> dict[str, float]:
     return {"messages": len(messages), "wall": wall, "cpu": cpu, "bytes": size}
 
 
+def thread_cpu(native_id: int) -> float:
+    """CPU seconds (user + system) of one thread of this process, from /proc."""
+    fields = Path(f"/proc/self/task/{native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def busy(until: Callable[[], bool]) -> int:
+    """A CPU-bound loop, as in a blocking cell; return how many rounds it made."""
+    rounds = 0
+    while not until():
+        sum(range(1000))
+        rounds += 1
+    return rounds
+
+
+def measure_blocked() -> dict[str, float]:
+    """e2: the workload of e while the main thread computes."""
+    bridge = Bridge()  # its own thread, as in a kernel
+    ids: list[int] = []
+    got = threading.Event()
+    bridge.loop.call_soon_threadsafe(lambda: (ids.append(threading.get_native_id()), got.set()))
+    got.wait()
+    end = time.perf_counter() + 1.25
+    baseline = busy(lambda: time.perf_counter() >= end)  # no jobs: the loop alone
+    jobs = [PushedJob(Backend(), f"bench-{i}") for i in range(JOBS)]
+    table = JobTable(jobs, bridge=bridge)
+    channel: RecordingComm = table.comm
+    time.sleep(0.3)  # the initial rows go out
+    before, cpu0 = len(channel.sent), thread_cpu(ids[0])
+    wall0 = time.perf_counter()
+    pusher = threading.Thread(target=push_all, args=(jobs, 1.0))
+    pusher.start()
+    rounds = busy(lambda: not pusher.is_alive())
+    end = time.perf_counter() + 0.25  # the last flush, still computing
+    rounds += busy(lambda: time.perf_counter() >= end)
+    wall = time.perf_counter() - wall0
+    cpu = thread_cpu(ids[0]) - cpu0
+    messages = channel.sent[before:]
+    assert all(job.state is JobStatus.DONE for job in jobs)
+    assert {m["thread"] for m in messages} == {bridge.owner_thread}
+    table.close()
+    return {
+        "messages": len(messages),
+        "wall": wall,
+        "bridge_cpu": cpu,
+        "rounds_per_s": rounds / wall,
+        "baseline_per_s": baseline / 1.25,
+    }
+
+
 def main() -> None:
     comm.create_comm = RecordingComm
     coalesced = measure(naive=False)
     naive = measure(naive=True)
+    blocked = measure_blocked()
     print(
         f"Python {platform.python_version()}, {platform.machine()}; {JOBS:,} jobs x 4 transitions\n"
     )
@@ -110,6 +168,14 @@ def main() -> None:
     print(
         f"\nmessages: {naive['messages'] / max(1, coalesced['messages']):.0f}x fewer; "
         f"CPU ratio bridge/naive: {coalesced['cpu'] / naive['cpu']:.2f}"
+    )
+    print("\ne2: the same while the main thread runs a CPU-bound loop\n")
+    print("| messages | messages/s | bridge thread CPU s | wall s | main loop speed vs alone |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| {blocked['messages']:,} | {blocked['messages'] / blocked['wall']:.1f} | "
+        f"{blocked['bridge_cpu']:.2f} | {blocked['wall']:.2f} | "
+        f"{blocked['rounds_per_s'] / blocked['baseline_per_s']:.2f} |"
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -187,3 +188,33 @@ def test_a_view_that_raises_does_not_stop_the_others(
     loop.advance(1)
     assert len(good.calls) == 1
     assert "broken view" in caplog.text
+
+
+def test_every_status_held_for_two_intervals_reaches_the_views_while_the_main_thread_computes() -> (
+    None
+):
+    interval = 0.05
+    bridge = Bridge(interval=interval)
+    shown: list[str] = []
+
+    class Recorder:
+        def _jobs_changed(self, jobs: list[Any]) -> None:
+            for job in jobs:
+                if not shown or shown[-1] != job.state.name:
+                    shown.append(job.state.name)
+
+    job, view = PushJob(), Recorder()
+    bridge.watch(job, view)
+
+    def backend() -> None:
+        for status in (JobStatus.QUEUED, JobStatus.VALIDATING, JobStatus.RUNNING):
+            job.push(status)
+            time.sleep(2 * interval)
+        job.push(JobStatus.DONE)
+
+    worker = threading.Thread(target=backend)
+    worker.start()
+    while worker.is_alive():  # the main thread is busy, as in a CPU-bound cell
+        sum(range(1000))
+    assert wait_until(lambda: shown[-1:] == ["DONE"])
+    assert shown == ["QUEUED", "VALIDATING", "RUNNING", "DONE"]

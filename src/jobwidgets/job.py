@@ -795,12 +795,13 @@ def current_job() -> BaseJob | None:
     return _current.get()
 
 
-def _check_wait(wait: float) -> None:
+def _check_wait(wait: float, name: str = "wait") -> None:
+    """Refuse a time between queries that is not a number of seconds >= 0."""
     if isinstance(wait, bool) or not isinstance(wait, int | float):
-        msg = f"wait must be a number of seconds >= 0, got {wait!r}"
+        msg = f"{name} must be a number of seconds >= 0, got {wait!r}"
         raise TypeError(msg)
     if math.isnan(wait) or wait < 0:
-        msg = f"wait must be >= 0 seconds (0 queries again at once), got {wait!r}"
+        msg = f"{name} must be >= 0 seconds (0 queries again at once), got {wait!r}"
         raise ValueError(msg)
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from .job import BaseJob, display_id
+from .job import BaseJob, _check_wait, display_id
 from .status import JobStatus
 
 __all__ = ["job_monitor", "text_line"]
@@ -82,12 +82,7 @@ def job_monitor(
         msg = f"job_monitor needs a jobwidgets job, got {type(job).__name__}"
         raise TypeError(msg)
     wait = 5.0 if interval is None else interval
-    if isinstance(wait, bool) or not isinstance(wait, int | float):
-        msg = f"interval must be a number of seconds >= 0 or None, got {interval!r}"
-        raise TypeError(msg)
-    if math.isnan(wait) or wait < 0:
-        msg = f"interval must be >= 0 seconds (0 queries again at once), got {interval!r}"
-        raise ValueError(msg)
+    _check_wait(wait, "interval")
     if not isinstance(line_discipline, str):
         msg = f"line_discipline must be a str such as '\\r', got {line_discipline!r}"
         raise TypeError(msg)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 from liveness import PATTERNS, SETUP, open_live_notebook, run_pattern
 
-from conftest import ARTIFACTS, Lab, Notebook, write_notebook
+from conftest import ARTIFACTS, Lab, Notebook, screenshot, write_notebook
 
 LIMIT = 0.5
 
@@ -46,4 +47,25 @@ def test_every_view_is_live_while_a_cell_blocks(page: Any, lab: Lab) -> None:
         if x > LIMIT
     ]
     assert problems == [], "\n".join(problems)
+    assert page.errors == []
+
+
+def test_notebook_02_counts_move_while_its_waiting_cell_blocks(page: Any, lab: Lab) -> None:
+    """The sample notebook says the header's counts move live while the jobs run; its
+    next cell blocks in ``wait_for_final_state()`` until they end. They must move then."""
+    nb = Notebook(page, lab, "02-many-jobs.ipynb")
+    nb.run_cell(1)
+    nb.wait_cell(1)
+    done = nb.cell_node(1).locator(".jw-chip.jw-st-done .jw-chip-count")
+    done.wait_for(state="attached", timeout=20000)
+    nb.run_cell(3)
+    seen: list[str] = []
+    while not nb.cell_finished(3):
+        seen.append(done.text_content() or "")
+        if len(seen) == 10:
+            screenshot(page, "live-notebook-02")
+        time.sleep(0.3)
+    during = sorted(set(seen), key=lambda text: int(text or 0))
+    print("DONE counts seen while the cell blocked:", during)
+    assert len(during) >= 5, during
     assert page.errors == []
