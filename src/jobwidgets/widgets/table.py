@@ -78,8 +78,8 @@ class JobTable(RowFeed, anywidget.AnyWidget):  # type: ignore[misc,unused-ignore
             registry=registry,
             include_existing=include_existing,
         )
-        # the front end keeps rows per model, so rows sent now are there for any view
-        # that renders later, even while a blocked cell keeps the kernel from answering
+        # the first rows go out at once, from the bridge's thread; the front end keeps
+        # them per model, for any view that renders later, even while a cell blocks
         self._request_reset()
 
     def close(self) -> None:
