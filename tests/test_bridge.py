@@ -217,4 +217,5 @@ def test_every_status_held_for_two_intervals_reaches_the_views_while_the_main_th
     while worker.is_alive():  # the main thread is busy, as in a CPU-bound cell
         sum(range(1000))
     assert wait_until(lambda: shown[-1:] == ["DONE"])
-    assert shown == ["QUEUED", "VALIDATING", "RUNNING", "DONE"]
+    # INITIALIZING may show too: the view also hears of the job's other traits
+    assert [s for s in shown if s != "INITIALIZING"] == ["QUEUED", "VALIDATING", "RUNNING", "DONE"]
