@@ -156,8 +156,6 @@ export class CommModel implements ITableModel {
         return false;
       case 'fill':
         return true;
-      case 'kernel_time':
-        return this._kernelTime;
       default:
         return undefined;
     }
@@ -196,10 +194,6 @@ export class CommModel implements ITableModel {
   deliver(content: unknown): void {
     if (this._disposed) return;
     this._answered = true;
-    if (content && typeof content === 'object') {
-      const time = (content as { kernel_time?: unknown }).kernel_time;
-      if (typeof time === 'number') this._kernelTime = time;
-    }
     for (const callback of [...(this._listeners.get('msg:custom') ?? [])]) {
       callback(content);
     }
@@ -211,7 +205,6 @@ export class CommModel implements ITableModel {
   }
 
   private _comm: ICommLike;
-  private _kernelTime = 0;
   private _disposed = false;
   private _answered = false; // the kernel has sent something on this comm
   private _listeners = new Map<string, Set<Listener>>();
