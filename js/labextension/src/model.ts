@@ -10,8 +10,10 @@
 // and connects again when the kernel announces the target (a comm the kernel
 // opens to `jobwidgets.panel.announce`, see `announced`).
 
-import { acquireStore, formatDuration, isFinal } from './shared.js';
-import type { IRow, IStore, ITableModel, StoreEvent } from './shared.js';
+// The JobTable's front end: js/src/index.js, typed by its index.d.ts (the one
+// definition of a row). The path holds from src/ and from the compiled lib/ alike.
+import { acquireStore, formatDuration, isFinal } from '../../src/index.js';
+import type { IRow, IStore, ITableModel, StoreEvent } from '../../src/index.js';
 
 /** The kernel's comm target. */
 export const TARGET = 'jobwidgets.panel';
