@@ -73,6 +73,14 @@ def test_the_feed_id_is_in_the_state_the_comm_opens_with(bridge: Bridge) -> None
     table.close()
 
 
+def test_the_table_state_has_no_clock_the_rows_messages_carry_it(bridge: Bridge) -> None:
+    table = JobTable(bridge=bridge)
+    # the view takes the kernel's clock from each message's kernel_time, not a trait
+    assert "kernel_time" not in table.get_state()
+    assert not table.has_trait("kernel_time")
+    table.close()
+
+
 def test_changes_arrive_as_row_deltas_on_the_loop(table: JobTable, loop: ManualLoop) -> None:
     jobs = [PushJob() for _ in range(3)]
     for job in jobs:

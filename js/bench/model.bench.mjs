@@ -1,6 +1,7 @@
 // Times the table's data pipeline on 10,000 rows: sort by each column, filter,
-// count, apply a delta. Run: npm run bench   (median of 15 runs per case)
-import { STATUSES, applyDelta, countByStatus, filterRows, sortRows } from "../src/model.js";
+// count, apply a delta to the row store. Run: npm run bench   (median of 15 runs per case)
+import { STATUSES, countByStatus, filterRows, sortRows } from "../src/model.js";
+import { storeOf } from "../src/store.js";
 
 const N = 10000;
 const rows = Array.from({ length: N }, (_, i) => ({
@@ -34,7 +35,9 @@ for (const column of ["job_id", "backend", "status", "submitted_at", "queue", "r
 time("filterRows text 'dask'", () => filterRows(rows, { text: "dask" }));
 time("filterRows status RUNNING + text", () => filterRows(rows, { status: "RUNNING", text: "job-1" }));
 time("countByStatus", () => countByStatus(rows));
-const map = new Map(rows.map((r) => [r.key, r]));
-time("applyDelta 200 upserts", () =>
-  applyDelta(map, { upsert: rows.slice(0, 200).map((r) => ({ ...r, progress: 0.5 })), remove: [] }),
+// the store of a model nothing listens to: apply() is the kernel message handler
+const store = storeOf({ get() {}, on() {}, off() {}, send() {} });
+store.apply({ type: "reset", rows });
+time("store delta 200 upserts", () =>
+  store.apply({ type: "delta", upsert: rows.slice(0, 200).map((r) => ({ ...r, progress: 0.5 })), remove: [] }),
 );

@@ -46,30 +46,6 @@ export function isFinal(status) {
 // ---------------------------------------------------------------------------
 // Rows
 
-/**
- * Apply a kernel delta `{upsert: [row...], remove: [key...]}` to `rowsMap`
- * (a Map key -> row). Upserted rows replace the stored row of the same key (or
- * are appended); removing an unknown key is ignored. Rows without a string
- * `key` are ignored.
- *
- * @returns {Set<string>} the keys that were inserted, replaced or removed.
- */
-export function applyDelta(rowsMap, delta) {
-  const changed = new Set();
-  const upsert = Array.isArray(delta?.upsert) ? delta.upsert : [];
-  const remove = Array.isArray(delta?.remove) ? delta.remove : [];
-  for (const row of upsert) {
-    if (row && typeof row.key === "string") {
-      rowsMap.set(row.key, row);
-      changed.add(row.key);
-    }
-  }
-  for (const key of remove) {
-    if (rowsMap.delete(key)) changed.add(key);
-  }
-  return changed;
-}
-
 /** Seconds spent waiting before running, ticking with `now`; null if unknown. */
 export function queueTime(row, now) {
   const from = row?.submitted_at;

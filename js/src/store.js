@@ -66,7 +66,9 @@ function createStore(model) {
     local: new Map(),
     /** The kernel-side model id, from `reset` messages (anywidget hides it). */
     modelId: null,
-    offset: clockOffset(model.get("kernel_time"), Date.now() / 1000),
+    /** Seconds to subtract from the browser clock to get the kernel's: set from the
+     *  `kernel_time` of every kernel message (0, the browser's clock, until one arrives). */
+    offset: 0,
 
     /** The kernel's clock, in epoch seconds. */
     now() {
@@ -113,7 +115,6 @@ function createStore(model) {
       refs += 1;
       if (refs === 1) {
         model.on("msg:custom", onMessage);
-        model.on("change:kernel_time", onKernelTime);
       }
     },
 
@@ -122,7 +123,6 @@ function createStore(model) {
       refs -= 1;
       if (refs === 0) {
         model.off("msg:custom", onMessage);
-        model.off("change:kernel_time", onKernelTime);
       }
     },
   };
@@ -143,10 +143,6 @@ function createStore(model) {
 
   function onMessage(content) {
     store.apply(content);
-  }
-
-  function onKernelTime() {
-    updateOffset(model.get("kernel_time"));
   }
 
   function onReset(content) {

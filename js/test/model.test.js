@@ -5,7 +5,6 @@ import {
   FINAL_STATUSES,
   STATUSES,
   STATUS_INFO,
-  applyDelta,
   cancelDisplay,
   clockOffset,
   countByStatus,
@@ -68,41 +67,6 @@ test("statusInfo of an unknown status is neutral", () => {
   assert.equal(statusInfo("PAUSED").label, "UNKNOWN");
   assert.equal(statusInfo("__proto__").label, "UNKNOWN");
   assert.equal(statusInfo("DONE"), STATUS_INFO.DONE);
-});
-
-// ---------------------------------------------------------------- applyDelta
-
-test("applyDelta inserts, replaces and removes, returning the changed keys", () => {
-  const map = new Map([["1", row("1")], ["2", row("2")]]);
-  const changed = applyDelta(map, {
-    upsert: [row("2", { status: "RUNNING" }), row("3")],
-    remove: ["1"],
-  });
-  assert.deepEqual([...changed].sort(), ["1", "2", "3"]);
-  assert.deepEqual([...map.keys()], ["2", "3"]);
-  assert.equal(map.get("2").status, "RUNNING");
-});
-
-test("applyDelta keeps the position of a replaced row", () => {
-  const map = new Map([["1", row("1")], ["2", row("2")], ["3", row("3")]]);
-  applyDelta(map, { upsert: [row("1", { status: "DONE" })] });
-  assert.deepEqual([...map.keys()], ["1", "2", "3"]);
-});
-
-test("applyDelta ignores unknown removes, keyless rows and missing lists", () => {
-  const map = new Map([["1", row("1")]]);
-  const changed = applyDelta(map, { upsert: [{ job_id: "x" }, null, { key: 5 }], remove: ["404"] });
-  assert.equal(changed.size, 0);
-  assert.deepEqual([...map.keys()], ["1"]);
-  assert.equal(applyDelta(map, {}).size, 0);
-  assert.equal(applyDelta(map, undefined).size, 0);
-});
-
-test("applyDelta: upsert then remove of the same key in one delta removes it", () => {
-  const map = new Map();
-  const changed = applyDelta(map, { upsert: [row("7")], remove: ["7"] });
-  assert.deepEqual([...changed], ["7"]);
-  assert.equal(map.size, 0);
 });
 
 // ---------------------------------------------------------------- sorting

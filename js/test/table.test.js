@@ -21,7 +21,7 @@ afterEach(() => mounted.splice(0).forEach((cleanup) => cleanup()));
 
 /** A model as anywidget makes it: `initialize` runs once, before any view. */
 function makeModel(state = {}, extra = {}) {
-  const model = new FakeModel({ compact: false, title: "Jobs", kernel_time: 0, ...state }, extra);
+  const model = new FakeModel({ compact: false, title: "Jobs", ...state }, extra);
   mounted.push(table.initialize({ model }));
   return model;
 }
@@ -329,7 +329,7 @@ test("render cleanup unsubscribes: a later delta leaves the removed view alone",
 });
 
 test("render works without initialize; its cleanup leaves no listener", async () => {
-  const model = new FakeModel({ compact: false, title: "Jobs", kernel_time: 0 });
+  const model = new FakeModel({ compact: false, title: "Jobs" });
   const el = document.createElement("div");
   const cleanup = table.render({ model, el });
   mounted.push(cleanup);
@@ -424,10 +424,10 @@ test("compact mode hides the toolbar and fits up to 8 rows", async () => {
 
 test("cleanup removes listeners, the interval and a pending frame", async () => {
   const intervalsBefore = timers.intervals.size;
-  const model = new FakeModel({ compact: false, title: "Jobs", kernel_time: 0 });
+  const model = new FakeModel({ compact: false, title: "Jobs" });
   const release = table.initialize({ model });
   mounted.push(release);
-  assert.equal(model.listenerCount(), 2, "initialize: msg:custom and change:kernel_time");
+  assert.equal(model.listenerCount(), 1, "initialize: msg:custom");
   const { el, cleanup } = await view(model);
   assert.equal(timers.intervals.size, intervalsBefore + 1);
   model.receive({ type: "reset", rows: [makeRow("1")] }); // schedules a frame
@@ -435,7 +435,7 @@ test("cleanup removes listeners, the interval and a pending frame", async () => 
   cleanup();
   assert.equal(timers.frames.size, 0);
   assert.equal(timers.intervals.size, intervalsBefore);
-  assert.equal(model.listenerCount(), 2, "only the model store's listeners remain");
+  assert.equal(model.listenerCount(), 1, "only the model store's listener remains");
   assert.equal(el.children.length, 0);
   release();
   assert.equal(model.listenerCount(), 0);

@@ -10,8 +10,10 @@
 // and connects again when the kernel announces the target (a comm the kernel
 // opens to `jobwidgets.panel.announce`, see `announced`).
 
-import { acquireStore, formatDuration, isFinal } from './shared.js';
-import type { IRow, IStore, ITableModel, StoreEvent } from './shared.js';
+// The JobTable's front end: js/src/index.js, typed by its index.d.ts (the one
+// definition of a row). The path holds from src/ and from the compiled lib/ alike.
+import { acquireStore, formatDuration, isFinal } from '../../src/index.js';
+import type { IRow, IStore, ITableModel, StoreEvent } from '../../src/index.js';
 
 /** The kernel's comm target. */
 export const TARGET = 'jobwidgets.panel';
@@ -156,8 +158,6 @@ export class CommModel implements ITableModel {
         return false;
       case 'fill':
         return true;
-      case 'kernel_time':
-        return this._kernelTime;
       default:
         return undefined;
     }
@@ -196,10 +196,6 @@ export class CommModel implements ITableModel {
   deliver(content: unknown): void {
     if (this._disposed) return;
     this._answered = true;
-    if (content && typeof content === 'object') {
-      const time = (content as { kernel_time?: unknown }).kernel_time;
-      if (typeof time === 'number') this._kernelTime = time;
-    }
     for (const callback of [...(this._listeners.get('msg:custom') ?? [])]) {
       callback(content);
     }
@@ -211,7 +207,6 @@ export class CommModel implements ITableModel {
   }
 
   private _comm: ICommLike;
-  private _kernelTime = 0;
   private _disposed = false;
   private _answered = false; // the kernel has sent something on this comm
   private _listeners = new Map<string, Set<Listener>>();

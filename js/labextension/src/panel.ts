@@ -7,7 +7,7 @@
 import { Widget } from '@lumino/widgets';
 
 import type { CommModel, PanelModel, PanelState } from './model.js';
-import { tableView } from './shared.js';
+import { tableView } from '../../src/index.js';
 
 const EMPTY_TEXT: Record<PanelState, string> = {
   'no-kernel': 'No kernel. Open a notebook or a console to list its jobs here.',

@@ -52,7 +52,6 @@ class JobTable(RowFeed, anywidget.AnyWidget):  # type: ignore[misc,unused-ignore
 
     title = traitlets.Unicode("Jobs", help="The table's heading.").tag(sync=True)
     compact = traitlets.Bool(False, help="A small table without header actions.").tag(sync=True)
-    kernel_time = traitlets.Float(0.0, help="The kernel's clock when last synced.").tag(sync=True)
     feed_id = traitlets.Unicode(
         "", read_only=True, help="The kernel's id of this table, for the subshell route."
     ).tag(sync=True)

@@ -1,0 +1,59 @@
+// Types of index.js, the front end's surface for other packages (the JupyterLab
+// panel), and the one definition of a row as the kernel sends it. The modules
+// of src/ are plain JavaScript; their JSDoc refers to these types.
+
+/** A row as the kernel sends it (`reset` and `delta` messages). */
+export interface IRow {
+  key: string;
+  /** null while the job has no id yet */
+  job_id: string | null;
+  backend: string;
+  status: string;
+  created_at: number | null;
+  submitted_at: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+  /** 0..1, or null when the job reports none */
+  progress: number | null;
+  error: string | null;
+  traceback: string | null;
+  cancel_state: string | null;
+  cancel_message: string | null;
+}
+
+/** The small part of an anywidget model that the table view uses. */
+export interface ITableModel {
+  get(name: string): unknown;
+  on(event: string, callback: (...args: any[]) => void): void;
+  off(event: string, callback: (...args: any[]) => void): void;
+  send(content: unknown): void;
+}
+
+/** What the row store tells its subscribers. */
+export type StoreEvent =
+  | { kind: 'reset' }
+  | {
+      kind: 'delta';
+      changes: { key: string; old: IRow | undefined; row: IRow }[];
+      removed: string[];
+    }
+  | { kind: 'local'; keys: string[] };
+
+/** A model's row store (store.js): the part other packages use. */
+export interface IStore {
+  rows: Map<string, IRow>;
+  modelId: string | null;
+  subscribe(callback: (event: StoreEvent) => void): () => void;
+  apply(content: unknown): void;
+}
+
+/** The JobTable view, as anywidget calls it. */
+export declare const tableView: {
+  initialize(options: { model: ITableModel }): () => void;
+  render(options: { model: ITableModel; el: HTMLElement }): () => void;
+};
+
+export declare function storeOf(model: unknown): IStore;
+export declare function acquireStore(model: unknown): { store: IStore; release(): void };
+export declare function formatDuration(seconds: number | null): string;
+export declare function isFinal(status: string): boolean;

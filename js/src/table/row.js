@@ -1,0 +1,88 @@
+// One row of the table's body: its elements, made once and recycled by the
+// body's pool (body.js), and how a row of the store is written into them.
+
+import { cancelDisplay, formatClock, formatDuration, formatProgress, queueTime, runTime } from "../model.js";
+import { createPill, h, setAttr, setText } from "../dom.js";
+
+/** @typedef {import("../index.js").IRow} IRow */
+
+/** A row's elements and cells; `key` and `row` name the row it shows (null: unused). */
+export function createRowView() {
+  const root = h("div", "jw-row");
+  root.setAttribute("role", "row");
+  root.tabIndex = 0;
+  const cell = (cls) => {
+    const c = h("div", `jw-cell ${cls}`);
+    c.setAttribute("role", "cell");
+    root.appendChild(c);
+    return c;
+  };
+  const id = cell("jw-c-id");
+  const backend = cell("jw-c-backend");
+  const statusCell = cell("jw-c-status");
+  const pill = createPill();
+  statusCell.appendChild(pill.root);
+  const submitted = cell("jw-c-submitted");
+  const queue = cell("jw-c-queue");
+  const run = cell("jw-c-run");
+  const progressCell = cell("jw-c-progress");
+  const bar = document.createElement("progress");
+  bar.className = "jw-progress";
+  bar.max = 1;
+  const pct = h("span", "jw-pct");
+  progressCell.append(bar, pct);
+  const actions = cell("jw-c-actions");
+  const button = h("button", "jw-btn jw-btn-small jw-cancel", "Cancel");
+  button.type = "button";
+  const note = h("span", "jw-cancel-note");
+  actions.append(button, note);
+  return { root, id, backend, pill, submitted, queue, run, bar, pct, button, note, key: null, row: null };
+}
+
+/** The time cells of `view`'s row at kernel time `t`. */
+export function bindTimes(view, t) {
+  setText(view.queue, formatDuration(queueTime(view.row, t)));
+  setText(view.run, formatDuration(runTime(view.row, t)));
+}
+
+/**
+ * Show `row` in `view`.
+ *
+ * @param {ReturnType<typeof createRowView>} view
+ * @param {IRow} row
+ * @param {object} at
+ * @param {number} at.index       the row's position among the filtered rows
+ * @param {number} at.t           the kernel's clock now
+ * @param {boolean} at.selected   its details are open
+ * @param {string} at.detailsId   the id of the details region
+ * @param {object | undefined} at.local  the row's cancel state in the store, if any
+ */
+export function bindRow(view, row, { index, t, selected, detailsId, local }) {
+  view.key = row.key;
+  view.row = row;
+  const r = view.root;
+  setAttr(r, "aria-rowindex", index + 2);
+  r.classList.toggle("jw-selected", selected);
+  setAttr(r, "aria-selected", String(selected));
+  setAttr(r, "aria-controls", detailsId);
+  const jobId = row.job_id == null ? "(no id yet)" : String(row.job_id);
+  setText(view.id, jobId);
+  setAttr(view.id, "title", jobId);
+  const backend = row.backend == null ? "" : String(row.backend);
+  setText(view.backend, backend);
+  setAttr(view.backend, "title", backend);
+  view.pill.update(row.status);
+  setAttr(view.pill.root, "title", row.error ? String(row.error) : null);
+  setText(view.submitted, formatClock(row.submitted_at));
+  bindTimes(view, t);
+  const pct = formatProgress(row.progress);
+  view.bar.hidden = pct === "";
+  if (pct !== "") view.bar.value = Math.min(1, Math.max(0, row.progress));
+  setText(view.pct, pct);
+  const c = cancelDisplay(row, local);
+  view.button.disabled = c.disabled;
+  setAttr(view.button, "aria-label", `Cancel job ${jobId}`);
+  setText(view.note, c.text);
+  setAttr(view.note, "title", c.text || null);
+  view.note.className = c.kind ? `jw-cancel-note jw-note-${c.kind}` : "jw-cancel-note";
+}

@@ -1,0 +1,81 @@
+// What one table view shows, apart from the rows themselves, and which parts of
+// its DOM are out of date.
+//
+// The rows, the clock offset and the cancel states belong to the model's store
+// (../store.js), shared by every view of the model. A view owns the state made
+// here: its sort, filter, selection, the key lists derived from the store, and
+// the dirty flags. Everything runs on the page's one thread; the flags are set
+// by event handlers and cleared by the view's frame (`flush` in ../table.js),
+// which renders the parts they name, in this order:
+//
+//   order    re-sort the keys (then `filter`)
+//   filter   re-filter the sorted keys (then `body`)
+//   header   recount the statuses and render the header, toolbar, confirm and
+//            the column heads' sort arrows
+//   body     render every visible row (else only visible rows that changed)
+//   details  render the details of the selected row
+
+import { countByStatus, filterRows, isFinal, sortRows } from "../model.js";
+
+/** @typedef {import("../index.js").IRow} IRow */
+
+/** The names of the dirty flags, in the order a frame handles them. */
+export const PARTS = Object.freeze(["order", "filter", "header", "body", "details"]);
+
+/** A new view's state: nothing derived yet, everything dirty. */
+export function createViewState() {
+  return {
+    /** @type {string[]} every key, in display order */
+    sortedKeys: [],
+    /** @type {string[]} `sortedKeys` after the filter: the rows the body shows */
+    viewKeys: [],
+    /** rows per status, for the chips and the toolbar */
+    counts: countByStatus([]),
+    /** @type {{column: string | null, direction: "asc" | "desc"}} */
+    sort: { column: null, direction: "asc" },
+    filter: { status: "", text: "" },
+    /** @type {string | null} the row whose details are open */
+    selectedKey: null,
+    /** @type {Set<string>} keys of rows changed since the last frame */
+    changedKeys: new Set(),
+    /** @type {Record<"order" | "filter" | "header" | "body" | "details", boolean>} */
+    dirty: Object.fromEntries(PARTS.map((part) => [part, true])),
+  };
+}
+
+/** Mark every part dirty (a reset, or the table switched to or from compact). */
+export function markAll(state) {
+  for (const part of PARTS) state.dirty[part] = true;
+}
+
+/** True when a status or text filter is set. */
+export function isFiltering(state) {
+  return Boolean(state.filter.status || state.filter.text.trim());
+}
+
+/** Recompute `sortedKeys` from the store's rows (kernel order when unsorted). */
+export function orderKeys(state, rows, now) {
+  const all = Array.from(rows.values());
+  const { column, direction } = state.sort;
+  state.sortedKeys = (column ? sortRows(all, column, direction, now) : all).map((r) => r.key);
+}
+
+/** Recompute `viewKeys` from `sortedKeys` and the filter. */
+export function filterKeys(state, rows) {
+  if (!isFiltering(state)) {
+    state.viewKeys = state.sortedKeys;
+    return;
+  }
+  const candidates = state.sortedKeys.map((key) => rows.get(key));
+  state.viewKeys = filterRows(candidates, state.filter).map((r) => r.key);
+}
+
+/**
+ * @param {Map<string, IRow>} rows
+ * @returns {string[]} the keys of the rows not in a final state
+ */
+export function activeKeys(rows) {
+  const keys = [];
+  for (const row of rows.values()) if (!isFinal(row.status)) keys.push(row.key);
+  return keys;
+}
