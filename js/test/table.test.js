@@ -65,7 +65,7 @@ test("reset with 10,000 rows renders only the visible window", async () => {
   assert.equal(el.querySelector(".jw-scroll").style.height, "360px");
   assert.equal(el.querySelector(".jw-grid").getAttribute("aria-rowcount"), "10001");
   const chipText = [...el.querySelectorAll(".jw-chip:not([hidden])")].map((c) => c.textContent);
-  assert.deepEqual(chipText, ["\u25CFRUNNING5000", "\u2713DONE5000"]);
+  assert.deepEqual(chipText, ["\u25B6RUNNING5000", "\u2714DONE5000"]);
   cleanup();
 });
 
