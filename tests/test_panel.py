@@ -13,9 +13,9 @@ import pytest
 
 from _jobs import PushJob
 from jobwidgets import JobStatus, panel
+from jobwidgets import feed as _route
 from jobwidgets.bridge import Bridge
 from jobwidgets.registry import JobRegistry
-from jobwidgets.widgets import _route
 from widget_support import ManualLoop, RecordingComm
 
 

@@ -16,8 +16,9 @@ from _legacy import Backend, LateIdJob, namespace_job, own_status_job
 from jobwidgets import JobStatus, LocalBackend, registry
 from jobwidgets.bridge import Bridge
 from jobwidgets.registry import JobRegistry
+from jobwidgets.rows import html_snapshot
+from jobwidgets.text import text_line
 from jobwidgets.widgets import JobMonitor, JobTable, StatusBadge, _route, job_monitor
-from jobwidgets.widgets._rows import html_snapshot, text_line
 from widget_support import ManualLoop, RecordingComm, install_recording_comm
 
 MARKUP = '<img src=x onerror="alert(1)">'

@@ -10,8 +10,9 @@ import traitlets
 
 from ..bridge import Bridge, get_bridge
 from ..job import BaseJob, wire_id
+from ..rows import html_snapshot
+from ..text import text_line
 from ._assets import asset
-from ._rows import html_snapshot, text_line
 
 __all__ = ["StatusBadge"]
 
