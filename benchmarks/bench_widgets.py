@@ -34,8 +34,8 @@ from bench_core import PushedJob
 
 from jobwidgets import JobStatus
 from jobwidgets.bridge import Bridge
+from jobwidgets.rows import row
 from jobwidgets.widgets import JobTable
-from jobwidgets.widgets._rows import row
 from widget_support import RecordingComm
 
 JOBS = 10_000

@@ -13,9 +13,9 @@ import pytest
 
 from _jobs import PushJob
 from jobwidgets import JobStatus, panel
+from jobwidgets import feed as _route
 from jobwidgets.bridge import Bridge
 from jobwidgets.registry import JobRegistry
-from jobwidgets.widgets import _route
 from widget_support import ManualLoop, RecordingComm
 
 
@@ -270,3 +270,19 @@ def test_importing_the_panel_module_loads_no_widget_package() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "clean"
+
+
+def test_a_feed_that_cannot_start_closes_the_comm_with_the_reason(
+    comm: PanelComm, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(_comm: Any) -> None:
+        raise RuntimeError("no <b>bridge</b>")
+
+    import comm as comm_module
+
+    monkeypatch.setattr(panel, "connect", broken)
+    comm_module.get_comm_manager().register_comm(comm)  # as the kernel does before the target
+    panel._on_comm_open(comm, {})
+    closes = [m["data"] for m in comm.sent if m["msg_type"] == "comm_close"]
+    assert closes == [{"type": "error", "message": "RuntimeError: no <b>bridge</b>"}]
+    assert "could not list" in caplog.text

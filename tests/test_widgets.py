@@ -16,8 +16,9 @@ from _legacy import Backend, LateIdJob, namespace_job, own_status_job
 from jobwidgets import JobStatus, LocalBackend, registry
 from jobwidgets.bridge import Bridge
 from jobwidgets.registry import JobRegistry
+from jobwidgets.rows import html_snapshot
+from jobwidgets.text import text_line
 from jobwidgets.widgets import JobMonitor, JobTable, StatusBadge, _route, job_monitor
-from jobwidgets.widgets._rows import html_snapshot, text_line
 from widget_support import ManualLoop, RecordingComm, install_recording_comm
 
 MARKUP = '<img src=x onerror="alert(1)">'
@@ -377,7 +378,7 @@ def test_the_badge_follows_a_legacy_job(kind: str, bridge: Bridge, loop: ManualL
     badge = StatusBadge(job, bridge=bridge)
     early_id = job.job_id()
     assert badge.job_id == early_id and badge.status == "INITIALIZING"
-    sent = [state["job_id"] for state in updates(badge) if "job_id" in state]
+    sent = [state["row"]["job_id"] for state in updates(badge) if "row" in state]
     assert sent[-1] == early_id  # None for the late id: the front end says "(no id yet)"
     if early_id is None:
         assert "(no id yet)" in badge._repr_mimebundle_()[0]["text/plain"]
@@ -385,7 +386,7 @@ def test_the_badge_follows_a_legacy_job(kind: str, bridge: Bridge, loop: ManualL
     move(job, JobStatus.RUNNING)
     loop.advance(1)
     assert badge.status == "RUNNING" and badge.job_id == job.job_id() is not None
-    assert updates(badge)[-1]["status"] == "RUNNING"
+    assert updates(badge)[-1]["row"]["status"] == "RUNNING"
     move(job, JobStatus.DONE)
     loop.advance(1)
     assert badge.status == "DONE" and badge.finished_at is not None

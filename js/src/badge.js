@@ -1,13 +1,11 @@
 // StatusBadge view: an inline pill  [icon] STATUS · job_id · elapsed
 //
-// Synced traits: status, job_id, backend, error, submitted_at, started_at,
-// finished_at, kernel_time. The elapsed text ticks here, once a second, while
-// the job is not final; the kernel sends nothing per tick.
+// Synced traits: `row` (the job's row, the same data a JobTable row carries;
+// see ../PROTOCOL.md) and `kernel_time`. The elapsed text ticks here, once a
+// second, while the job is not final; the kernel sends nothing per tick.
 
 import { clockOffset, elapsedText, isFinal, statusInfo } from "./model.js";
 import { createPill, h, listen, setAttr, setText, uniqueId } from "./dom.js";
-
-const FIELDS = ["status", "job_id", "backend", "error", "submitted_at", "started_at", "finished_at"];
 
 function render({ model, el }) {
   const pill = createPill("jw-badge");
@@ -34,11 +32,7 @@ function render({ model, el }) {
   let timer = null;
   const now = () => Date.now() / 1000 - offset;
 
-  const row = () => {
-    const r = {};
-    for (const f of FIELDS) r[f] = model.get(f);
-    return r;
-  };
+  const row = () => model.get("row") ?? {};
 
   function tick() {
     setText(elapsed, elapsedText(row(), now()));
@@ -82,8 +76,7 @@ function render({ model, el }) {
     tick();
   }
 
-  const events = FIELDS.map((f) => `change:${f}`);
-  for (const ev of events) model.on(ev, update);
+  model.on("change:row", update);
   model.on("change:kernel_time", onKernelTime);
   // Escape hides the tooltip for keyboard users without moving focus.
   const offKey = listen(badge, "keydown", (e) => {
@@ -93,7 +86,7 @@ function render({ model, el }) {
   update();
 
   return () => {
-    for (const ev of events) model.off(ev, update);
+    model.off("change:row", update);
     model.off("change:kernel_time", onKernelTime);
     offKey();
     offBlur();

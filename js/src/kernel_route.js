@@ -7,11 +7,11 @@
 // requests sent to a subshell on another thread. This module asks the kernel
 // for one subshell per table view, lazily, and runs
 //
-//   import jobwidgets.widgets._route as _r; _r.cancel("<model id>", ["<key>", ...])
-//   import jobwidgets.widgets._route as _r; _r.sync("<model id>")
+//   import jobwidgets.feed as _r; _r.cancel("<model id>", ["<key>", ...])
+//   import jobwidgets.feed as _r; _r.sync("<model id>")
 //
 // in it, silently (no output, no history). The Python side implements
-// `_route.cancel` and `_route.sync`, which must be safe to run concurrently
+// `jobwidgets.feed.cancel` and `.sync` (see ../PROTOCOL.md), safe to run concurrently
 // with the main shell and idempotent: the same request also arrives later
 // through the comm.
 //
@@ -40,15 +40,15 @@ function checkKeys(keys) {
 }
 
 /**
- * The Python source that calls `_route.<call>(<model id>[, <keys>])`, or throws
+ * The Python source that calls `jobwidgets.feed.<call>(<model id>[, <keys>])`, or throws
  * a TypeError when the call is unknown or an id or key has a character outside
  * its allowed set. Only these validated strings reach the code, as JSON string
  * literals (which are also valid Python literals for these characters).
  *
  *   buildRouteCode("cancel", "m1", ["1", "2"])
- *     -> import jobwidgets.widgets._route as _r; _r.cancel("m1", ["1","2"])
+ *     -> import jobwidgets.feed as _r; _r.cancel("m1", ["1","2"])
  *   buildRouteCode("sync", "m1")
- *     -> import jobwidgets.widgets._route as _r; _r.sync("m1")
+ *     -> import jobwidgets.feed as _r; _r.sync("m1")
  */
 export function buildRouteCode(call, modelId, keys) {
   checkModelId(modelId);
@@ -59,7 +59,7 @@ export function buildRouteCode(call, modelId, keys) {
   } else if (call !== "sync") {
     throw new TypeError(`unknown route call ${JSON.stringify(String(call))}`);
   }
-  return `import jobwidgets.widgets._route as _r; _r.${call}(${args.join(", ")})`;
+  return `import jobwidgets.feed as _r; _r.${call}(${args.join(", ")})`;
 }
 
 /** The Python source that cancels `keys` of the table `modelId` (see `buildRouteCode`). */

@@ -2,36 +2,31 @@
 // every function that needs the time takes `now` (epoch seconds) as an argument,
 // so the tests inject a clock instead of sleeping.
 
+import STATUS_TABLE from "./statuses.js";
+
 /** The seven job statuses, in display and sort order. */
-export const STATUSES = Object.freeze([
-  "INITIALIZING",
-  "QUEUED",
-  "VALIDATING",
-  "RUNNING",
-  "CANCELLED",
-  "DONE",
-  "ERROR",
-]);
+export const STATUSES = Object.freeze(Object.keys(STATUS_TABLE));
 
 /** Statuses after which a job never changes again. */
-export const FINAL_STATUSES = Object.freeze(["CANCELLED", "DONE", "ERROR"]);
+export const FINAL_STATUSES = Object.freeze(STATUSES.filter((s) => STATUS_TABLE[s].final));
 
 /**
  * Per status: the text label, an icon character (so colour is never the only
- * signal), the CSS class carrying the colour, and the sort rank.
+ * signal), the CSS class carrying the colour, the sort rank, and the words
+ * before the elapsed time. One table for every view, kernel side included:
+ * statuses.js is generated from the Python side's (jobwidgets/status.py).
  */
-export const STATUS_INFO = Object.freeze({
-  INITIALIZING: Object.freeze({ label: "INITIALIZING", icon: "\u25CB", cls: "jw-st-initializing", order: 0 }), // ○
-  QUEUED: Object.freeze({ label: "QUEUED", icon: "\u25F7", cls: "jw-st-queued", order: 1 }), // ◷
-  VALIDATING: Object.freeze({ label: "VALIDATING", icon: "\u25D1", cls: "jw-st-validating", order: 2 }), // ◑
-  RUNNING: Object.freeze({ label: "RUNNING", icon: "\u25CF", cls: "jw-st-running", order: 3 }), // ●
-  CANCELLED: Object.freeze({ label: "CANCELLED", icon: "\u2298", cls: "jw-st-cancelled", order: 4 }), // ⊘
-  DONE: Object.freeze({ label: "DONE", icon: "\u2713", cls: "jw-st-done", order: 5 }), // ✓
-  ERROR: Object.freeze({ label: "ERROR", icon: "\u2715", cls: "jw-st-error", order: 6 }), // ✕
-});
+export const STATUS_INFO = Object.freeze(
+  Object.fromEntries(
+    STATUSES.map((s) => {
+      const { label, icon, cls, order, elapsed } = STATUS_TABLE[s];
+      return [s, Object.freeze({ label, icon, cls, order, elapsed })];
+    }),
+  ),
+);
 
 /** Shown for a status the front end does not know (a newer kernel side). */
-const UNKNOWN_INFO = Object.freeze({ label: "UNKNOWN", icon: "?", cls: "jw-st-unknown", order: 7 });
+const UNKNOWN_INFO = Object.freeze({ label: "UNKNOWN", icon: "?", cls: "jw-st-unknown", order: STATUSES.length, elapsed: "" });
 
 /** STATUS_INFO for `status`, or a neutral entry for anything unknown. */
 export function statusInfo(status) {
@@ -40,7 +35,7 @@ export function statusInfo(status) {
 
 /** True for CANCELLED, DONE and ERROR. */
 export function isFinal(status) {
-  return status === "CANCELLED" || status === "DONE" || status === "ERROR";
+  return FINAL_STATUSES.includes(status);
 }
 
 // ---------------------------------------------------------------------------
@@ -83,24 +78,27 @@ export function totalTime(row, now) {
 }
 
 /**
- * The badge's elapsed text: time in queue while waiting, run time while
- * running, total when final ("queued 12s", "running 3m 05s", "done in 4.2s").
- * Empty string when no time is known.
+ * The badge's elapsed text: time waiting (since submission, else creation)
+ * before running, run time while running, total when final ("queued 12s",
+ * "running 3m 05s", "done in 4.2s"); the words are STATUS_INFO's `elapsed`.
+ * The kernel's text line (jobwidgets/text.py) says the same. Empty string
+ * when no time is known or the status is unknown.
  */
 export function elapsedText(row, now) {
   const status = row?.status;
+  const words = statusInfo(status).elapsed;
+  if (!words) return "";
   if (status === "RUNNING") {
     const t = runTime(row, now);
-    return t == null ? "running" : `running ${formatDuration(t)}`;
+    return t == null ? words : `${words} ${formatDuration(t)}`;
   }
   if (isFinal(status)) {
     const t = totalTime(row, now);
-    const verb = status === "DONE" ? "done in" : status === "ERROR" ? "failed after" : "cancelled after";
-    return t == null ? "" : `${verb} ${formatDuration(t)}`;
+    return t == null ? "" : `${words} ${formatDuration(t)}`;
   }
-  const t = queueTime(row, now);
-  if (t == null) return "";
-  return `${status === "VALIDATING" ? "validating" : status === "INITIALIZING" ? "initializing" : "queued"} ${formatDuration(t)}`;
+  const since = row.submitted_at ?? row.created_at;
+  if (since == null) return "";
+  return `${words} ${formatDuration(Math.max(0, now - since))}`;
 }
 
 // ---------------------------------------------------------------------------

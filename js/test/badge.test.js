@@ -9,17 +9,25 @@ const { default: badge } = await import("../src/badge.js");
 const mounted = [];
 afterEach(() => mounted.splice(0).forEach((cleanup) => cleanup()));
 
-function mount(state) {
+function mount({ kernel_time = 0, ...fields } = {}) {
   const model = new FakeModel({
-    status: "QUEUED",
-    job_id: "abc",
-    backend: "local",
-    error: null,
-    submitted_at: null,
-    started_at: null,
-    finished_at: null,
-    kernel_time: 0,
-    ...state,
+    row: {
+      key: "1",
+      status: "QUEUED",
+      job_id: "abc",
+      backend: "local",
+      created_at: null,
+      submitted_at: null,
+      started_at: null,
+      finished_at: null,
+      progress: null,
+      error: null,
+      traceback: null,
+      cancel_state: null,
+      cancel_message: null,
+      ...fields,
+    },
+    kernel_time,
   });
   const el = document.createElement("div");
   document.body.appendChild(el);
@@ -35,7 +43,7 @@ test("badge shows icon, label, job id and elapsed time, with an accessible statu
   assert.equal(pill.getAttribute("aria-live"), "polite");
   assert.equal(pill.getAttribute("aria-label"), "Job job-7: RUNNING on local");
   assert.ok(pill.classList.contains("jw-st-running"));
-  assert.equal(pill.querySelector(".jw-pill-icon").textContent, "\u25CF");
+  assert.equal(pill.querySelector(".jw-pill-icon").textContent, "\u25B6"); // ▶, as the kernel's text
   assert.equal(pill.querySelector(".jw-pill-label").textContent, "RUNNING");
   assert.equal(pill.querySelector(".jw-badge-id").textContent, "job-7");
   assert.match(pill.querySelector(".jw-badge-elapsed").textContent, /^running 3m 0[56]s$/);
@@ -55,15 +63,19 @@ test("badge shows markup in a job id and an error as characters", () => {
   cleanup();
 });
 
-test("badge follows trait changes; ticking stops when final; cleanup removes everything", () => {
+test("badge follows its row; ticking stops when final; cleanup removes everything", () => {
   const before = timers.intervals.size;
   const { model, pill, el, cleanup } = mount({ status: "QUEUED", submitted_at: Date.now() / 1000 - 12 });
   assert.equal(timers.intervals.size, before + 1, "ticks while queued");
   assert.match(pill.querySelector(".jw-badge-elapsed").textContent, /^queued 1[23]s$/);
   assert.equal(pill.hasAttribute("tabindex"), false);
-  model.state.started_at = model.state.submitted_at + 2;
-  model.state.finished_at = model.state.submitted_at + 6.2;
-  model.set("status", "DONE");
+  const queued = model.get("row");
+  model.set("row", {
+    ...queued,
+    status: "DONE",
+    started_at: queued.submitted_at + 2,
+    finished_at: queued.submitted_at + 6.2,
+  });
   assert.equal(pill.querySelector(".jw-badge-elapsed").textContent, "done in 6.2s");
   assert.ok(pill.classList.contains("jw-st-done"));
   assert.equal(timers.intervals.size, before, "no ticking when final");

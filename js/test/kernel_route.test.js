@@ -14,7 +14,7 @@ import {
 test("buildCancelCode quotes validated ids and keys", () => {
   assert.equal(
     buildCancelCode("a1_B-2", ["1", "22"]),
-    'import jobwidgets.widgets._route as _r; _r.cancel("a1_B-2", ["1","22"])',
+    'import jobwidgets.feed as _r; _r.cancel("a1_B-2", ["1","22"])',
   );
 });
 
@@ -79,7 +79,7 @@ test("cancelViaSubshell creates one subshell lazily, reuses it, and deletes it o
   assert.equal(msg.header.subshell_id, "sub-1");
   assert.equal(msg.header.session, "client-1");
   assert.deepEqual(msg.content, {
-    code: 'import jobwidgets.widgets._route as _r; _r.cancel("m1", ["2","3"])',
+    code: 'import jobwidgets.feed as _r; _r.cancel("m1", ["2","3"])',
     silent: true,
     store_history: false,
     user_expressions: {},
@@ -112,7 +112,7 @@ test("cancelViaSubshell returns false without subshells, kernel, valid id, or on
 });
 
 test("buildRouteCode and buildSyncCode build the sync call with the same validation", () => {
-  assert.equal(buildSyncCode("a1_B-2"), 'import jobwidgets.widgets._route as _r; _r.sync("a1_B-2")');
+  assert.equal(buildSyncCode("a1_B-2"), 'import jobwidgets.feed as _r; _r.sync("a1_B-2")');
   assert.equal(buildRouteCode("sync", "m"), buildSyncCode("m"));
   assert.equal(buildRouteCode("cancel", "m", ["1"]), buildCancelCode("m", ["1"]));
   for (const bad of ['a"); import os; ("', "a b", "", "é", null, 5]) {
@@ -133,7 +133,7 @@ test("syncViaSubshell runs _r.sync silently in the route's subshell, or skips wi
   const { msg } = kernel.shell[0];
   assert.equal(msg.header.subshell_id, "sub-1");
   assert.deepEqual(msg.content, {
-    code: 'import jobwidgets.widgets._route as _r; _r.sync("m1")',
+    code: 'import jobwidgets.feed as _r; _r.sync("m1")',
     silent: true,
     store_history: false,
     user_expressions: {},

@@ -65,7 +65,7 @@ test("reset with 10,000 rows renders only the visible window", async () => {
   assert.equal(el.querySelector(".jw-scroll").style.height, "360px");
   assert.equal(el.querySelector(".jw-grid").getAttribute("aria-rowcount"), "10001");
   const chipText = [...el.querySelectorAll(".jw-chip:not([hidden])")].map((c) => c.textContent);
-  assert.deepEqual(chipText, ["\u25CFRUNNING5000", "\u2713DONE5000"]);
+  assert.deepEqual(chipText, ["\u25B6RUNNING5000", "\u2714DONE5000"]);
   cleanup();
 });
 
@@ -200,7 +200,7 @@ test("a reachable kernel gets every cancel through a subshell too, busy or idle"
     assert.deepEqual(model.sent.at(-1), { type: "cancel", keys: ["8"] });
     assert.equal(kernel.created, 1);
     assert.equal(kernel.shell.length, 1);
-    assert.equal(kernel.shell[0].content.code, 'import jobwidgets.widgets._route as _r; _r.cancel("abc123", ["8"])');
+    assert.equal(kernel.shell[0].content.code, 'import jobwidgets.feed as _r; _r.cancel("abc123", ["8"])');
     assert.equal(held.pending().length, 0, "a reachable kernel needs no wait timer");
     assert.equal(rowByText(el, "job-8").querySelector(".jw-cancel-note").textContent, "cancelling\u2026");
 
@@ -213,7 +213,7 @@ test("a reachable kernel gets every cancel through a subshell too, busy or idle"
     assert.equal(kernel.created, 1, "one subshell per view, reused");
     assert.equal(kernel.shell.length, 2);
     assert.equal(kernel.shell[1].header.subshell_id, "sub-1");
-    assert.equal(kernel.shell[1].content.code, 'import jobwidgets.widgets._route as _r; _r.cancel("abc123", ["9"])');
+    assert.equal(kernel.shell[1].content.code, 'import jobwidgets.feed as _r; _r.cancel("abc123", ["9"])');
     assert.equal(kernel.shell[1].content.silent, true);
     assert.deepEqual(kernel.shell[1].content.user_expressions, {});
     assert.equal(rowByText(el, "job-9").querySelector(".jw-cancel-note").textContent, "cancelling\u2026");
@@ -249,7 +249,7 @@ test("a view rendering while the kernel is busy also syncs through a subshell", 
   assert.deepEqual(model.sent, [{ type: "sync" }]);
   assert.equal(kernel.shell.length, 1);
   assert.equal(kernel.shell[0].header.subshell_id, "sub-1");
-  assert.equal(kernel.shell[0].content.code, 'import jobwidgets.widgets._route as _r; _r.sync("abc123")');
+  assert.equal(kernel.shell[0].content.code, 'import jobwidgets.feed as _r; _r.sync("abc123")');
   assert.equal(el.querySelector(".jw-busy-note").hidden, false);
   cleanup();
 });

@@ -16,8 +16,9 @@ import time
 from typing import Any, TextIO
 
 from .backends import LocalBackend, SimulatedBackend
-from .job import BaseJob, current_job, display_id
-from .status import JOB_FINAL_STATES, JobStatus
+from .job import BaseJob, current_job
+from .status import JOB_FINAL_STATES, STYLES, JobStatus
+from .text import job_text, text_line
 
 __all__ = ["main"]
 
@@ -37,19 +38,17 @@ def _count_primes(limit: int) -> int:
 
 
 def _row(job: BaseJob, now: float) -> str:
-    status = job.state
-    since = job.started_at or job.submitted_at or job.created_at or now
-    end = job.finished_at or now
-    progress = "" if job.progress is None else f"{job.progress:4.0%}"
-    detail = job.error or ""
+    """The job's text line (``jobwidgets.text``) laid out in columns."""
+    t = job_text(job, now)
     return (
-        f"  {status.icon} {display_id(job):<18} {job._backend_name():<14} "
-        f"{status.name:<12} {end - since:6.1f}s {progress:>5}  {detail}"
-    )
+        f"  {t.icon} {t.status:<12} {t.job_id:<18} {t.backend:<14} "
+        f"{t.elapsed:<20} {t.progress:>4}  {t.error}"
+    ).rstrip()
 
 
 class _Screen:
-    """Redraws the job table in place on a terminal; prints changes elsewhere."""
+    """Redraws the job table in place on a terminal; elsewhere prints a job's text line
+    whenever its status changes."""
 
     def __init__(self, stream: TextIO, live: bool) -> None:
         self.stream = stream
@@ -62,11 +61,11 @@ class _Screen:
     def add(self, job: BaseJob) -> None:
         self.jobs.append(job)
         job.observe(self._changed, "state")
-        self.changes.append(f"  {display_id(job):<18} submitted to {job._backend_name()}")
+        self.changes.append(f"  {text_line(job)}")
 
     def _changed(self, change: Any) -> None:
         job: BaseJob = change.owner
-        self.changes.append(f"  {display_id(job):<18} {change.old.name:>12} -> {change.new.name}")
+        self.changes.append(f"  {text_line(job)}")
 
     def draw(self) -> None:
         with self.lock:
@@ -129,7 +128,7 @@ def main(argv: list[str] | None = None, stream: TextIO | None = None) -> int:
         counts = collections.Counter(job.state for job in jobs)
         print("\nSummary:", file=out)
         for status in JOB_FINAL_STATES:
-            print(f"  {status.icon} {status.name:<10} {counts[status]}", file=out)
+            print(f"  {status.icon} {STYLES[status].label:<10} {counts[status]}", file=out)
         for job in jobs:
             if job.state is JobStatus.DONE:
                 print(f"  {job.job_id()}: result {job.result()!r}", file=out)

@@ -18,6 +18,8 @@ from typing import Any
 
 from . import monitor
 from .job import BaseJob
+from .rows import html_snapshot
+from .text import text_line
 
 __all__ = ["activate", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -33,6 +35,8 @@ def _shell() -> Any:
 
 
 def _widgets_available(shell: Any) -> bool:
+    """Whether a widget can render here: a kernel, with the ``widgets`` extra installed and
+    its front end built."""
     if getattr(shell, "kernel", None) is None:
         return False  # a terminal IPython: text only
     try:
@@ -43,8 +47,8 @@ def _widgets_available(shell: Any) -> bool:
 
 
 def _job_bundle(job: BaseJob, include: Any = None, exclude: Any = None) -> Any:
-    from .widgets._rows import html_snapshot, text_line
-
+    """A job's rich display: ``text/plain`` and ``text/html`` always (they need the core
+    only), and a live badge's widget view where widgets can render."""
     data: dict[str, Any] = {"text/plain": text_line(job), "text/html": html_snapshot(job)}
     shell = _shell()
     if shell is not None and _widgets_available(shell):

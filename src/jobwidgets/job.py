@@ -760,20 +760,15 @@ class BaseJob(traitlets.HasTraits, metaclass=_JobMeta):
         return str(name) if name else type(backend).__name__
 
     def __repr__(self) -> str:
-        job_id = self.job_id()
-        shown = NO_ID_YET if job_id is None else repr(job_id)
-        return (
-            f"<{type(self).__name__} {shown} backend={self._backend_name()!r} "
-            f"status={_core(self).status.name}>"
-        )
+        from .text import summary  # text.py imports this module
+
+        return f"<{type(self).__name__} {summary(self)}>"
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        """The ``text/plain`` rich repr: id, backend and status, on one line."""
-        status = _core(self).status
-        text = f"{type(self).__name__} {display_id(self)}  [{self._backend_name()}]  {status.name}"
-        if status is JobStatus.ERROR and self.error:
-            text += f": {self.error}"
-        p.text(text)
+        """The ``text/plain`` rich repr: the text line of ``jobwidgets.text``."""
+        from .text import text_line  # text.py imports this module
+
+        p.text(text_line(self))
 
 
 _current: contextvars.ContextVar[BaseJob | None] = contextvars.ContextVar(

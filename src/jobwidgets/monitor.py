@@ -1,8 +1,9 @@
-"""``job_monitor``, qiskit's job monitor, and the one-line text view of a job.
+"""``job_monitor``, qiskit's job monitor, writing the one-line text view of a job.
 
 Core: importable without the ``widgets`` extra, for scripts in a terminal. In a Jupyter
 kernel, with no ``output`` given, ``job_monitor`` shows a live ``StatusBadge`` instead,
-through ``notebook_view``, which the Jupyter integration sets.
+through ``notebook_view``, which the Jupyter integration sets. ``text_line`` (the line
+it writes) lives in ``jobwidgets.text`` and is re-exported here.
 """
 
 from __future__ import annotations
@@ -13,37 +14,10 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from .job import BaseJob, _check_wait, display_id
-from .status import JobStatus
+from .job import BaseJob, _check_wait
+from .text import text_line
 
 __all__ = ["job_monitor", "text_line"]
-
-
-def _elapsed(job: BaseJob, now: float) -> str:
-    state = job.state
-    if state is JobStatus.RUNNING and job.started_at is not None:
-        return f"running {now - job.started_at:.1f}s"
-    if state.final and job.finished_at is not None:
-        start = job.submitted_at or job.created_at or job.finished_at
-        return f"{state.name.lower()} in {job.finished_at - start:.1f}s"
-    since = job.submitted_at or job.created_at
-    return f"{state.name.lower()} {now - since:.1f}s" if since is not None else state.name.lower()
-
-
-def text_line(job: BaseJob, now: float | None = None) -> str:
-    """One readable line: icon, status, id, backend, elapsed time, error.
-
-    A job without an id yet shows ``(no id yet)`` in its place.
-    """
-    now = time.time() if now is None else now
-    state = job.state
-    line = f"{state.icon} {state.name} {display_id(job)} [{job._backend_name()}] "
-    line += _elapsed(job, now)
-    if job.progress is not None and not job.state.final:
-        line += f" {job.progress:.0%}"
-    if job.state is JobStatus.ERROR and job.error:
-        line += f": {job.error}"
-    return line
 
 
 notebook_view: Callable[[BaseJob], bool] | None = None

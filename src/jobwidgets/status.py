@@ -1,10 +1,21 @@
-"""Job statuses: the seven states of qiskit's ``JobStatus``, with its messages."""
+"""Job statuses: the seven states of qiskit's ``JobStatus``, with its messages, and how
+every view presents them.
+
+``STYLES`` is the one table of a status's presentation (label, icon, colour token, the
+words before its elapsed time; its order is ``JobStatus``'s). The text views
+(``jobwidgets.text``), the HTML snapshot (``jobwidgets.rows``) and the front end read it:
+the front end through ``js/src/statuses.js`` and ``js/src/statuses.css``, generated from
+it by ``write_front_end()`` and checked against it by ``tests/test_status.py``.
+"""
 
 from __future__ import annotations
 
 import enum
+import json
+from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["JOB_FINAL_STATES", "JobStatus"]
+__all__ = ["COLOURS", "JOB_FINAL_STATES", "STYLES", "JobStatus", "StatusStyle"]
 
 
 class JobStatus(enum.Enum):
@@ -33,18 +44,96 @@ class JobStatus(enum.Enum):
     @property
     def icon(self) -> str:
         """A one-character symbol, shown beside the name (colour is never the only sign)."""
-        return _ICONS[self]
+        return STYLES[self].icon
 
 
 JOB_FINAL_STATES: tuple[JobStatus, ...] = (JobStatus.DONE, JobStatus.CANCELLED, JobStatus.ERROR)
 """The statuses after which a job never changes again."""
 
-_ICONS = {
-    JobStatus.INITIALIZING: "…",
-    JobStatus.QUEUED: "◷",
-    JobStatus.VALIDATING: "◎",
-    JobStatus.RUNNING: "▶",
-    JobStatus.CANCELLED: "⊘",
-    JobStatus.DONE: "✔",
-    JobStatus.ERROR: "✖",
+
+@dataclass(frozen=True)
+class StatusStyle:
+    """How every view shows one status."""
+
+    label: str
+    """The status's name as shown."""
+    icon: str
+    """One character beside the label, so that colour is never the only sign."""
+    colour: str
+    """A key of ``COLOURS``: the colour of the pill, the chip and the row's edge."""
+    elapsed: str
+    """The words before the elapsed time: ``queued 12s``, ``failed after 2.0s``."""
+
+
+COLOURS: dict[str, tuple[str, str]] = {
+    "muted": ("--jp-ui-font-color2", "#616161"),
+    "warn": ("--jp-warn-color1", "#f57c00"),
+    "info": ("--jp-info-color1", "#0097a7"),
+    "brand": ("--jp-brand-color1", "#1976d2"),
+    "success": ("--jp-success-color1", "#388e3c"),
+    "error": ("--jp-error-color1", "#d32f2f"),
 }
+"""Colour token -> (the JupyterLab theme variable, the colour without a theme)."""
+
+STYLES: dict[JobStatus, StatusStyle] = {
+    JobStatus.INITIALIZING: StatusStyle("INITIALIZING", "…", "muted", "initializing"),
+    JobStatus.QUEUED: StatusStyle("QUEUED", "◷", "warn", "queued"),
+    JobStatus.VALIDATING: StatusStyle("VALIDATING", "◎", "info", "validating"),
+    JobStatus.RUNNING: StatusStyle("RUNNING", "▶", "brand", "running"),
+    JobStatus.CANCELLED: StatusStyle("CANCELLED", "⊘", "muted", "cancelled after"),
+    JobStatus.DONE: StatusStyle("DONE", "✔", "success", "done in"),
+    JobStatus.ERROR: StatusStyle("ERROR", "✖", "error", "failed after"),
+}
+"""The presentation of each status, in display and sort order (``JobStatus``'s)."""
+
+
+def css_colour(token: str) -> str:
+    """A CSS colour for ``token`` that follows the JupyterLab theme where there is one."""
+    variable, fallback = COLOURS[token]
+    return f"var({variable}, {fallback})"
+
+
+# ------------------------------------------------------------ the front end's copy
+_HEADER = (
+    "Generated from src/jobwidgets/status.py (STYLES, COLOURS); do not edit. Regenerate with\n"
+    "python -c 'import jobwidgets.status as s; s.write_front_end(\"js/src\")'"
+)
+
+
+def front_end_module() -> str:
+    """The text of ``js/src/statuses.js``: the statuses and their styles, in order."""
+    table = {
+        status.name: {
+            "label": style.label,
+            "icon": style.icon,
+            "colour": style.colour,
+            "cls": f"jw-st-{status.name.lower()}",
+            "elapsed": style.elapsed,
+            "order": order,
+            "final": status.final,
+        }
+        for order, (status, style) in enumerate(STYLES.items())
+    }
+    header = "".join(f"// {line}\n" for line in _HEADER.splitlines())
+    body = json.dumps(table, indent=2, ensure_ascii=False)
+    return f"{header}\nexport default {body};\n"
+
+
+def front_end_css() -> str:
+    """The text of ``js/src/statuses.css``: a colour variable per token, and each
+    status's class (``jw-st-<status>``) setting ``--jw-st``."""
+    lines = ["/* " + _HEADER.replace("\n", "\n * ") + " */", ".jw-root {"]
+    lines += [f"  --jw-{token}: {css_colour(token)};" for token in COLOURS]
+    lines.append("}")
+    lines += [
+        f".jw-st-{status.name.lower()} {{ --jw-st: var(--jw-{style.colour}); }}"
+        for status, style in STYLES.items()
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_front_end(folder: str | Path) -> None:
+    """Write ``statuses.js`` and ``statuses.css`` into ``folder`` (``js/src``)."""
+    target = Path(folder)
+    (target / "statuses.js").write_text(front_end_module(), encoding="utf-8")
+    (target / "statuses.css").write_text(front_end_css(), encoding="utf-8")

@@ -5,10 +5,13 @@
 // The kernel side (jobwidgets/panel.py) registers the comm target
 // `jobwidgets.panel` when `import jobwidgets` runs in the kernel. The panel
 // opens a comm to it; the kernel answers with the JobTable's messages
-// ({type: "reset" | "delta" | "cancel_result"}), sent as the comm's data. A
-// kernel without jobwidgets closes the comm at once: the panel then says so,
+// ({type: "reset" | "delta" | "cancel_result"}), sent as the comm's data; the
+// messages are written out in js/PROTOCOL.md. A kernel that has not imported
+// jobwidgets closes the comm at once (no such target): the panel then says so,
 // and connects again when the kernel announces the target (a comm the kernel
-// opens to `jobwidgets.panel.announce`, see `announced`).
+// opens to `jobwidgets.panel.announce`, see `announced`). A kernel that has
+// jobwidgets but can't list its jobs closes the comm with
+// `{type: "error", message}`: the panel shows that message instead.
 
 // The JobTable's front end: js/src/index.js, typed by its index.d.ts (the one
 // definition of a row). The path holds from src/ and from the compiled lib/ alike.
@@ -52,6 +55,7 @@ export type PanelState =
   | 'connecting' // the comm is open, no rows yet (the kernel may be busy)
   | 'connected' // rows arrive
   | 'unavailable' // the kernel has not imported jobwidgets
+  | 'failed' // the kernel has jobwidgets but could not list its jobs (see `reason`)
   | 'restarting' // the kernel restarts: the list is cleared
   | 'dead'; // the kernel died
 
@@ -122,6 +126,14 @@ export function noticesFor(event: StoreEvent, settings: IPanelSettings): INotice
     }
   }
   return notices;
+}
+
+/** The kernel's reason in a comm_close `{type: "error", message}`, else null. */
+function closeReason(msg: unknown): string | null {
+  const data = (msg as { content?: { data?: unknown } } | null)?.content?.data;
+  if (!data || typeof data !== 'object') return null;
+  const { type, message } = data as { type?: unknown; message?: unknown };
+  return type === 'error' ? clip(message) || 'unknown error' : null;
 }
 
 type Listener = (...args: any[]) => void;
@@ -238,6 +250,11 @@ export class PanelModel {
     return this._kernel;
   }
 
+  /** Why the kernel could not list its jobs (state 'failed'), as it said; plain text. */
+  get reason(): string {
+    return this._reason;
+  }
+
   /** What the kernel belongs to (a notebook's or console's name). */
   get label(): string {
     return this._label;
@@ -286,7 +303,9 @@ export class PanelModel {
   /** The kernel announced the panel's target (it imported jobwidgets): connect. */
   announced(kernel: IKernelLike): void {
     if (kernel !== this._kernel) return;
-    if (this._state === 'unavailable' || this._state === 'restarting') this._connect();
+    if (this._state === 'unavailable' || this._state === 'failed' || this._state === 'restarting') {
+      this._connect();
+    }
     else if (this._state === 'connecting') this._retryIfRefused = true;
   }
 
@@ -326,16 +345,20 @@ export class PanelModel {
       model.deliver(msg?.content?.data);
       if (this._state === 'connecting') this._setState('connected');
     };
-    comm.onClose = () => {
+    comm.onClose = (msg) => {
       if (this._comm !== comm) return;
-      // The kernel refused (no jobwidgets) or dropped the comm.
+      // The kernel refused (no jobwidgets, or with a reason) or dropped the comm.
       this._disconnect(false);
       if (this._retryIfRefused) {
         this._retryIfRefused = false;
         this._connect();
         return;
       }
-      this._setState('unavailable');
+      const reason = closeReason(msg);
+      if (reason !== null) {
+        this._reason = reason;
+        this._setState('failed');
+      } else this._setState('unavailable');
     };
     this._setState('connecting');
     try {
@@ -408,6 +431,7 @@ export class PanelModel {
   private _state: PanelState = 'no-kernel';
   private _kernel: IKernelLike | null = null;
   private _label = '';
+  private _reason = '';
   private _comm: ICommLike | null = null;
   private _model: CommModel | null = null;
   private _store: IStore | null = null;

@@ -14,7 +14,8 @@ const EMPTY_TEXT: Record<PanelState, string> = {
   connecting: 'Connecting to the kernel\u2026 (a busy kernel answers when its cell ends)',
   connected: '',
   unavailable:
-    'This kernel has no jobwidgets jobs. Run "import jobwidgets" in it, and its jobs appear here.',
+    'This kernel has not imported jobwidgets. Run "import jobwidgets" in it, and its jobs appear here.',
+  failed: 'jobwidgets in this kernel could not list its jobs:',
   restarting: 'The kernel is restarting\u2026',
   dead: 'The kernel is dead. Restart it to list its jobs.'
 };
@@ -60,7 +61,7 @@ export class JobsPanel extends Widget {
     this._kernelLabel.title = model.label;
     this._stateNote.textContent = state === 'connected' || state === 'no-kernel' ? '' : state;
     this.node.dataset.jwState = state;
-    const text = EMPTY_TEXT[state];
+    const text = state === 'failed' ? `${EMPTY_TEXT.failed} ${model.reason}` : EMPTY_TEXT[state];
     this._empty.textContent = text;
     this._empty.hidden = text === '';
     // The table view stays while connecting to the same comm; any other

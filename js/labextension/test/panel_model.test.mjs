@@ -53,10 +53,10 @@ class FakeComm {
   receive(data) {
     this.onMsg?.({ content: { data } });
   }
-  /** The kernel closes the comm (e.g. no such target). */
-  refuse() {
+  /** The kernel closes the comm (e.g. no such target), with `data` if given. */
+  refuse(data) {
     this.isDisposed = true;
-    this.onClose?.({});
+    this.onClose?.(data === undefined ? {} : { content: { data } });
   }
 }
 
@@ -198,6 +198,19 @@ test("a kernel without jobwidgets refuses; its announcement connects again", () 
   kernel.lastComm.receive({ type: "reset", rows: [] });
   assert.equal(model.state, "connected");
   assert.equal(ANNOUNCE_TARGET, "jobwidgets.panel.announce");
+});
+
+test("a kernel that can't list its jobs says why, and is not called one without jobwidgets", () => {
+  const model = new PanelModel();
+  const kernel = new FakeKernel("k1");
+  model.setKernel(kernel, "a");
+  kernel.lastComm.refuse({ type: "error", message: "RuntimeError: <b>no</b> bridge" });
+  assert.equal(model.state, "failed");
+  assert.equal(model.reason, "RuntimeError: <b>no</b> bridge");
+  model.announced(kernel);
+  assert.equal(model.state, "connecting");
+  kernel.lastComm.refuse({ type: "something else" });
+  assert.equal(model.state, "unavailable");
 });
 
 test("an announcement while connecting retries when the refusal comes", () => {

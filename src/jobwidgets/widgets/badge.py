@@ -8,52 +8,91 @@ from typing import Any
 import anywidget
 import traitlets
 
+from .. import rows
 from ..bridge import Bridge, get_bridge
-from ..job import BaseJob, wire_id
+from ..job import BaseJob
+from ..text import text_line
 from ._assets import asset
-from ._rows import html_snapshot, text_line
 
 __all__ = ["StatusBadge"]
+
+BADGE_KEY = "1"
+"""The key of the badge's one row."""
 
 
 class StatusBadge(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
     """The status of one job: its name with a colour and an icon, live.
 
-    The elapsed time (in queue, or running) ticks in the browser; the kernel sends a
-    message only when the job changes, through the bridge, at a bounded rate.
+    The badge syncs the job's row (``jobwidgets.rows.row``), the data every view of a job
+    renders; the elapsed time (in queue, or running) ticks in the browser. The kernel
+    sends a message only when the job changes, through the bridge, at a bounded rate.
+
+    Threads: the comm opens with the row of the moment the badge is made; from then on
+    only the bridge's thread sets ``row`` and ``kernel_time`` (``_jobs_changed``).
     """
 
     _esm = asset("badge.js")
     _css = asset("widgets.css")
 
-    status = traitlets.Unicode("INITIALIZING", help="The job's status name.").tag(sync=True)
-    job_id = traitlets.Unicode(
-        None, allow_none=True, help="The job's id; None while the job has none yet."
-    ).tag(sync=True)
-    backend = traitlets.Unicode("", help="The name of the job's backend.").tag(sync=True)
-    error = traitlets.Unicode(None, allow_none=True, help="The failure's message.").tag(sync=True)
-    submitted_at = traitlets.Float(None, allow_none=True).tag(sync=True)
-    started_at = traitlets.Float(None, allow_none=True).tag(sync=True)
-    finished_at = traitlets.Float(None, allow_none=True).tag(sync=True)
+    row = traitlets.Dict(help="The job's row, as the table and the panel get it.").tag(sync=True)
     kernel_time = traitlets.Float(0.0, help="The kernel's clock when last synced.").tag(sync=True)
 
     def __init__(self, job: BaseJob, *, bridge: Bridge | None = None, **kwargs: Any) -> None:
         if not isinstance(job, BaseJob):
             msg = f"StatusBadge needs a jobwidgets job, got {type(job).__name__}"
             raise TypeError(msg)
-        # the comm opens with the job's state; from then on only the bridge's thread
-        # sets the traits (``_jobs_changed``)
-        super().__init__(**_facts(job), **kwargs)
+        super().__init__(row=rows.row(job, BADGE_KEY), kernel_time=time.time(), **kwargs)
         self.job = job
         self._bridge = bridge or get_bridge()
         self._bridge.watch(job, self)
         self._bridge.mark(job)  # a change between the snapshot and the watch
 
+    # The row's facts, read-only, as the badge shows them.
+    @property
+    def status(self) -> str:
+        """The status name shown."""
+        return str(self.row["status"])
+
+    @property
+    def job_id(self) -> str | None:
+        """The job id shown; None while the job has none yet."""
+        job_id: str | None = self.row["job_id"]
+        return job_id
+
+    @property
+    def backend(self) -> str:
+        """The backend's name shown."""
+        return str(self.row["backend"])
+
+    @property
+    def error(self) -> str | None:
+        """The failure's message shown, if any."""
+        error: str | None = self.row["error"]
+        return error
+
+    @property
+    def submitted_at(self) -> float | None:
+        """When the job was submitted, as shown."""
+        value: float | None = self.row["submitted_at"]
+        return value
+
+    @property
+    def started_at(self) -> float | None:
+        """When the job started, as shown."""
+        value: float | None = self.row["started_at"]
+        return value
+
+    @property
+    def finished_at(self) -> float | None:
+        """When the job finished, as shown."""
+        value: float | None = self.row["finished_at"]
+        return value
+
     def _jobs_changed(self, jobs: list[BaseJob]) -> None:
-        """On the bridge's thread: show the job's current facts."""
+        """On the bridge's thread: show the job's current row."""
         with self.hold_sync():
-            for name, value in _facts(self.job).items():
-                setattr(self, name, value)
+            self.row = rows.row(self.job, BADGE_KEY)
+            self.kernel_time = time.time()
 
     def close(self) -> None:
         """Stop following the job and close the widget."""
@@ -67,19 +106,5 @@ class StatusBadge(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
         raw, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         data: dict[str, Any] = dict(raw) if raw else {}
         data["text/plain"] = text_line(self.job)
-        data["text/html"] = html_snapshot(self.job)
+        data["text/html"] = rows.html_snapshot(self.job)
         return data, metadata
-
-
-def _facts(job: BaseJob) -> dict[str, Any]:
-    """The badge's traits for ``job`` now."""
-    return {
-        "status": job.state.name,
-        "job_id": wire_id(job),
-        "backend": job._backend_name(),
-        "error": job.error,
-        "submitted_at": job.submitted_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-        "kernel_time": time.time(),
-    }

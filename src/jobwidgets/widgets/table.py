@@ -1,12 +1,10 @@
 """``JobTable``: many jobs in one live table, with cancel buttons.
 
-Rows travel as custom messages: a ``reset`` with every row when a view asks (``sync``,
-on render and after a page reload), then ``delta`` messages with only the rows that
-changed, at the bridge's bounded rate. The front end sorts, filters, pages and ticks the
-times by itself.
-
-Messages from the front end: ``{"type": "sync"}``, ``{"type": "cancel", "keys": [...]}``,
-``{"type": "cancel_all"}``, ``{"type": "clear_finished"}``.
+Rows travel as the widget's custom messages: a ``reset`` with every row when a view asks
+(``sync``, on render and after a page reload), then ``delta`` messages with only the
+rows that changed, at the bridge's bounded rate (the row feed, ``jobwidgets.feed``; the
+messages are written out in ``js/PROTOCOL.md``). The front end sorts, filters, pages and
+ticks the times by itself.
 """
 
 from __future__ import annotations
@@ -20,23 +18,20 @@ import anywidget
 import traitlets
 
 from ..bridge import Bridge, get_bridge
+from ..feed import RowFeed
 from ..job import BaseJob
 from ..registry import JobRegistry
 from ._assets import asset
-from ._feed import RowFeed, feeds
 
 __all__ = ["JobTable"]
 
 log = logging.getLogger("jobwidgets")
 
-_tables = feeds
-"""Open tables (and panels) by id, for cancel requests that arrive outside the comm."""
-
 
 class JobTable(RowFeed, anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
     """A live table of jobs: status badges, times, progress, and a Cancel per row.
 
-    The rows, their deltas and the cancel requests are the row feed's (``_feed.py``),
+    The rows, their deltas and the cancel requests are the row feed's (``jobwidgets.feed``),
     which the JupyterLab panel shares.
 
     Args:
@@ -97,11 +92,9 @@ class JobTable(RowFeed, anywidget.AnyWidget):  # type: ignore[misc,unused-ignore
             f" ({tally})" if tally else ""
         )
 
-    def _deliver(self, content: dict[str, Any]) -> bool:
-        if self.comm is None:
-            return False
-        self.send(content)
-        return True
+    def _deliver(self, content: dict[str, Any]) -> None:
+        if self.comm is not None:
+            self.send(content)
 
     def _on_front_end_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         self._handle_front_end(content)

@@ -4,21 +4,17 @@
 way, so they share this logic: rows keyed by a short string, a ``reset`` with every row
 when a view asks, then ``delta`` messages with only the rows that changed, at the
 bridge's bounded rate, and the cancel requests of the front end. A feed delivers its
-messages through ``_deliver(content)``, which each user implements.
+messages through ``_deliver(content)``, which each user implements. The messages, both
+ways, are written out in ``js/PROTOCOL.md``.
 
-Messages to the front end::
-
-    {"type": "reset", "rows": [row...], "model_id": str, "kernel_time": float}
-    {"type": "delta", "upsert": [row...], "remove": [key...], "kernel_time": float}
-    {"type": "cancel_result", "key", "job_id", "ok", "message", "kernel_time"}
-
-Messages from the front end: ``{"type": "sync"}``, ``{"type": "cancel", "keys": [...]}``,
-``{"type": "cancel_all"}``, ``{"type": "clear_finished"}``.
+Needs the core and the bridge only (no widget package), so the panel works in a kernel
+without the ``widgets`` extra.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import threading
 import time
@@ -26,19 +22,19 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..bridge import Bridge
-from ..job import BaseJob
-from ..registry import JobRegistry
-from ..status import JOB_FINAL_STATES, JobStatus
-from ._rows import counts, row
+from .bridge import Bridge
+from .job import BaseJob
+from .registry import JobRegistry
+from .rows import counts, row
+from .status import JOB_FINAL_STATES, JobStatus
 
-__all__ = ["RowFeed", "feeds"]
+__all__ = ["RowFeed", "cancel", "feeds", "sync"]
 
 log = logging.getLogger("jobwidgets")
 
 feeds: weakref.WeakValueDictionary[str, RowFeed] = weakref.WeakValueDictionary()
-"""Open feeds by id (a widget's model id, a panel's comm id), for cancel requests that
-reach the kernel outside the comm (``jobwidgets.widgets._route``)."""
+"""Open feeds by id (a JobTable's ``feed_id``, a panel's comm id), for the requests that
+reach the kernel outside the comm (``cancel`` and ``sync`` below)."""
 
 
 class RowFeed:
@@ -58,8 +54,6 @@ class RowFeed:
 
     _bridge: Bridge
     _feed_id: str
-    messages_sent: int
-    """How many row messages this feed sent; for tests and benchmarks."""
 
     def _start_feed(
         self,
@@ -84,7 +78,6 @@ class RowFeed:
         self._closed = False
         self._needs_reset = False
         self._outbox: list[dict[str, Any]] = []
-        self.messages_sent = 0
         self._feed_id = feed_id
         feeds[feed_id] = self
         for job in jobs or ():
@@ -98,8 +91,8 @@ class RowFeed:
                 for job in registry.jobs():
                     self._add(job, send=False)
 
-    def _deliver(self, content: dict[str, Any]) -> bool:
-        """Send one message to the front end; return whether it went out."""
+    def _deliver(self, content: dict[str, Any]) -> None:
+        """Send one message to the front end (nothing once the view is gone)."""
         raise NotImplementedError
 
     # --------------------------------------------------------------- Python API
@@ -223,8 +216,7 @@ class RowFeed:
 
     def _send_rows(self, content: dict[str, Any]) -> None:
         content["kernel_time"] = time.time()
-        if self._deliver(content):
-            self.messages_sent += 1
+        self._deliver(content)
 
     # ------------------------------------------------------------ front end side
     def _handle_front_end(self, content: Any) -> None:
@@ -295,3 +287,30 @@ class RowFeed:
             self._bridge.mark(job)
             outcomes.append(outcome)
         return outcomes
+
+
+# ------------------------------------------------------------------ the subshell route
+# While a cell blocks the main shell (in ``wait_for_final_state``, say), a comm message
+# from a Cancel click waits behind it. The front end (js/src/kernel_route.js) then sends
+# its own ``execute_request`` on a kernel subshell (ipykernel 7 runs each subshell on its
+# own thread), with code that calls ``cancel(feed_id, keys)`` or ``sync(feed_id)`` here
+# (through ``jobwidgets.route``). They run at once, on the subshell's thread:
+# ``job.cancel()`` is thread-safe, and the rows show the outcome at the bridge's next
+# flush, from the bridge's thread, like every other message.
+
+
+def cancel(feed_id: str, keys: list[str]) -> str:
+    """Cancel rows ``keys`` of the open feed ``feed_id``; return the outcomes as JSON."""
+    feed = feeds.get(feed_id)
+    if feed is None:
+        return json.dumps([{"ok": False, "message": f"no open job table {feed_id!r}"}])
+    return json.dumps(feed._cancel_keys([str(key) for key in keys]))
+
+
+def sync(feed_id: str) -> str:
+    """Ask the open feed ``feed_id`` to send all its rows at the next flush."""
+    feed = feeds.get(feed_id)
+    if feed is None:
+        return json.dumps({"ok": False, "message": f"no open job table {feed_id!r}"})
+    feed._request_reset()
+    return json.dumps({"ok": True})

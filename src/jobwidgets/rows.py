@@ -1,8 +1,10 @@
-"""A job's displayable facts as plain data: the row the table, the monitor and the
-JupyterLab panel render, and the text snapshot shown where widgets can't render.
+"""A job's displayable facts as plain data: the row that the badge, the table, the
+monitor and the JupyterLab panel render, and the HTML snapshot shown where widgets can't
+render.
 
-``text_line`` lives in the core (``jobwidgets.monitor``), for terminals without the
-widgets extra; it is re-exported here."""
+The row's fields are listed in ``js/PROTOCOL.md``. The snapshot's text is the job's text
+line (``jobwidgets.text``) and its colour the status's (``jobwidgets.status.STYLES``), as
+in the front end. Needs the core only."""
 
 from __future__ import annotations
 
@@ -11,17 +13,18 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from ..job import BaseJob, wire_id
-from ..monitor import text_line
-from ..status import JobStatus
+from .job import BaseJob, wire_id
+from .status import COLOURS, STYLES, JobStatus
+from .text import text_line
 
-__all__ = ["counts", "html_snapshot", "row", "text_line"]
+__all__ = ["counts", "html_snapshot", "row"]
 
 
 def row(
     job: BaseJob, key: str, cancel: tuple[str | None, str | None] = (None, None)
 ) -> dict[str, Any]:
-    """The row of ``job``: JSON-ready values only; the front end formats them."""
+    """The row of ``job`` (``key`` in its feed; the badge's is ``"1"``): JSON-ready values
+    only; the front end formats them."""
     return {
         "key": key,
         "job_id": wire_id(job),  # a str, or None while the job has no id yet
@@ -45,30 +48,15 @@ def counts(jobs: Iterable[BaseJob]) -> dict[str, int]:
     return {status.name: tally[status] for status in JobStatus}
 
 
-_COLOURS = {
-    JobStatus.QUEUED: "#6b7280",
-    JobStatus.INITIALIZING: "#6b7280",
-    JobStatus.VALIDATING: "#7c3aed",
-    JobStatus.RUNNING: "#1d4ed8",
-    JobStatus.CANCELLED: "#92400e",
-    JobStatus.DONE: "#15803d",
-    JobStatus.ERROR: "#b91c1c",
-}
-
-
 def html_snapshot(job: BaseJob) -> str:
     """A static HTML badge of the job's last state; every job-provided text is escaped."""
     state = job.state
     title = html.escape(job.error or state.value, quote=True)
     text = html.escape(text_line(job))
+    # the theme-less colour: a sanitiser may drop a style with var() in an untrusted page
+    colour = COLOURS[STYLES[state].colour][1]
     return (
         '<span role="status" title="' + title + '" style="display:inline-block;padding:1px 8px;'
         "border-radius:10px;font-family:var(--jp-ui-font-family,sans-serif);font-size:12px;"
-        "border:1px solid "
-        + _COLOURS[state]
-        + ";color:"
-        + _COLOURS[state]
-        + '">'
-        + text
-        + "</span>"
+        "border:1px solid " + colour + ";color:" + colour + '">' + text + "</span>"
     )
