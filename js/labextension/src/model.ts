@@ -15,8 +15,13 @@
 
 // The JobTable's front end: js/src/index.js, typed by its index.d.ts (the one
 // definition of a row). The path holds from src/ and from the compiled lib/ alike.
-import { acquireStore, formatDuration, isFinal } from '../../src/index.js';
-import type { IRow, IStore, ITableModel, StoreEvent } from '../../src/index.js';
+import { acquireStore } from '../../src/index.js';
+import type { IStore, ITableModel, StoreEvent } from '../../src/index.js';
+import { DEFAULT_SETTINGS, clip, noticesFor } from './notices.js';
+import type { INotice, IPanelSettings } from './notices.js';
+
+export { DEFAULT_SETTINGS, noticesFor };
+export type { INotice, IPanelSettings };
 
 /** The kernel's comm target. */
 export const TARGET = 'jobwidgets.panel';
@@ -58,75 +63,6 @@ export type PanelState =
   | 'failed' // the kernel has jobwidgets but could not list its jobs (see `reason`)
   | 'restarting' // the kernel restarts: the list is cleared
   | 'dead'; // the kernel died
-
-/** The extension's settings (schema/plugin.json). */
-export interface IPanelSettings {
-  notifications: boolean;
-  longJobSeconds: number;
-}
-
-export const DEFAULT_SETTINGS: IPanelSettings = { notifications: true, longJobSeconds: 60 };
-
-/** A notification to show. `message` is plain text (never markup). */
-export interface INotice {
-  kind: 'error' | 'success';
-  message: string;
-}
-
-const MAX_NOTICES = 3; // more finish in one update: one summary instead
-const MAX_TEXT = 200;
-
-function clip(text: unknown): string {
-  const s = text == null ? '' : String(text);
-  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}\u2026` : s;
-}
-
-/** Seconds the job ran (or waited and ran), or null when the times are unknown. */
-function duration(row: IRow): number | null {
-  const start = row.started_at ?? row.submitted_at ?? row.created_at;
-  if (start == null || row.finished_at == null) return null;
-  return Math.max(0, row.finished_at - start);
-}
-
-/**
- * The notifications for one store event: a job that failed, and a job that
- * finished (DONE) after running at least `longJobSeconds`. Only deltas count:
- * a reset (a reload, a new connection) lists jobs as they are, quietly. When
- * more than three jobs qualify at once, one summary per kind.
- */
-export function noticesFor(event: StoreEvent, settings: IPanelSettings): INotice[] {
-  if (!settings.notifications || event.kind !== 'delta') return [];
-  const failed: IRow[] = [];
-  const long: IRow[] = [];
-  for (const { old, row } of event.changes) {
-    if (old && isFinal(old.status)) continue; // not a new ending
-    if (row.status === 'ERROR') failed.push(row);
-    else if (row.status === 'DONE') {
-      const t = duration(row);
-      if (t !== null && t >= settings.longJobSeconds) long.push(row);
-    }
-  }
-  const notices: INotice[] = [];
-  if (failed.length > MAX_NOTICES) {
-    notices.push({ kind: 'error', message: `${failed.length} jobs failed` });
-  } else {
-    for (const row of failed) {
-      const why = row.error ? `: ${clip(row.error)}` : '';
-      notices.push({ kind: 'error', message: `Job ${clip(row.job_id)} failed${why}` });
-    }
-  }
-  if (long.length > MAX_NOTICES) {
-    notices.push({ kind: 'success', message: `${long.length} long jobs finished` });
-  } else {
-    for (const row of long) {
-      notices.push({
-        kind: 'success',
-        message: `Job ${clip(row.job_id)} finished after ${formatDuration(duration(row))}`
-      });
-    }
-  }
-  return notices;
-}
 
 /** The kernel's reason in a comm_close `{type: "error", message}`, else null. */
 function closeReason(msg: unknown): string | null {

@@ -281,3 +281,12 @@ test("noticesFor ignores resets and local events", () => {
   assert.deepEqual(noticesFor({ kind: "reset" }, settings), []);
   assert.deepEqual(noticesFor({ kind: "local", keys: ["1"] }, settings), []);
 });
+
+test("a job without an id yet is named as such in its notification", () => {
+  const settings = { notifications: true, longJobSeconds: 60 };
+  const failed = row("1", "ERROR", { job_id: null, error: "boom" });
+  const event = { kind: "delta", changes: [{ old: row("1", "RUNNING"), row: failed }] };
+  assert.deepEqual(noticesFor(event, settings), [
+    { kind: "error", message: "Job (no id yet) failed: boom" },
+  ]);
+});
