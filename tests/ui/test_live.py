@@ -69,3 +69,163 @@ def test_notebook_02_counts_move_while_its_waiting_cell_blocks(page: Any, lab: L
     print("DONE counts seen while the cell blocked:", during)
     assert len(during) >= 5, during
     assert page.errors == []
+
+
+STRESS_SETUP = """\
+import random
+from IPython.display import display
+from jobwidgets.widgets import StatusBadge
+jobs = push_jobs(10, prefix="stress")
+table = JobTable(jobs, title="stress")
+badges = [StatusBadge(job) for job in jobs[:4]]
+display(table, *badges)
+print("ready")"""
+
+STRESS_BLOCK = """\
+def pusher():
+    rng = random.Random(5)
+    for status in (JobStatus.VALIDATING, JobStatus.RUNNING, JobStatus.DONE):
+        for job in jobs:
+            job._report(status)
+            time.sleep(rng.uniform(0.05, 0.25))
+
+worker = threading.Thread(target=pusher)
+worker.start()
+syncs = 0
+while worker.is_alive():  # the main thread answers a front-end sync every 20 ms
+    table._handle_front_end({"type": "sync"})
+    syncs += 1
+    time.sleep(0.02)
+worker.join()
+time.sleep(0.5)
+print("syncs", syncs)"""
+
+STRESS_RECORDER = """() => {
+  // Every status each view showed for each job, in order: window.__steps[scope|id].
+  window.__steps = {};
+  const note = (scope, id, status) => {
+    const key = scope + '|' + id;
+    const steps = window.__steps[key] || (window.__steps[key] = []);
+    if (steps[steps.length - 1] !== status) steps.push(status);
+  };
+  const record = () => {
+    for (const row of document.querySelectorAll('.jw-table:not(.jw-fill) .jw-body .jw-row')) {
+      const id = row.querySelector('.jw-c-id')?.textContent.trim();
+      const status = row.querySelector('.jw-pill-label')?.textContent.trim();
+      if (id && status) note('table', id, status);
+    }
+    for (const badge of document.querySelectorAll('.jw-badge')) {
+      const id = badge.querySelector('.jw-badge-id')?.textContent.trim();
+      const status = badge.querySelector('.jw-pill-label')?.textContent.trim();
+      if (id && status) note('badge', id, status);
+    }
+  };
+  record();
+  new MutationObserver(record).observe(document.body,
+    {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+RANK = {"QUEUED": 1, "VALIDATING": 2, "RUNNING": 3, "DONE": 4, "CANCELLED": 4}
+
+
+def _page_statuses(page: Any) -> dict[str, str]:
+    return dict(
+        page.evaluate(
+            """() => [...document.querySelectorAll('.jw-table:not(.jw-fill) .jw-body .jw-row')]
+                 .map((r) => [r.querySelector('.jw-c-id').textContent.trim(),
+                              r.querySelector('.jw-pill-label').textContent.trim()])"""
+        )
+    )
+
+
+def test_stress_in_the_browser_no_status_goes_backwards(page: Any, lab: Lab) -> None:
+    """While a cell has the main thread answer a front-end sync every 20 ms, a thread
+    moves ten jobs through their states, the bridge's thread flushes, and Cancel is
+    clicked on two rows: no view ever shows a status going backwards, and afterwards
+    (and after a page reload) the page agrees with the kernel on every row and badge."""
+    from conftest import PUSH_JOBS
+
+    cells = [PUSH_JOBS, STRESS_SETUP, STRESS_BLOCK]
+    nb = Notebook(page, lab, write_notebook(lab.root, "stress.ipynb", cells))
+    nb.run_cell(0)
+    nb.wait_cell(0)
+    nb.run_cell(1)
+    assert "ready" in nb.wait_cell(1)
+    table = nb.cell_node(1).locator(".jw-table")
+    table.locator(".jw-body .jw-row").nth(9).wait_for(timeout=15000)
+    page.evaluate(STRESS_RECORDER)
+    nb.run_cell(2)
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+        " === 'busy'"
+    )
+    time.sleep(1.0)
+    cancels = table.locator(".jw-body .jw-row button.jw-cancel:not([disabled])")
+    for _ in range(2):
+        if cancels.count():
+            cancels.last.click()
+            time.sleep(0.7)
+    screenshot(page, "live-stress-during")
+    output = nb.wait_cell(2, timeout=60)
+    assert "syncs" in output, output
+    kernel = json.loads(
+        nb.run_code("print(json.dumps({j.job_id(): j.state.name for j in jobs}))")
+        .strip()
+        .splitlines()[-1]
+    )
+    steps: dict[str, list[str]] = page.evaluate("() => window.__steps")
+    backwards = {
+        key: seq
+        for key, seq in steps.items()
+        if [RANK.get(s, 0) for s in seq] != sorted(RANK.get(s, 0) for s in seq)
+    }
+    assert backwards == {}, backwards
+    assert "CANCELLED" in kernel.values(), kernel
+    # and every view was live: each job that ended DONE was shown RUNNING on the way
+    skipped = [
+        key
+        for key, seq in steps.items()
+        if kernel.get(key.split("|", 1)[1]) == "DONE" and "RUNNING" not in seq
+    ]
+    assert skipped == [], skipped
+    page.wait_for_function(
+        """(want) => {
+          const got = {};
+          document.querySelectorAll('.jw-table:not(.jw-fill) .jw-body .jw-row').forEach((r) => {
+            got[r.querySelector('.jw-c-id').textContent.trim()] =
+              r.querySelector('.jw-pill-label').textContent.trim();
+          });
+          return Object.keys(want).every((id) => got[id] === want[id]);
+        }""",
+        arg=kernel,
+        timeout=10000,
+    )
+    badges = dict(
+        page.evaluate(
+            """() => [...document.querySelectorAll('.jw-badge')].map((b) =>
+                 [b.querySelector('.jw-badge-id').textContent.trim(),
+                  b.querySelector('.jw-pill-label').textContent.trim()])"""
+        )
+    )
+    assert badges and all(kernel[job_id] == status for job_id, status in badges.items())
+    # a reload restores the same rows
+    page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:save-all'); }")
+    page.wait_for_function(
+        """() => [...window.jupyterapp.shell.widgets('main')].every(
+             (w) => !w.context || !w.context.model.dirty)"""
+    )
+    page.reload()
+    page.wait_for_function(
+        """(want) => {
+          const got = {};
+          document.querySelectorAll('.jw-table:not(.jw-fill) .jw-body .jw-row').forEach((r) => {
+            got[r.querySelector('.jw-c-id').textContent.trim()] =
+              r.querySelector('.jw-pill-label').textContent.trim();
+          });
+          return Object.keys(want).every((id) => got[id] === want[id]);
+        }""",
+        arg=kernel,
+        timeout=30000,
+    )
+    assert _page_statuses(page) == kernel
+    assert page.errors == []
