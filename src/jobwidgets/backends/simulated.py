@@ -17,13 +17,13 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import itertools
-import math
 import random
 import threading
 import time
 from collections import deque
 from typing import Any
 
+from .._seconds import check_seconds
 from ..errors import JobError
 from ..job import BaseJob, CancelAttempt
 from ..status import JOB_FINAL_STATES, JobStatus
@@ -34,19 +34,16 @@ Duration = float | tuple[float, float]
 
 
 def _check_duration(name: str, value: object) -> Duration:
-    if isinstance(value, tuple) and len(value) == 2:
-        low, high = value
-        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in value) and (
-            0 <= low <= high
-        ):
-            return (float(low), float(high))
-    elif (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and value >= 0
-        and not math.isnan(value)
-    ):
-        return float(value)
+    """Seconds >= 0, or a ``(low, high)`` range of them; else ``ValueError``."""
+    try:
+        if isinstance(value, tuple) and len(value) == 2:
+            low, high = (check_seconds(bound, name) for bound in value)
+            if low <= high:
+                return (low, high)
+        else:
+            return check_seconds(value, name)
+    except (TypeError, ValueError):
+        pass
     msg = f"{name} must be seconds >= 0, or a (low, high) range of them, got {value!r}"
     raise ValueError(msg)
 
@@ -266,7 +263,9 @@ class SimulatedBackend:
                 init_time=self._draw(self.init_time),
                 queue_time=self._draw(self.queue_time),
                 valid_time=self._draw(self.validation_time),
-                run_time=self._draw(self.run_time if run_time is None else float(run_time)),
+                run_time=self._draw(
+                    self.run_time if run_time is None else check_seconds(run_time, "run_time")
+                ),
                 fails=fails if fail is None else bool(fail),
                 error=f"simulated failure: the service rejected {job_id} (error code "
                 f"E{1000 + self._random.randrange(9000)})",
