@@ -11,7 +11,7 @@ change, so every observer sees the same order. A final state is final: later rep
 ignored.
 
 Who owns what: the core owns the status, the outcome (value or exception), the cancel
-request and the queue of changes not yet delivered, all under ``cond``. The job's traits
+request and the queue of changes not yet delivered, all under ``lock``. The job's traits
 are written only by the thread that delivers (``flush``). Backends never reach in here:
 they call ``BaseJob._report`` (see ``jobwidgets.job``).
 """
@@ -59,9 +59,12 @@ class CancelAttempt(enum.Enum):
 class _JobCore:
     """The internal state of one job, apart from the job's own attributes.
 
-    Everything here is guarded by ``cond``, except ``delivery``/``deliverer`` (the
-    delivery of pending changes) and ``guards`` (observer wrappers). It holds no
-    reference to its job (no cycle): the job is passed to each method.
+    Everything here is guarded by ``lock``, except ``delivery``/``deliverer`` (the
+    delivery of pending changes) and ``guards`` (observer wrappers). Threads that wait
+    for a change wait on ``condition()``, made on first use around the same lock (most
+    jobs are never waited on, and a ``threading.Condition`` costs more than the rest of
+    the core). It holds no reference to its job (no cycle): the job is passed to each
+    method.
     """
 
     __slots__ = (
@@ -73,6 +76,7 @@ class _JobCore:
         "done_callbacks",
         "exception",
         "guards",
+        "lock",
         "pending",
         "stamped",
         "status",
@@ -82,7 +86,8 @@ class _JobCore:
     )
 
     def __init__(self) -> None:
-        self.cond = threading.Condition(threading.Lock())
+        self.lock = threading.Lock()
+        self.cond: threading.Condition | None = None
         self.status = JobStatus.INITIALIZING
         self.changes = 0  # how many status changes were recorded, for stale queries
         self.submitted = False
@@ -113,7 +118,7 @@ class _JobCore:
             error, text = format_exception(exception)
             if error_traceback is None:
                 error_traceback = text
-        with self.cond:
+        with self.lock:
             old = self.status
             if old in JOB_FINAL_STATES or status is old:
                 return False
@@ -141,7 +146,8 @@ class _JobCore:
                 if status is JobStatus.DONE and "progress" in stamped:
                     changes.append(("progress", 1.0))
             changes.append(("state", status))
-            self.cond.notify_all()
+            if self.cond is not None:
+                self.cond.notify_all()
             if not (job._trait_notifiers or self.pending or self.done_callbacks):
                 # nobody observes this job: store the values, no delivery to order
                 values = job._trait_values
@@ -154,7 +160,7 @@ class _JobCore:
 
     def cancel(self, job: BaseJob, stop: Callable[[], CancelAttempt]) -> bool:
         """``BaseJob._cancel_with``: the one place that decides what ``cancel()`` returns."""
-        with self.cond:
+        with self.lock:
             status = self.status
             if status in JOB_FINAL_STATES:
                 return status is JobStatus.CANCELLED
@@ -164,11 +170,19 @@ class _JobCore:
             return True
         if attempt is CancelAttempt.STOPPED:
             self.report(job, JobStatus.CANCELLED)
-        with self.cond:
+        with self.lock:
             return self.status is JobStatus.CANCELLED
 
+    def condition(self) -> threading.Condition:
+        """The condition on ``lock`` that changes notify; call it with ``lock`` held."""
+        if self.cond is None:
+            self.cond = threading.Condition(self.lock)
+        return self.cond
+
     def mark_submitted(self, job: BaseJob) -> None:
-        with self.cond:
+        """``submit()`` returned: stamp ``submitted_at`` unless a report already did."""
+        with self.lock:
+            self.submitter = None
             if "submitted_at" in self.stamped:
                 return
             self.stamped.add("submitted_at")
@@ -176,7 +190,7 @@ class _JobCore:
         self.flush(job)
 
     def set_progress(self, job: BaseJob, fraction: float | None) -> None:
-        with self.cond:
+        with self.lock:
             if self.status in JOB_FINAL_STATES:
                 return
             self.stamped.add("progress")
@@ -186,12 +200,12 @@ class _JobCore:
     def wait_final(self, job: BaseJob, timeout: float | None) -> JobStatus:
         """Block until a final state (pushing jobs), or raise ``JobTimeoutError``."""
         until = deadline(timeout)
-        with self.cond:
+        with self.lock:
             while self.status not in JOB_FINAL_STATES:
                 remaining = None if until is None else until - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     raise self.timeout_error(job, timeout)
-                self.cond.wait(remaining)
+                self.condition().wait(remaining)
             status = self.status
         self.flush(job)
         return status
@@ -205,7 +219,7 @@ class _JobCore:
             self.deliverer = me
             try:
                 while True:
-                    with self.cond:
+                    with self.lock:
                         if not self.pending:
                             return
                         changes = self.pending.popleft()
@@ -214,7 +228,7 @@ class _JobCore:
                         apply(job, name, value)
                         final = final or (name == "state" and value in JOB_FINAL_STATES)
                     if final:
-                        with self.cond:
+                        with self.lock:
                             callbacks, self.done_callbacks = self.done_callbacks, []
                         for fn in callbacks:
                             call_guarded(fn, job)

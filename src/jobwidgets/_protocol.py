@@ -79,7 +79,7 @@ class ForBackends:
         Progress and log lines are separate: ``set_progress()``.
         """
         return core(self).report(
-            _job(self),
+            self,  # type: ignore[arg-type]
             status,
             result=result,
             exception=exception,

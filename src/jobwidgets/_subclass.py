@@ -95,7 +95,7 @@ def checked_status(method: Callable[[BaseJob], Any]) -> Callable[[BaseJob], Any]
     @functools.wraps(method)
     def status(self: BaseJob) -> Any:
         state = core(self)
-        with state.cond:
+        with state.lock:
             seen = state.changes
         answer = method(self)
         reported = as_status(answer, self)
@@ -115,7 +115,7 @@ def checked_submit(method: Callable[[BaseJob], Any]) -> Callable[[BaseJob], Any]
     def submit(self: BaseJob) -> Any:
         state = core(self)
         me = threading.get_ident()
-        with state.cond:
+        with state.lock:
             nested = state.submitter == me  # an overriding submit() called super().submit()
             if state.submitted and not nested:
                 msg = f"job {label(self)} was already submitted; create a new job to run it again"
@@ -127,13 +127,11 @@ def checked_submit(method: Callable[[BaseJob], Any]) -> Callable[[BaseJob], Any]
         try:
             outcome = method(self)
         except BaseException:
-            with state.cond:
+            with state.lock:
                 state.submitted = False
-            raise
-        finally:
-            with state.cond:
                 state.submitter = None
-        state.mark_submitted(self)
+            raise
+        state.mark_submitted(self)  # also forgets the submitter
         return outcome
 
     submit._jobwidgets_wrapped = True  # type: ignore[attr-defined]

@@ -55,7 +55,7 @@ def wait_for_final_state(
     state = core(job)
     final_too = _wants_final(callback)
     while True:
-        with state.cond:
+        with state.lock:
             before = state.changes
         status = _query(job, until, timeout)
         state.flush(job)
@@ -74,13 +74,13 @@ def wait_for_final_state(
         if delay <= 0:
             time.sleep(0)  # wait=0: no pause, as the legacy loop; let other threads run
             continue
-        with state.cond:
+        with state.lock:
             if isinstance(status, JobStatus):
                 unchanged = state.status is status
             else:  # an answer that isn't a status: only a push can change anything
                 unchanged = state.changes == before
             if unchanged:
-                state.cond.wait(delay)
+                state.condition().wait(delay)
 
 
 async def wait_async(job: BaseJob, timeout: float | None) -> JobStatus:

@@ -242,7 +242,7 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
             msg = f"add_done_callback needs a callable taking the job, got {fn!r}"
             raise TypeError(msg)
         state = core(self)
-        with state.cond:
+        with state.lock:
             if state.status not in JOB_FINAL_STATES:
                 state.done_callbacks.append(fn)
                 return
@@ -312,7 +312,7 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
         guard = state.guards.get(handler)
         if guard is None:
             guard = state.guards[handler] = functools.partial(guarded_observer, handler)
-        with state.cond:  # report() decides under this lock whether anybody observes
+        with state.lock:  # report() decides under this lock whether anybody observes
             super().observe(guard, names=names, type=type)
 
     def unobserve(

@@ -15,6 +15,7 @@ import concurrent.futures
 import itertools
 import multiprocessing
 import os
+import queue
 import threading
 from collections.abc import Callable
 from typing import Any, Literal
@@ -88,14 +89,11 @@ class LocalBackend:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._closed = False
-        # the jobs not yet final, by id(job), each with its thread future (thread kind)
-        self._unfinished: dict[int, _Entry] = {}
-        self._threads: concurrent.futures.ThreadPoolExecutor | None = None
+        self._unfinished: dict[int, LocalJob] = {}  # the jobs not yet final, by id(job)
+        self._threads: _ThreadRunner | None = None
         self._processes: ProcessPool | None = None
         if kind == "thread":
-            self._threads = concurrent.futures.ThreadPoolExecutor(
-                max_workers, thread_name_prefix=f"jobwidgets-{self.name}"
-            )
+            self._threads = _ThreadRunner(max_workers, self.name, self._report)
         else:
             context = multiprocessing.get_context(mp_context)
             self._processes = ProcessPool(max_workers, context, self._report)
@@ -121,12 +119,12 @@ class LocalBackend:
             if self._closed:
                 return
             self._closed = True
-            jobs = [entry.job for entry in self._unfinished.values()]
+            jobs = list(self._unfinished.values())
         for job in jobs:
             if self._unqueue(job):  # never started: it won't run now
                 job._report(JobStatus.CANCELLED)
         if self._threads is not None:
-            self._threads.shutdown(wait=True, cancel_futures=True)
+            self._threads.shutdown()
         if self._processes is not None:
             self._processes.shutdown()
 
@@ -142,15 +140,14 @@ class LocalBackend:
 
     # used by LocalJob and the pools -------------------------------------------------
     def _submit(self, job: LocalJob) -> None:
-        entry = _Entry(job)
         with self._lock:
             if self._closed:
                 msg = f"{self.name} is closed; create a new LocalBackend to run more jobs"
                 raise JobError(msg)
-            self._unfinished[id(job)] = entry
+            self._unfinished[id(job)] = job
         job._report(JobStatus.QUEUED)
         if self._threads is not None:
-            entry.future = self._threads.submit(_run_in_thread, self, job)
+            self._threads.submit(job)
         else:
             assert self._processes is not None
             self._processes.submit(job)
@@ -175,8 +172,8 @@ class LocalBackend:
         if self._processes is not None:
             removed = self._processes.unqueue(job)
         else:
-            entry = self._unfinished.get(id(job))
-            removed = entry is not None and entry.future is not None and entry.future.cancel()
+            assert self._threads is not None
+            removed = self._threads.unqueue(job)
         if removed:
             self._unfinished.pop(id(job), None)
         return removed
@@ -185,28 +182,78 @@ class LocalBackend:
 _FINAL = frozenset((JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED))
 
 
-class _Entry:
-    """An unfinished job of a ``LocalBackend``, with its thread future once submitted."""
+class _ThreadRunner:
+    """Runs jobs on up to ``max_workers`` threads, in the order they were submitted.
 
-    __slots__ = ("future", "job")
+    The job is the future: a submission is a ``dict`` entry and a ``SimpleQueue.put``,
+    with no ``concurrent.futures.Future`` and no work item per job. The threads are
+    those of a ``ThreadPoolExecutor``, each running a loop that takes jobs from the
+    queue until it is empty, so that the interpreter still waits for running jobs at
+    exit, as for any executor.
 
-    def __init__(self, job: LocalJob) -> None:
-        self.job = job
-        self.future: concurrent.futures.Future[None] | None = None
+    Who owns what: ``_queued`` holds the jobs not yet taken by a thread. A thread takes
+    a job, and ``unqueue`` (a cancel) withdraws it, each with one atomic
+    ``dict.pop``: exactly one of them wins. ``_lock`` guards ``_loops``, the count of
+    running loops.
+    """
 
+    def __init__(self, max_workers: int, name: str, report: Callable[..., bool]) -> None:
+        self._max = max_workers
+        self._report = report
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers, thread_name_prefix=f"jobwidgets-{name}"
+        )
+        self._queue: queue.SimpleQueue[LocalJob] = queue.SimpleQueue()
+        self._queued: dict[int, LocalJob] = {}
+        self._lock = threading.Lock()
+        self._loops = 0
 
-def _run_in_thread(backend: LocalBackend, job: LocalJob) -> None:
-    """On a pool thread: run the job's function and report how it ended."""
-    if not job._report(JobStatus.RUNNING):
-        return  # cancelled before it could start
-    token = _current.set(job)
-    try:
-        value = job.fn(*job.args, **job.kwargs)
-    except BaseException as exc:
-        # a JobCancelledError (raise_if_cancelled) ends the job as CANCELLED, not ERROR
-        status = JobStatus.CANCELLED if isinstance(exc, JobCancelledError) else JobStatus.ERROR
-        backend._report(job, status, exception=exc)
-    else:
-        backend._report(job, JobStatus.DONE, result=value)
-    finally:
-        _current.reset(token)
+    def submit(self, job: LocalJob) -> None:
+        """Queue a job (any thread); start a loop if fewer than ``max_workers`` run."""
+        self._queued[id(job)] = job
+        self._queue.put(job)
+        with self._lock:
+            start = self._loops < self._max
+            if start:
+                self._loops += 1
+        if start:
+            self._pool.submit(self._loop)
+
+    def unqueue(self, job: LocalJob) -> bool:
+        """Withdraw a job no thread has taken yet; False if one has."""
+        return self._queued.pop(id(job), None) is not None
+
+    def shutdown(self) -> None:
+        """Wait for the queued (not withdrawn) and running jobs, then stop the threads."""
+        self._pool.shutdown(wait=True)
+
+    def _loop(self) -> None:
+        take, pop, run = self._queue.get_nowait, self._queued.pop, self._run
+        while True:
+            try:
+                job = take()
+            except queue.Empty:
+                with self._lock:
+                    # a submit that saw every loop running put its job before this check
+                    if self._queue.empty():
+                        self._loops -= 1
+                        return
+                continue
+            if pop(id(job), None) is not None:  # else: withdrawn by a cancel
+                run(job)
+
+    def _run(self, job: LocalJob) -> None:
+        """Run the job's function and report how it ended."""
+        if not job._report(JobStatus.RUNNING):
+            return  # cancelled before it could start
+        token = _current.set(job)
+        try:
+            value = job.fn(*job.args, **job.kwargs)
+        except BaseException as exc:
+            # a JobCancelledError (raise_if_cancelled) ends the job as CANCELLED, not ERROR
+            cancelled = isinstance(exc, JobCancelledError)
+            self._report(job, JobStatus.CANCELLED if cancelled else JobStatus.ERROR, exception=exc)
+        else:
+            self._report(job, JobStatus.DONE, result=value)
+        finally:
+            _current.reset(token)
