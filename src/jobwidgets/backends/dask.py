@@ -26,86 +26,29 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import functools
-import inspect
 import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-try:
-    import dask
-    import distributed
-    from dask.utils import funcname
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    _msg = (
-        "jobwidgets.dask needs Dask's distributed scheduler; install the dask extra: "
-        "pip install 'jobwidgets[dask]'"
-    )
-    raise ImportError(_msg) from exc
-
 from ..errors import JobError
 from ..job import CancelAttempt, format_exception
 from ..status import JobStatus
+from ._dask_cluster import (
+    ANNOTATION,
+    PLUGIN_NAME,
+    annotate,
+    bind,
+    connect,
+    distributed,
+    funcname,
+    start_local_cluster,
+    task_start_plugin,
+)
 from .function import FunctionJob
 
-__all__ = ["DaskBackend", "DaskJob"]
-
-ANNOTATION = "jobwidgets"
-"""The task annotation that names the event topic of the backend that owns a task."""
-
-PLUGIN_NAME = "jobwidgets-task-starts"
-
-# Client.submit's own keyword arguments: a function's keyword argument of the same name
-# is bound with functools.partial, so that it reaches the function and not Client.submit
-_SUBMIT_KEYWORDS = frozenset(inspect.signature(distributed.Client.submit).parameters) - {
-    "self",
-    "func",
-    "args",
-    "kwargs",
-}
-
-
-# distributed's API has few type hints: use it through Any
-_distributed: Any = distributed
-_annotate: Any = dask.annotate  # type: ignore[attr-defined]
-
-
-def _client(target: Any) -> Any:
-    return _distributed.Client(target, set_as_default=False)
-
-
-def _local_cluster(options: dict[str, Any]) -> Any:
-    return _distributed.LocalCluster(**options)
-
-
-def task_start_plugin() -> distributed.WorkerPlugin:
-    """A worker plugin that logs an event when a task of a jobwidgets backend starts.
-
-    The class is made inside this function on purpose: a class that can't be imported
-    by name is pickled by value, so the workers can load it without jobwidgets installed.
-    Its methods use nothing but their arguments and the worker.
-    """
-
-    class TaskStarts(distributed.WorkerPlugin):
-        """Logs ``{"key", "worker"}`` on the task's topic when it starts executing."""
-
-        idempotent = True
-        name = PLUGIN_NAME
-
-        def setup(self, worker: Any) -> None:
-            self.worker = worker
-
-        def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
-            if finish != "executing":
-                return
-            task = self.worker.state.tasks.get(key)
-            annotations = getattr(task, "annotations", None) or {}
-            topic = annotations.get("jobwidgets")
-            if isinstance(topic, str):
-                self.worker.log_event(topic, {"key": key, "worker": self.worker.address})
-
-    return TaskStarts()
+__all__ = ["DaskBackend", "DaskJob", "task_start_plugin"]
 
 
 @dataclasses.dataclass(slots=True)
@@ -243,15 +186,15 @@ class DaskBackend:
         if client is not None:
             self.client: Any = client
         elif address is not None:
-            self.client = _client(address)
+            self.client = connect(address)
         else:
             cluster_options.setdefault("processes", True)
             cluster_options.setdefault("dashboard_address", ":0")
             # failures reach the jobs (message and traceback): keep the workers' logs quiet
             cluster_options.setdefault("silence_logs", logging.CRITICAL)
-            self.cluster = _local_cluster(cluster_options)
+            self.cluster = start_local_cluster(cluster_options)
             try:
-                self.client = _client(self.cluster)
+                self.client = connect(self.cluster)
             except BaseException:
                 self.cluster.close()
                 raise
@@ -370,10 +313,10 @@ class DaskBackend:
 
     def _send(self, jobs: list[DaskJob]) -> list[Any]:
         client = self.client
-        with _annotate(**{ANNOTATION: self._topic}):
+        with annotate(**{ANNOTATION: self._topic}):
             if len(jobs) == 1:
                 job = jobs[0]
-                fn, kwargs = _bind(job.fn, job.kwargs)
+                fn, kwargs = bind(job.fn, job.kwargs)
                 args = [_as_future(arg) for arg in job.args]
                 return [client.submit(fn, *args, key=job.job_id(), pure=False, **kwargs)]
             fn = jobs[0].fn
@@ -479,12 +422,3 @@ def _as_future(value: Any) -> Any:
             raise JobError(msg)
         return future
     return value
-
-
-def _bind(fn: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """Bind the keyword arguments that ``Client.submit`` would take for itself."""
-    clashing = {name: value for name, value in kwargs.items() if name in _SUBMIT_KEYWORDS}
-    if not clashing:
-        return fn, kwargs
-    rest = {name: value for name, value in kwargs.items() if name not in _SUBMIT_KEYWORDS}
-    return functools.partial(fn, **clashing), rest
