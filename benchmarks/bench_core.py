@@ -4,7 +4,8 @@ a. wait latency: final state pushed -> wait_for_final_state(wait=5) returns,
    against a copy of the legacy qiskit polling loop, in the same run;
 b. timeout overshoot with timeout=0.2, wait=5, ours against the legacy loop;
 c. overhead of 10,000 no-op jobs on LocalBackend(kind="thread") against a raw
-   ThreadPoolExecutor with the same number of workers;
+   ThreadPoolExecutor with the same number of workers (``--profile``: and where the
+   time goes, in the same run);
 d. memory per finished job kept in the registry.
 
 Prints a Markdown table of the results.
@@ -15,8 +16,11 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
+import cProfile
 import gc
+import io
 import platform
+import pstats
 import statistics
 import threading
 import time
@@ -116,6 +120,17 @@ def run_jobwidgets(jobs: int, workers: int) -> float:
     return time.perf_counter() - start
 
 
+def profile_c(jobs: int, workers: int, top: int = 12) -> str:
+    """The functions that cost most in one run of row c, on the submitting thread."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run_jobwidgets(jobs, workers)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
 def memory_per_job(count: int) -> float:
     with LocalBackend(max_workers=2, kind="thread") as backend:
         backend.run(noop).result()  # warm up the pool
@@ -135,6 +150,11 @@ def memory_per_job(count: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer samples")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="after row c, profile one more jobwidgets run of it (submitting thread)",
+    )
     args = parser.parse_args()
     samples = 20 if args.quick else 100
     legacy_samples = 6 if args.quick else 12
@@ -187,6 +207,8 @@ def main() -> None:
         )
     )
 
+    profile = profile_c(jobs, workers) if args.profile else ""
+
     per_job = memory_per_job(2_000 if args.quick else 10_000)
     rows.append(("d", "memory per finished job (tracemalloc)", f"{per_job / 1024:.1f} KiB", "-"))
 
@@ -195,6 +217,8 @@ def main() -> None:
     print("|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
+    if profile:
+        print(f"\nProfile of row c (one run, the submitting thread, by own time):\n{profile}")
 
 
 def _rand() -> float:

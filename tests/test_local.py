@@ -319,3 +319,28 @@ def test_process_backend_close_cancels_queued_jobs(local_backend: Make, tmp_path
     assert blocker.status() is JobStatus.DONE
     assert queued.status() is JobStatus.CANCELLED
     assert first.result() == 2
+
+
+def test_cancels_racing_the_threads_that_take_jobs_tell_the_truth(local_backend: Make) -> None:
+    """A thread takes a queued job and cancel() withdraws it with one atomic step each:
+    every job runs or is cancelled, never both, and cancel()'s answer says which."""
+    backend = local_backend(max_workers=4)
+    ran: list[int] = []
+    jobs = backend.map(ran.append, range(2000))
+    answers = [job.cancel() for job in jobs[::2]]
+    for job in jobs:
+        job.wait_for_final_state(timeout=30)
+    for job, answer in zip(jobs[::2], answers, strict=True):
+        assert answer is (job.status() is JobStatus.CANCELLED)
+    cancelled = {index for index, job in enumerate(jobs) if job.cancelled()}
+    assert sorted(ran) == sorted(set(range(2000)) - cancelled)
+    assert all(job.done() for index, job in enumerate(jobs) if index not in cancelled)
+    backend.close()
+    assert not backend._unfinished
+
+
+def test_idle_threads_start_again_for_new_jobs(local_backend: Make) -> None:
+    backend = local_backend(max_workers=2)
+    assert backend.run(lambda: 1).result(timeout=10) == 1
+    time.sleep(0.05)  # every loop found the queue empty and gave its thread back
+    assert [job.result(timeout=10) for job in backend.map(abs, [-1, -2, -3])] == [1, 2, 3]

@@ -105,3 +105,32 @@ def test_a_private_registry_holds_jobs_weakly() -> None:
     gc.collect()
     assert private.jobs() == []
     assert len(private) == 0
+
+
+def test_a_job_class_can_join_another_registry_or_none() -> None:
+    private = JobRegistry()
+
+    class PrivateJob(PushJob):
+        job_registry = private
+
+    class UnlistedJob(PushJob):
+        job_registry = None
+
+    mine, unlisted = PrivateJob(), UnlistedJob()
+    assert mine in private
+    assert mine not in registry.default_registry
+    assert unlisted not in registry.default_registry
+    assert PushJob.job_registry is registry.default_registry
+
+
+def test_one_job_can_choose_its_registry_in_init() -> None:
+    private = JobRegistry()
+
+    class ChoosingJob(PushJob):
+        def __init__(self, registry: JobRegistry) -> None:
+            self.job_registry = registry  # type: ignore[misc]
+            super().__init__()
+
+    job = ChoosingJob(private)
+    assert job in private
+    assert job not in registry.default_registry

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import threading
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ._seconds import check_seconds
 from .status import JOB_FINAL_STATES
 
 if TYPE_CHECKING:
@@ -51,14 +51,9 @@ class SharedPoller:
 
     @interval.setter
     def interval(self, seconds: float) -> None:
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-            msg = f"interval must be a number of seconds > 0, got {seconds!r}"
-            raise TypeError(msg)
-        if math.isnan(seconds) or seconds <= 0:
-            msg = f"interval must be > 0 seconds, got {seconds!r}"
-            raise ValueError(msg)
+        checked = check_seconds(seconds, "interval", positive=True)
         with self._cond:
-            self._interval = float(seconds)
+            self._interval = checked
             self._cond.notify_all()
 
     def watch(self, job: BaseJob) -> Callable[[], None]:

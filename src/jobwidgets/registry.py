@@ -1,9 +1,11 @@
 """The jobs of this process, held weakly, and the code that wants to hear of new ones.
 
-Every ``BaseJob`` joins ``default_registry`` as soon as it is constructed. The registry
-holds jobs weakly: a job that nothing else references is garbage-collected and leaves
-the registry by itself. ``subscribe(fn)`` calls ``fn(job)`` for each new job from then
-on, on the thread that created the job, with no polling.
+Every ``BaseJob`` joins ``default_registry`` as soon as it is constructed, unless its
+class (or the instance, in ``__init__``) sets ``BaseJob.job_registry`` to another
+registry, or to None. The registry holds jobs weakly: a job that nothing else
+references is garbage-collected and leaves the registry by itself. ``subscribe(fn)``
+calls ``fn(job)`` for each new job from then on, on the thread that created the job,
+with no polling.
 """
 
 from __future__ import annotations

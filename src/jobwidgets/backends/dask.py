@@ -24,87 +24,44 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import dataclasses
 import functools
-import inspect
 import logging
 import threading
-import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-try:
-    import dask
-    import distributed
-    from dask.utils import funcname
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    _msg = (
-        "jobwidgets.dask needs Dask's distributed scheduler; install the dask extra: "
-        "pip install 'jobwidgets[dask]'"
-    )
-    raise ImportError(_msg) from exc
-
 from ..errors import JobError
-from ..status import JOB_FINAL_STATES, JobStatus
-from .local import FunctionJob
+from ..job import CancelAttempt, format_exception
+from ..status import JobStatus
+from ._dask_cluster import (
+    ANNOTATION,
+    PLUGIN_NAME,
+    annotate,
+    bind,
+    connect,
+    distributed,
+    funcname,
+    start_local_cluster,
+    task_start_plugin,
+)
+from .function import FunctionJob
 
-__all__ = ["DaskBackend", "DaskJob"]
-
-ANNOTATION = "jobwidgets"
-"""The task annotation that names the event topic of the backend that owns a task."""
-
-PLUGIN_NAME = "jobwidgets-task-starts"
-
-# Client.submit's own keyword arguments: a function's keyword argument of the same name
-# is bound with functools.partial, so that it reaches the function and not Client.submit
-_SUBMIT_KEYWORDS = frozenset(inspect.signature(distributed.Client.submit).parameters) - {
-    "self",
-    "func",
-    "args",
-    "kwargs",
-}
+__all__ = ["DaskBackend", "DaskJob", "task_start_plugin"]
 
 
-# distributed's API has few type hints: use it through Any
-_distributed: Any = distributed
-_annotate: Any = dask.annotate  # type: ignore[attr-defined]
+@dataclasses.dataclass(slots=True)
+class _Task:
+    """The cluster's side of one ``DaskJob``: made by the job, filled in by its backend.
 
-
-def _client(target: Any) -> Any:
-    return _distributed.Client(target, set_as_default=False)
-
-
-def _local_cluster(options: dict[str, Any]) -> Any:
-    return _distributed.LocalCluster(**options)
-
-
-def task_start_plugin() -> distributed.WorkerPlugin:
-    """A worker plugin that logs an event when a task of a jobwidgets backend starts.
-
-    The class is made inside this function on purpose: a class that can't be imported
-    by name is pickled by value, so the workers can load it without jobwidgets installed.
-    Its methods use nothing but their arguments and the worker.
+    The backend writes it (``future`` when it submits, ``worker`` and ``attempts`` on
+    its reporter thread as workers start the task); the job only reads it.
     """
 
-    class TaskStarts(distributed.WorkerPlugin):
-        """Logs ``{"key", "worker"}`` on the task's topic when it starts executing."""
-
-        idempotent = True
-        name = PLUGIN_NAME
-
-        def setup(self, worker: Any) -> None:
-            self.worker = worker
-
-        def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
-            if finish != "executing":
-                return
-            task = self.worker.state.tasks.get(key)
-            annotations = getattr(task, "annotations", None) or {}
-            topic = annotations.get("jobwidgets")
-            if isinstance(topic, str):
-                self.worker.log_event(topic, {"key": key, "worker": self.worker.address})
-
-    return TaskStarts()
+    future: Any = None
+    worker: str | None = None
+    attempts: int = 0
 
 
 class DaskJob(FunctionJob):
@@ -122,14 +79,12 @@ class DaskJob(FunctionJob):
             msg = f"a DaskJob needs a DaskBackend, got {type(backend).__name__}"
             raise TypeError(msg)
         super().__init__(backend, job_id, fn, args, kwargs)
-        self._future: Any = None
-        self._worker: str | None = None
-        self._attempts = 0
+        self._task = _Task()
 
     def submit(self) -> None:
         """Submit the task to the cluster; the job becomes QUEUED."""
         backend: DaskBackend = self._backend
-        backend._submit([self])
+        backend._submit(self, self._task)
 
     def cancel(self) -> bool:
         """Cancel the task; return True if the job is (now) CANCELLED.
@@ -140,7 +95,7 @@ class DaskJob(FunctionJob):
         CANCELLED at once either way. A job that already ended returns False.
         """
         backend: DaskBackend = self._backend
-        return backend._cancel(self)
+        return self._cancel_with(lambda: backend._stop(self, self._task))
 
     def result(self, timeout: float | None = None) -> Any:
         """Wait for the task and return its value, fetched from the cluster.
@@ -150,27 +105,22 @@ class DaskJob(FunctionJob):
                 traceback is in ``error_traceback``) or was cancelled.
             JobTimeoutError: the task did not finish within ``timeout`` seconds.
         """
-        return self._outcome(timeout, self._fetch)
+        return self._outcome(timeout, lambda: self._task.future.result())
 
     @property
     def future(self) -> Any:
         """The task's ``distributed.Future`` (None before submission)."""
-        return self._future
+        return self._task.future
 
     @property
     def worker(self) -> str | None:
         """The address of the worker that started the task last, if any did."""
-        return self._worker
+        return self._task.worker
 
     @property
     def attempts(self) -> int:
         """How many times a worker started the task (more than 1 after a lost worker)."""
-        return self._attempts
-
-    def _fetch(self) -> tuple[Any, BaseException | None]:
-        if self._recorded_status() is JobStatus.DONE and self._future is not None:
-            return self._future.result(), None
-        return None, self._exception
+        return self._task.attempts
 
 
 class DaskBackend:
@@ -227,7 +177,8 @@ class DaskBackend:
         self.name = name
         self._lock = threading.Lock()
         self._closed = False
-        self._jobs: dict[str, DaskJob] = {}
+        self._jobs: dict[str, tuple[DaskJob, _Task]] = {}  # the unfinished ones, by key
+        self._batch = threading.local()  # map()'s batch, on the thread that maps
         self._workers: set[str] = set()
         self._topic = f"jobwidgets-{uuid.uuid4().hex}"
         self.cluster: Any = None
@@ -235,15 +186,15 @@ class DaskBackend:
         if client is not None:
             self.client: Any = client
         elif address is not None:
-            self.client = _client(address)
+            self.client = connect(address)
         else:
             cluster_options.setdefault("processes", True)
             cluster_options.setdefault("dashboard_address", ":0")
             # failures reach the jobs (message and traceback): keep the workers' logs quiet
             cluster_options.setdefault("silence_logs", logging.CRITICAL)
-            self.cluster = _local_cluster(cluster_options)
+            self.cluster = start_local_cluster(cluster_options)
             try:
-                self.client = _client(self.cluster)
+                self.client = connect(self.cluster)
             except BaseException:
                 self.cluster.close()
                 raise
@@ -279,9 +230,14 @@ class DaskBackend:
             msg = "DaskBackend.map needs at least one iterable of arguments"
             raise TypeError(msg)
         jobs = [DaskJob(self, self._key(fn), fn, args) for args in zip(*iterables, strict=False)]
-        for job in jobs:
-            job._claim_submission()
-        self._submit(jobs)
+        batch: list[tuple[DaskJob, _Task]] = []
+        self._batch.entries = batch  # each submit() below joins it
+        try:
+            for job in jobs:
+                job.submit()
+        finally:
+            self._batch.entries = None
+        self._send_batch(batch)
         return jobs
 
     @property
@@ -300,7 +256,7 @@ class DaskBackend:
             if self._closed:
                 return
             self._closed = True
-            jobs = list(self._jobs.values())
+            jobs = [job for job, _ in self._jobs.values()]
         for job in jobs:
             job.cancel()
         self._shutdown()
@@ -319,36 +275,48 @@ class DaskBackend:
     def _key(self, fn: Callable[..., Any]) -> str:
         return f"{funcname(fn)}-{uuid.uuid4().hex}"
 
-    def _submit(self, jobs: list[DaskJob]) -> None:
+    def _submit(self, job: DaskJob, task: _Task) -> None:
+        """``DaskJob.submit()``: send the task, or add it to ``map()``'s batch."""
+        self._check_open()
+        batch: list[tuple[DaskJob, _Task]] | None = getattr(self._batch, "entries", None)
+        if batch is not None:
+            batch.append((job, task))
+        else:
+            self._send_batch([(job, task)])
+
+    def _check_open(self) -> None:
+        if self._closed:
+            msg = f"{self.name} is closed; create a new DaskBackend to run more jobs"
+            raise JobError(msg)
+
+    def _send_batch(self, entries: list[tuple[DaskJob, _Task]]) -> None:
         with self._lock:
-            if self._closed:
-                msg = f"{self.name} is closed; create a new DaskBackend to run more jobs"
-                raise JobError(msg)
-            for job in jobs:
-                self._jobs[job.job_id()] = job
+            self._check_open()
+            for job, task in entries:
+                self._jobs[job.job_id()] = (job, task)
+        jobs = [job for job, _ in entries]
         # QUEUED before the task exists, so that its start can't be reported first
         for job in jobs:
             job._report(JobStatus.QUEUED)
         try:
             futures = self._send(jobs)
         except BaseException as exc:
-            message, tb = _describe(exc)
+            message, tb = format_exception(exc)
             for job in jobs:
                 self._jobs.pop(job.job_id(), None)
-                job._exception = exc
                 error = f"can't submit to Dask: {message}"
-                job._report(JobStatus.ERROR, error=error, error_traceback=tb)
+                job._report(JobStatus.ERROR, exception=exc, error=error, error_traceback=tb)
             raise
-        for job, future in zip(jobs, futures, strict=True):
-            job._future = future
+        for (job, task), future in zip(entries, futures, strict=True):
+            task.future = future
             future.add_done_callback(functools.partial(self._on_done, job))
 
     def _send(self, jobs: list[DaskJob]) -> list[Any]:
         client = self.client
-        with _annotate(**{ANNOTATION: self._topic}):
+        with annotate(**{ANNOTATION: self._topic}):
             if len(jobs) == 1:
                 job = jobs[0]
-                fn, kwargs = _bind(job.fn, job.kwargs)
+                fn, kwargs = bind(job.fn, job.kwargs)
                 args = [_as_future(arg) for arg in job.args]
                 return [client.submit(fn, *args, key=job.job_id(), pure=False, **kwargs)]
             fn = jobs[0].fn
@@ -358,20 +326,15 @@ class DaskBackend:
             futures: list[Any] = client.map(fn, *columns, key=keys, pure=False)
             return futures
 
-    def _cancel(self, job: DaskJob) -> bool:
-        status = job._recorded_status()
-        if status is JobStatus.CANCELLED:
-            return True
-        if status in JOB_FINAL_STATES:
-            return False
-        job._request_cancel()
-        future = job._future
+    def _stop(self, job: DaskJob, task: _Task) -> CancelAttempt:
+        """``cancel()``'s attempt: release the task, unless it has already ended."""
+        future = task.future
         if future is not None:
             if future.status in ("finished", "error"):
-                return False  # it ended; its final state is on its way
+                return CancelAttempt.NOT_STOPPED  # it ended; its final state is on its way
             future.cancel(reason="cancelled through jobwidgets")
         self._jobs.pop(job.job_id(), None)
-        return job._report(JobStatus.CANCELLED) or job._recorded_status() is JobStatus.CANCELLED
+        return CancelAttempt.STOPPED
 
     # ---------------------------------------------------------- cluster callbacks
     def _on_task_start(self, event: tuple[float, dict[str, Any]]) -> None:
@@ -382,9 +345,9 @@ class DaskBackend:
             # hear of this worker's removal, to report the task's retry
             self._workers.add(worker)
             self.client.subscribe_topic(worker, self._on_worker_event)
-        job = self._jobs.get(message.get("key"))  # type: ignore[arg-type]
-        if job is not None:
-            self._reporter.submit(_started, job, worker)
+        entry = self._jobs.get(message.get("key"))  # type: ignore[arg-type]
+        if entry is not None:
+            self._reporter.submit(_started, *entry, worker)
 
     def _on_worker_event(self, event: tuple[float, dict[str, Any]]) -> None:
         """On the client's event loop: something happened to a worker we used."""
@@ -392,9 +355,9 @@ class DaskBackend:
         if not isinstance(message, dict) or message.get("action") != "remove-worker":
             return
         for key in message.get("processing-tasks", ()):
-            job = self._jobs.get(key)
-            if job is not None:
-                self._reporter.submit(_requeued, job)
+            entry = self._jobs.get(key)
+            if entry is not None:
+                self._reporter.submit(_requeued, entry[0])
 
     def _on_done(self, job: DaskJob, future: Any) -> None:
         """On Dask's callback thread: the task's future is finished, erred or cancelled.
@@ -418,9 +381,8 @@ class DaskBackend:
                 tb = future.traceback(timeout=30)
             except Exception as failure:
                 exc, tb = failure, failure.__traceback__
-            job._exception = exc
-            message, text = _describe(exc, tb)
-            job._report(JobStatus.ERROR, error=message, error_traceback=text)
+            message, text = format_exception(exc, tb)
+            job._report(JobStatus.ERROR, exception=exc, error=message, error_traceback=text)
         elif job.cancel_requested:
             job._report(JobStatus.CANCELLED)
         else:  # cancelled by Dask itself, e.g. when the client lost its scheduler
@@ -439,37 +401,24 @@ class DaskBackend:
         self._reporter.shutdown(wait=True)
 
 
-def _started(job: DaskJob, worker: str | None) -> None:
-    job._worker = worker
-    job._attempts += 1
+def _started(job: DaskJob, task: _Task, worker: str | None) -> None:
+    """On the reporter thread: a worker started the task."""
+    task.worker = worker
+    task.attempts += 1
     job._report(JobStatus.RUNNING)
 
 
 def _requeued(job: DaskJob) -> None:
-    if job._recorded_status() is JobStatus.RUNNING:
+    """On the reporter thread: the worker running the task left; Dask runs it again."""
+    if job.status() is JobStatus.RUNNING:
         job._report(JobStatus.QUEUED)
 
 
 def _as_future(value: Any) -> Any:
     if isinstance(value, DaskJob):
-        if value._future is None:
+        future = value.future
+        if future is None:
             msg = f"job {value.job_id()!r} was not submitted, so it can't be an argument"
             raise JobError(msg)
-        return value._future
+        return future
     return value
-
-
-def _bind(fn: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """Bind the keyword arguments that ``Client.submit`` would take for itself."""
-    clashing = {name: value for name, value in kwargs.items() if name in _SUBMIT_KEYWORDS}
-    if not clashing:
-        return fn, kwargs
-    rest = {name: value for name, value in kwargs.items() if name not in _SUBMIT_KEYWORDS}
-    return functools.partial(fn, **clashing), rest
-
-
-def _describe(exc: BaseException, tb: Any = None) -> tuple[str, str]:
-    """The message and the traceback text of an exception (a remote one included)."""
-    message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    lines = traceback.format_exception(type(exc), exc, tb if tb is not None else exc.__traceback__)
-    return message, "".join(lines)

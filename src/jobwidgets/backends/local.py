@@ -12,85 +12,25 @@ installed (it comes with the ``dask`` extra), functions defined in a notebook wo
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import itertools
 import multiprocessing
-import multiprocessing.connection
 import os
-import pickle
+import queue
 import threading
-from collections import deque
 from collections.abc import Callable
-from multiprocessing.context import BaseContext
 from typing import Any, Literal
 
 from ..errors import JobCancelledError, JobError
-from ..job import BaseJob, _current, format_exception
-from ..status import JOB_FINAL_STATES, JobStatus
+from ..job import CancelAttempt, _current
+from ..status import JobStatus
+from ._process_pool import ProcessPool
+from .function import FunctionJob
 
 __all__ = ["FunctionJob", "LocalBackend", "LocalJob"]
-
-try:  # cloudpickle pickles functions by value, so notebook functions reach the workers
-    import cloudpickle as _pickler  # type: ignore[import-not-found,import-untyped,unused-ignore]
-except ImportError:  # pragma: no cover - depends on the environment
-    _pickler = pickle
-
-
-class FunctionJob(BaseJob):
-    """A function call run as a job: what the local and the Dask backends share.
-
-    Subclasses add ``submit()``, ``cancel()`` and ``result()``; the backend pushes
-    every status change.
-    """
-
-    pushes_status = True
-
-    def __init__(
-        self,
-        backend: Any,
-        job_id: str,
-        fn: Callable[..., Any],
-        args: tuple[Any, ...] = (),
-        kwargs: dict[str, Any] | None = None,
-    ) -> None:
-        if not callable(fn):
-            msg = f"{type(backend).__name__}.run needs a callable, got {fn!r}"
-            raise TypeError(msg)
-        super().__init__(backend, job_id)
-        self.fn = fn
-        self.args = args
-        self.kwargs = kwargs or {}
-        self._exception: BaseException | None = None
-
-    def job_id(self) -> str:
-        """Return a unique id identifying the job (these jobs always have one)."""
-        job_id = self._job_id
-        return job_id if isinstance(job_id, str) else str(job_id)
-
-    def status(self) -> JobStatus:
-        """Return the status of the job."""
-        return self._recorded_status()
-
-    def exception(self, timeout: float | None = None) -> BaseException | None:
-        """Wait for the job and return the exception it raised, or None."""
-        self._wait_final(timeout)
-        return self._exception
 
 
 class LocalJob(FunctionJob):
     """A function call run by a ``LocalBackend``."""
-
-    def __init__(
-        self,
-        backend: LocalBackend,
-        job_id: str,
-        fn: Callable[..., Any],
-        args: tuple[Any, ...] = (),
-        kwargs: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(backend, job_id, fn, args, kwargs)
-        self._value: Any = None
-        self._future: concurrent.futures.Future[None] | None = None
 
     def submit(self) -> None:
         """Submit the job to its backend; it becomes QUEUED."""
@@ -105,38 +45,7 @@ class LocalJob(FunctionJob):
         checks ``jobwidgets.current_job().raise_if_cancelled()`` then ends as CANCELLED.
         """
         backend: LocalBackend = self._backend
-        return backend._cancel(self)
-
-    def result(self, timeout: float | None = None) -> Any:
-        """Wait for the job and return the function's return value.
-
-        Raises:
-            JobError: the job failed (chained from the original exception) or was
-                cancelled.
-            JobTimeoutError: the job did not finish within ``timeout`` seconds.
-        """
-        return self._outcome(timeout, lambda: (self._value, self._exception))
-
-    # called by the backend ------------------------------------------------------
-    def _start(self) -> bool:
-        """Report RUNNING; False if the job was cancelled before it could start."""
-        return self._report(JobStatus.RUNNING) or self._recorded_status() is JobStatus.RUNNING
-
-    def _finish(self, value: Any) -> None:
-        self._value = value
-        self._end(JobStatus.DONE)
-
-    def _fail(self, exc: BaseException | None, message: str, tb: str | None) -> None:
-        self._exception = exc
-        if isinstance(exc, JobCancelledError):
-            self._end(JobStatus.CANCELLED)
-        else:
-            self._end(JobStatus.ERROR, error=message, error_traceback=tb)
-
-    def _end(self, status: JobStatus, **error: Any) -> bool:
-        """Report a final state and let the backend forget this job."""
-        self._backend._forget(self)
-        return self._report(status, **error)
+        return self._cancel_with(lambda: backend._stop(self))
 
 
 class LocalBackend:
@@ -180,15 +89,14 @@ class LocalBackend:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._closed = False
-        self._unfinished: dict[int, LocalJob] = {}
-        self._threads: concurrent.futures.ThreadPoolExecutor | None = None
-        self._processes: _ProcessPool | None = None
+        self._unfinished: dict[int, LocalJob] = {}  # the jobs not yet final, by id(job)
+        self._threads: _ThreadRunner | None = None
+        self._processes: ProcessPool | None = None
         if kind == "thread":
-            self._threads = concurrent.futures.ThreadPoolExecutor(
-                max_workers, thread_name_prefix=f"jobwidgets-{self.name}"
-            )
+            self._threads = _ThreadRunner(max_workers, self.name, self._report)
         else:
-            self._processes = _ProcessPool(max_workers, multiprocessing.get_context(mp_context))
+            context = multiprocessing.get_context(mp_context)
+            self._processes = ProcessPool(max_workers, context, self._report)
 
     def run(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> LocalJob:
         """Submit ``fn(*args, **kwargs)`` and return its job, already QUEUED."""
@@ -213,10 +121,10 @@ class LocalBackend:
             self._closed = True
             jobs = list(self._unfinished.values())
         for job in jobs:
-            if job._recorded_status() in (JobStatus.QUEUED, JobStatus.INITIALIZING):
-                self._cancel_queued(job)
+            if self._unqueue(job):  # never started: it won't run now
+                job._report(JobStatus.CANCELLED)
         if self._threads is not None:
-            self._threads.shutdown(wait=True, cancel_futures=True)
+            self._threads.shutdown()
         if self._processes is not None:
             self._processes.shutdown()
 
@@ -230,7 +138,7 @@ class LocalBackend:
         state = "closed" if self._closed else f"max_workers={self.max_workers}"
         return f"<LocalBackend {self.name!r} kind={self.kind} {state}>"
 
-    # used by LocalJob -------------------------------------------------------------
+    # used by LocalJob and the pools -------------------------------------------------
     def _submit(self, job: LocalJob) -> None:
         with self._lock:
             if self._closed:
@@ -239,248 +147,113 @@ class LocalBackend:
             self._unfinished[id(job)] = job
         job._report(JobStatus.QUEUED)
         if self._threads is not None:
-            job._future = self._threads.submit(_run_in_thread, job)
+            self._threads.submit(job)
         else:
             assert self._processes is not None
             self._processes.submit(job)
 
-    def _forget(self, job: LocalJob) -> None:
-        self._unfinished.pop(id(job), None)  # atomic; called as each job ends
+    def _report(self, job: Any, status: JobStatus, /, **details: Any) -> bool:
+        """Forget a job that ends, then pass the report on (``BaseJob._report``)."""
+        if status in _FINAL:
+            self._unfinished.pop(id(job), None)  # atomic
+        reported: bool = job._report(status, **details)
+        return reported
 
-    def _cancel(self, job: LocalJob) -> bool:
-        status = job._recorded_status()
-        if status is JobStatus.CANCELLED:
-            return True
-        if status in JOB_FINAL_STATES:
-            return False
-        if self._cancel_queued(job):
-            return True
-        job._request_cancel()
+    def _stop(self, job: LocalJob) -> CancelAttempt:
+        """``cancel()``'s attempt: unqueue the job, or kill its worker process."""
+        if self._unqueue(job):
+            return CancelAttempt.STOPPED
+        if self._processes is not None and self._processes.kill(job):
+            return CancelAttempt.STOPPING
+        return CancelAttempt.NOT_STOPPED
+
+    def _unqueue(self, job: LocalJob) -> bool:
+        """Take a job that has not started out of its queue; False if it has started."""
         if self._processes is not None:
-            return self._processes.kill(job)
-        return False
-
-    def _cancel_queued(self, job: LocalJob) -> bool:
-        if job._future is not None:
-            if job._future.cancel():
-                return job._end(JobStatus.CANCELLED) or job.cancelled()
-            return False
-        if self._processes is not None and self._processes.unqueue(job):
-            return job._end(JobStatus.CANCELLED) or job.cancelled()
-        return False
-
-
-def _run_in_thread(job: LocalJob) -> None:
-    if not job._start():
-        return
-    token = _current.set(job)
-    try:
-        value = job.fn(*job.args, **job.kwargs)
-    except BaseException as exc:
-        job._fail(exc, *format_exception(exc))
-    else:
-        job._finish(value)
-    finally:
-        _current.reset(token)
-
-
-# ------------------------------------------------------------------ process workers
-def _worker_main(conn: multiprocessing.connection.Connection) -> None:
-    """A worker process: run tasks from ``conn`` until it closes."""
-    while True:
-        try:
-            payload = conn.recv_bytes()
-        except (EOFError, OSError):
-            return
-        conn.send_bytes(b"started")
-        try:
-            fn, args, kwargs = pickle.loads(payload)
-            value = fn(*args, **kwargs)
-        except BaseException as exc:
-            message, tb = format_exception(exc)
-            try:
-                reply = pickle.dumps(("error", exc, message, tb))
-            except Exception:
-                reply = pickle.dumps(("error", None, message, tb))
+            removed = self._processes.unqueue(job)
         else:
-            try:
-                reply = pickle.dumps(("done", value, None, None))
-            except Exception as exc:
-                message, tb = format_exception(exc)
-                reply = pickle.dumps(("error", None, f"result can't be pickled: {message}", tb))
-        conn.send_bytes(reply)
+            assert self._threads is not None
+            removed = self._threads.unqueue(job)
+        if removed:
+            self._unfinished.pop(id(job), None)
+        return removed
 
 
-class _Worker:
-    def __init__(self, ctx: BaseContext) -> None:
-        self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(  # type: ignore[attr-defined]
-            target=_worker_main, args=(child,), daemon=True, name="jobwidgets-worker"
-        )
-        self.process.start()
-        child.close()
-        self.job: LocalJob | None = None
-
-    def stop(self, kill: bool = False) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.close()
-        if kill and self.process.is_alive():
-            self.process.kill()
-        self.process.join(5)
+_FINAL = frozenset((JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED))
 
 
-class _ProcessPool:
-    """Worker processes fed by one dispatcher thread; a running job can be killed."""
+class _ThreadRunner:
+    """Runs jobs on up to ``max_workers`` threads, in the order they were submitted.
 
-    def __init__(self, max_workers: int, ctx: BaseContext) -> None:
+    The job is the future: a submission is a ``dict`` entry and a ``SimpleQueue.put``,
+    with no ``concurrent.futures.Future`` and no work item per job. The threads are
+    those of a ``ThreadPoolExecutor``, each running a loop that takes jobs from the
+    queue until it is empty, so that the interpreter still waits for running jobs at
+    exit, as for any executor.
+
+    Who owns what: ``_queued`` holds the jobs not yet taken by a thread. A thread takes
+    a job, and ``unqueue`` (a cancel) withdraws it, each with one atomic
+    ``dict.pop``: exactly one of them wins. ``_lock`` guards ``_loops``, the count of
+    running loops.
+    """
+
+    def __init__(self, max_workers: int, name: str, report: Callable[..., bool]) -> None:
         self._max = max_workers
-        self._ctx = ctx
+        self._report = report
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers, thread_name_prefix=f"jobwidgets-{name}"
+        )
+        self._queue: queue.SimpleQueue[LocalJob] = queue.SimpleQueue()
+        self._queued: dict[int, LocalJob] = {}
         self._lock = threading.Lock()
-        self._queue: deque[LocalJob] = deque()
-        self._idle: list[_Worker] = []
-        self._busy: list[_Worker] = []
-        self._wake_r, self._wake_w = multiprocessing.Pipe(duplex=False)
-        self._stopping = False
-        self._thread: threading.Thread | None = None
+        self._loops = 0
 
     def submit(self, job: LocalJob) -> None:
+        """Queue a job (any thread); start a loop if fewer than ``max_workers`` run."""
+        self._queued[id(job)] = job
+        self._queue.put(job)
         with self._lock:
-            self._queue.append(job)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._dispatch, name="jobwidgets-process-pool", daemon=True
-                )
-                self._thread.start()
-        self._wake()
+            start = self._loops < self._max
+            if start:
+                self._loops += 1
+        if start:
+            self._pool.submit(self._loop)
 
     def unqueue(self, job: LocalJob) -> bool:
-        with self._lock:
-            try:
-                self._queue.remove(job)
-            except ValueError:
-                return False
-            return True
-
-    def kill(self, job: LocalJob) -> bool:
-        """Kill the worker running ``job``; the dispatcher reports CANCELLED."""
-        with self._lock:
-            for worker in self._busy:
-                if worker.job is job:
-                    worker.process.kill()
-                    self._wake()
-                    return True
-        return self.unqueue(job) and (job._end(JobStatus.CANCELLED) or job.cancelled())
+        """Withdraw a job no thread has taken yet; False if one has."""
+        return self._queued.pop(id(job), None) is not None
 
     def shutdown(self) -> None:
-        with self._lock:
-            self._stopping = True
-            thread = self._thread
-        self._wake()
-        if thread is not None:
-            thread.join()
-        for worker in self._idle:
-            worker.stop()
-        self._idle.clear()
+        """Wait for the queued (not withdrawn) and running jobs, then stop the threads."""
+        self._pool.shutdown(wait=True)
 
-    def _wake(self) -> None:
-        with contextlib.suppress(OSError):
-            self._wake_w.send_bytes(b"")
-
-    def _assign(self) -> None:
-        with self._lock:
-            while self._queue and (self._idle or len(self._busy) < self._max):
-                job = self._queue.popleft()
-                if job._recorded_status() in JOB_FINAL_STATES:
-                    continue
-                try:
-                    payload = _pickler.dumps((job.fn, job.args, job.kwargs))
-                except Exception as exc:
-                    message, tb = format_exception(exc)
-                    hint = (
-                        "; define the function in a module, or install cloudpickle"
-                        if _pickler is pickle
-                        else ""
-                    )
-                    job._fail(exc, f"can't send the job to a worker process: {message}{hint}", tb)
-                    continue
-                worker = self._idle.pop() if self._idle else _Worker(self._ctx)
-                worker.job = job
-                self._busy.append(worker)
-                try:
-                    worker.conn.send_bytes(payload)
-                except OSError as exc:
-                    message, tb = format_exception(exc)
-                    job._fail(exc, f"worker process unreachable: {message}", tb)
-
-    def _dispatch(self) -> None:
+    def _loop(self) -> None:
+        take, pop, run = self._queue.get_nowait, self._queued.pop, self._run
         while True:
-            self._assign()
-            with self._lock:
-                if self._stopping and not self._busy:
-                    return
-                busy = list(self._busy)
-            waitables: list[Any] = [self._wake_r]
-            for worker in busy:
-                waitables += [worker.conn, worker.process.sentinel]
-            for ready in multiprocessing.connection.wait(waitables):
-                if ready is self._wake_r:
-                    while self._wake_r.poll():
-                        self._wake_r.recv_bytes()
-                    continue
-                for worker in busy:
-                    if ready is worker.conn or ready == worker.process.sentinel:
-                        self._handle(worker)
-                        break
+            try:
+                job = take()
+            except queue.Empty:
+                with self._lock:
+                    # a submit that saw every loop running put its job before this check
+                    if self._queue.empty():
+                        self._loops -= 1
+                        return
+                continue
+            if pop(id(job), None) is not None:  # else: withdrawn by a cancel
+                run(job)
 
-    def _handle(self, worker: _Worker) -> None:
-        with self._lock:
-            if worker not in self._busy:
-                return  # its pipe and its death were both ready; already handled
-        job = worker.job
-        if job is not None and job.cancel_requested:
-            # cancel() killed this worker: whatever it sent last is void
-            with self._lock:
-                self._busy.remove(worker)
-            worker.stop(kill=True)
-            job._end(JobStatus.CANCELLED)
-            return
+    def _run(self, job: LocalJob) -> None:
+        """Run the job's function and report how it ended."""
+        if not job._report(JobStatus.RUNNING):
+            return  # cancelled before it could start
+        token = _current.set(job)
         try:
-            reply = worker.conn.recv_bytes() if worker.conn.poll() else None
-        except (EOFError, OSError):
-            reply = None
-        if reply == b"started":
-            if job is not None:
-                job._start()
-            return
-        if reply is not None:
-            kind, value, message, tb = pickle.loads(reply)
-            with self._lock:
-                self._busy.remove(worker)
-                worker.job = None
-                if self._stopping:
-                    worker.stop()
-                else:
-                    self._idle.append(worker)
-            if job is not None:
-                if kind == "done":
-                    job._finish(value)
-                else:
-                    job._fail(value, message, tb)
-            return
-        if worker.process.is_alive():
-            return
-        # the worker died: killed by cancel(), or crashed
-        with self._lock:
-            self._busy.remove(worker)
-        worker.stop()
-        if job is None:
-            return
-        if job.cancel_requested:
-            job._end(JobStatus.CANCELLED)
+            value = job.fn(*job.args, **job.kwargs)
+        except BaseException as exc:
+            # a JobCancelledError (raise_if_cancelled) ends the job as CANCELLED, not ERROR
+            cancelled = isinstance(exc, JobCancelledError)
+            self._report(job, JobStatus.CANCELLED if cancelled else JobStatus.ERROR, exception=exc)
         else:
-            code = worker.process.exitcode
-            job._fail(
-                None,
-                f"the worker process running {job.job_id()!r} died (exit code {code})",
-                None,
-            )
+            self._report(job, JobStatus.DONE, result=value)
+        finally:
+            _current.reset(token)

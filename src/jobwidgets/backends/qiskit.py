@@ -42,7 +42,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(_msg) from exc
 
 from ..errors import JobError
-from ..job import BaseJob, format_exception
+from ..job import BaseJob, CancelAttempt, format_exception
 from ..status import JOB_FINAL_STATES, JobStatus
 from .local import LocalBackend, LocalJob
 
@@ -106,8 +106,6 @@ class WatchedJob(BaseJob):
         backend = job.backend() if isinstance(job, JobV1) else None
         super().__init__(backend, str(job.job_id()))
         self._job = job
-        self._value: Any = None
-        self._exception: BaseException | None = None
         self._settled = False
         self._listening = False
         self._watch_lock = threading.Lock()
@@ -147,15 +145,9 @@ class WatchedJob(BaseJob):
 
         An AerJob or a PrimitiveJob can be cancelled only before it starts running.
         """
-        recorded = self._recorded_status()
-        if recorded is JobStatus.CANCELLED:
-            return True
-        if recorded in JOB_FINAL_STATES:
-            return False
-        accepted = bool(self._job.cancel())
+        accepted = self._cancel_with(self._stop)
         if accepted:
-            self._request_cancel()
-            self.status()
+            self.status()  # learn the CANCELLED now, if the wrapped job is already there
         return accepted
 
     def result(self, timeout: float | None = None) -> Any:
@@ -167,9 +159,14 @@ class WatchedJob(BaseJob):
             JobTimeoutError: the job did not reach a final state within ``timeout`` s.
         """
         self.wait_for_final_state(timeout=timeout, wait=1.0)
-        return self._outcome(None, lambda: (self._value, self._exception))
+        return self._outcome(None)
 
     # -------------------------------------------------------------------- internals
+    def _stop(self) -> CancelAttempt:
+        """``cancel()``'s attempt: ask the wrapped job; a status query finds the end."""
+        accepted = bool(self._job.cancel())
+        return CancelAttempt.STOPPING if accepted else CancelAttempt.NOT_STOPPED
+
     def _listen(self) -> None:
         """Push the final state as soon as the wrapped job's future ends, if it has one."""
         future = getattr(self._job, "_future", None)
@@ -192,19 +189,20 @@ class WatchedJob(BaseJob):
             if self._settled:
                 return self._recorded_status()
             self._settled = True
+        value: Any = None
+        exception: Exception | None = None
         error: str | None = None
         tb: str | None = None
         try:
             value = self._job.result()
         except Exception as exc:
-            self._exception = exc
+            exception = exc
             error, tb = format_exception(exc)
         else:
-            self._value = value
             error = failure_of(value)
         if status is JobStatus.DONE and error is not None:
             status = JobStatus.ERROR
-        self._report(status, error=error, error_traceback=tb)
+        self._report(status, result=value, exception=exception, error=error, error_traceback=tb)
         return self._recorded_status()
 
     def _backend_name(self) -> str:
@@ -221,7 +219,9 @@ class QiskitJob:
     ``Result``. A failed simulation ends in ERROR with the simulator's message.
     """
 
-    _qiskit: QiskitBackend
+    def __init__(self, *args: Any, qiskit: QiskitBackend, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._qiskit = qiskit
 
     def backend(self) -> Any:
         """Return the Qiskit backend that runs the circuits."""
@@ -331,8 +331,9 @@ class QiskitBackend:
             cls = _job_class(DaskJob)
             job_id = f"{self.name}-{uuid.uuid4().hex}"
         make: Any = cls
-        job: Any = make(runner, job_id, _simulate, (self.backend, circuits, dict(options)))
-        job._qiskit = self
+        job: Any = make(
+            runner, job_id, _simulate, (self.backend, circuits, dict(options)), qiskit=self
+        )
         job.submit()
         return job  # type: ignore[no-any-return]
 

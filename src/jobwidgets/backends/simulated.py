@@ -17,15 +17,15 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import itertools
-import math
 import random
 import threading
 import time
 from collections import deque
 from typing import Any
 
+from .._seconds import check_seconds
 from ..errors import JobError
-from ..job import BaseJob
+from ..job import BaseJob, CancelAttempt
 from ..status import JOB_FINAL_STATES, JobStatus
 
 __all__ = ["SimulatedBackend", "SimulatedJob"]
@@ -34,19 +34,16 @@ Duration = float | tuple[float, float]
 
 
 def _check_duration(name: str, value: object) -> Duration:
-    if isinstance(value, tuple) and len(value) == 2:
-        low, high = value
-        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in value) and (
-            0 <= low <= high
-        ):
-            return (float(low), float(high))
-    elif (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and value >= 0
-        and not math.isnan(value)
-    ):
-        return float(value)
+    """Seconds >= 0, or a ``(low, high)`` range of them; else ``ValueError``."""
+    try:
+        if isinstance(value, tuple) and len(value) == 2:
+            low, high = (check_seconds(bound, name) for bound in value)
+            if low <= high:
+                return (low, high)
+        else:
+            return check_seconds(value, name)
+    except (TypeError, ValueError):
+        pass
     msg = f"{name} must be seconds >= 0, or a (low, high) range of them, got {value!r}"
     raise ValueError(msg)
 
@@ -58,9 +55,7 @@ class SimulatedJob(BaseJob):
 
     def __init__(self, backend: SimulatedBackend, job_id: str, plan: _Plan) -> None:
         super().__init__(backend, job_id)
-        self._plan = plan
-        self._remote = JobStatus.INITIALIZING
-        self._run_started: float | None = None
+        self._remote = plan  # the service's record, which only the backend writes
 
     def job_id(self) -> str:
         """Return a unique id identifying the job (these jobs always have one)."""
@@ -69,16 +64,16 @@ class SimulatedJob(BaseJob):
 
     def submit(self) -> None:
         """Send the job to the simulated service."""
-        self._backend._submit(self)
+        self._backend._submit(self, self._remote)
 
     def status(self) -> JobStatus:
         """Return the status of the job."""
-        return self._remote
+        return self._remote.status
 
     def cancel(self) -> bool:
         """Cancel the job; True if it is (now) cancelled, False if it already ended."""
         backend: SimulatedBackend = self._backend
-        return backend._cancel(self)
+        return self._cancel_with(lambda: backend._stop(self._remote))
 
     def result(self, timeout: float | None = None) -> Any:
         """Wait for the job and return its result.
@@ -88,17 +83,17 @@ class SimulatedJob(BaseJob):
             JobTimeoutError: the job did not end within ``timeout`` seconds.
         """
         self.wait_for_final_state(timeout=timeout, wait=0.1)
-        return self._outcome(0, lambda: (self._plan.result, None))
+        return self._outcome(0, lambda: self._remote.result)
 
     def queue_position(self) -> int | None:
         """Where the job stands in the service's queue (1 is next), or None if not queued."""
         backend: SimulatedBackend = self._backend
-        return backend._position(self)
+        return backend._position(self._remote)
 
     @property
     def planned_outcome(self) -> JobStatus:
         """DONE or ERROR: how the job will end unless it is cancelled."""
-        return JobStatus.ERROR if self._plan.fails else JobStatus.DONE
+        return JobStatus.ERROR if self._remote.fails else JobStatus.DONE
 
 
 class _PolledSimulatedJob(SimulatedJob):
@@ -108,15 +103,17 @@ class _PolledSimulatedJob(SimulatedJob):
 
     def status(self) -> JobStatus:
         remote = self._remote
-        started = self._run_started
-        if remote is JobStatus.RUNNING and started is not None and self._plan.run_time > 0:
-            self.set_progress(min(1.0, (time.monotonic() - started) / self._plan.run_time))
-        return remote
+        status, started = remote.status, remote.run_started
+        if status is JobStatus.RUNNING and started is not None and remote.run_time > 0:
+            self.set_progress(min(1.0, (time.monotonic() - started) / remote.run_time))
+        return status
 
 
-@dataclasses.dataclass(slots=True)
+@dataclasses.dataclass(slots=True, eq=False)
 class _Plan:
-    """The durations (seconds, already scaled) and outcome of one job."""
+    """The service's record of one job: its durations (seconds, already scaled) and
+    outcome, drawn at creation, and its remote truth. The backend writes ``status``,
+    ``run_started`` and ``job`` under its lock; the job only reads them."""
 
     init_time: float
     queue_time: float
@@ -125,6 +122,14 @@ class _Plan:
     fails: bool
     error: str
     result: Any
+    status: JobStatus = JobStatus.INITIALIZING
+    run_started: float | None = None
+    job: SimulatedJob | None = None
+    """The job, held while the service holds it (until its final state)."""
+
+
+_Reports = list[tuple[SimulatedJob, JobStatus, float | None, str | None]]
+"""What the engine reports once it releases its lock: job, status, progress, error."""
 
 
 class SimulatedBackend:
@@ -184,10 +189,10 @@ class SimulatedBackend:
         self._random = random.Random(seed)
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
-        self._events: list[tuple[float, int, SimulatedJob, str]] = []
+        self._events: list[tuple[float, int, _Plan, str]] = []
         self._seq = itertools.count()
-        self._waiting: deque[tuple[float, SimulatedJob]] = deque()
-        self._active: set[SimulatedJob] = set()
+        self._waiting: deque[tuple[float, _Plan]] = deque()
+        self._active: set[_Plan] = set()
         self._thread: threading.Thread | None = None
         self._closed = False
 
@@ -224,9 +229,10 @@ class SimulatedBackend:
         """Cancel every unfinished job and stop the engine."""
         with self._cond:
             self._closed = True
-            jobs = [job for _, job in self._waiting] + list(self._active)
-            jobs += [event[2] for event in self._events]
-        for job in jobs:
+            plans = [plan for _, plan in self._waiting] + list(self._active)
+            plans += [event[2] for event in self._events]
+            jobs = {id(plan.job): plan.job for plan in plans if plan.job is not None}
+        for job in jobs.values():
             job.cancel()
         with self._cond:
             self._cond.notify_all()
@@ -257,21 +263,25 @@ class SimulatedBackend:
                 init_time=self._draw(self.init_time),
                 queue_time=self._draw(self.queue_time),
                 valid_time=self._draw(self.validation_time),
-                run_time=self._draw(self.run_time if run_time is None else float(run_time)),
+                run_time=self._draw(
+                    self.run_time if run_time is None else check_seconds(run_time, "run_time")
+                ),
                 fails=fails if fail is None else bool(fail),
                 error=f"simulated failure: the service rejected {job_id} (error code "
                 f"E{1000 + self._random.randrange(9000)})",
                 result=result if result is not None else {"job_id": job_id, "number": number},
             )
         cls = _PolledSimulatedJob if self.poll_only else SimulatedJob
-        return cls(self, job_id, plan)
+        job = cls(self, job_id, plan)
+        plan.job = job
+        return job
 
-    def _submit(self, job: SimulatedJob) -> None:
+    def _submit(self, job: SimulatedJob, plan: _Plan) -> None:
         with self._cond:
             if self._closed:
                 msg = f"{self.name} is closed; create a new SimulatedBackend to run more jobs"
                 raise JobError(msg)
-            self._schedule(job, job._plan.init_time, "queue")
+            self._schedule(plan, plan.init_time, "queue")
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._engine, name=f"jobwidgets-{self.name}", daemon=True
@@ -279,12 +289,12 @@ class SimulatedBackend:
                 self._thread.start()
             self._cond.notify_all()
 
-    def _schedule(self, job: SimulatedJob, delay: float, phase: str) -> None:
-        heapq.heappush(self._events, (time.monotonic() + delay, next(self._seq), job, phase))
+    def _schedule(self, plan: _Plan, delay: float, phase: str) -> None:
+        heapq.heappush(self._events, (time.monotonic() + delay, next(self._seq), plan, phase))
 
     def _engine(self) -> None:
         while True:
-            reports: list[tuple[SimulatedJob, JobStatus, float | None]] = []
+            reports: _Reports = []
             with self._cond:
                 while True:
                     if not self._events:
@@ -300,91 +310,90 @@ class SimulatedBackend:
                     break
                 now = time.monotonic()
                 while self._events and self._events[0][0] <= now:
-                    _, _, job, phase = heapq.heappop(self._events)
-                    if job._remote not in JOB_FINAL_STATES:
-                        self._advance(job, phase, now, reports)
+                    _, _, plan, phase = heapq.heappop(self._events)
+                    if plan.status not in JOB_FINAL_STATES:
+                        self._advance(plan, phase, now, reports)
                 self._admit(now, reports)
-            for job, status, progress in reports:
-                if status is JobStatus.ERROR:
-                    job._report(status, error=job._plan.error)
-                elif progress is not None:
+            for job, status, progress, error in reports:
+                if progress is not None:
                     job.set_progress(progress)
                 else:
-                    job._report(status)
+                    job._report(status, error=error)
 
     def _advance(
         self,
-        job: SimulatedJob,
+        plan: _Plan,
         phase: str,
         now: float,
-        reports: list[tuple[SimulatedJob, JobStatus, float | None]],
+        reports: _Reports,
     ) -> None:
         """Move one job on; called with the lock held, reporting after release."""
-        plan = job._plan
         if phase == "queue":
-            self._set(job, JobStatus.QUEUED, reports)
-            self._waiting.append((now + plan.queue_time, job))
+            self._set(plan, JobStatus.QUEUED, reports)
+            self._waiting.append((now + plan.queue_time, plan))
         elif phase == "run":
-            job._run_started = now
-            self._set(job, JobStatus.RUNNING, reports)
-            self._schedule(job, plan.run_time, "finish")
+            plan.run_started = now
+            self._set(plan, JobStatus.RUNNING, reports)
+            self._schedule(plan, plan.run_time, "finish")
             if self.progress_steps and not self.poll_only:
                 for step in range(1, self.progress_steps):
-                    self._schedule(job, plan.run_time * step / self.progress_steps, "progress")
+                    self._schedule(plan, plan.run_time * step / self.progress_steps, "progress")
         elif phase == "progress":
-            if job._run_started is not None and plan.run_time > 0 and not self.poll_only:
-                fraction = min(1.0, (now - job._run_started) / plan.run_time)
-                reports.append((job, JobStatus.RUNNING, fraction))
+            started = plan.run_started
+            if started is not None and plan.run_time > 0 and plan.job and not self.poll_only:
+                fraction = min(1.0, (now - started) / plan.run_time)
+                reports.append((plan.job, JobStatus.RUNNING, fraction, None))
         elif phase == "finish":
-            self._active.discard(job)
-            self._set(job, JobStatus.ERROR if plan.fails else JobStatus.DONE, reports)
+            self._active.discard(plan)
+            self._set(plan, JobStatus.ERROR if plan.fails else JobStatus.DONE, reports)
         # phase "admit" only wakes the engine so that _admit runs
 
-    def _admit(
-        self, now: float, reports: list[tuple[SimulatedJob, JobStatus, float | None]]
-    ) -> None:
+    def _admit(self, now: float, reports: _Reports) -> None:
         """Start queued jobs while slots are free and their queue time has passed."""
         while self._waiting and len(self._active) < self.capacity:
-            ready_at, job = self._waiting[0]
+            ready_at, plan = self._waiting[0]
             if ready_at > now:
-                self._schedule(job, ready_at - now, "admit")
+                self._schedule(plan, ready_at - now, "admit")
                 return
             self._waiting.popleft()
-            self._active.add(job)
-            self._set(job, JobStatus.VALIDATING, reports)
-            self._schedule(job, job._plan.valid_time, "run")
+            self._active.add(plan)
+            self._set(plan, JobStatus.VALIDATING, reports)
+            self._schedule(plan, plan.valid_time, "run")
 
     def _set(
         self,
-        job: SimulatedJob,
+        plan: _Plan,
         status: JobStatus,
-        reports: list[tuple[SimulatedJob, JobStatus, float | None]],
+        reports: _Reports,
     ) -> None:
-        job._remote = status
-        if not self.poll_only:
-            reports.append((job, status, None))
+        plan.status = status
+        job = plan.job
+        if status in JOB_FINAL_STATES:
+            plan.job = None  # the service is done with it
+        if job is not None and not self.poll_only:
+            error = plan.error if status is JobStatus.ERROR else None
+            reports.append((job, status, None, error))
 
-    def _cancel(self, job: SimulatedJob) -> bool:
+    def _stop(self, plan: _Plan) -> CancelAttempt:
+        """``cancel()``'s attempt: take the job off the service, unless it has ended."""
         with self._cond:
-            if job._remote is JobStatus.CANCELLED:
-                return True
-            if job._remote in JOB_FINAL_STATES:
-                return False
+            if plan.status in JOB_FINAL_STATES:
+                return CancelAttempt.NOT_STOPPED  # it ended; a query or a push tells
             for entry in self._waiting:
-                if entry[1] is job:
+                if entry[1] is plan:
                     self._waiting.remove(entry)
                     break
-            self._active.discard(job)
-            job._remote = JobStatus.CANCELLED
+            self._active.discard(plan)
+            plan.status = JobStatus.CANCELLED
+            plan.job = None
             self._cond.notify_all()  # a slot may be free now
             if not self._closed and self._thread is not None:
-                self._schedule(job, 0, "admit")
-        job._report(JobStatus.CANCELLED)
-        return True
+                self._schedule(plan, 0, "admit")
+        return CancelAttempt.STOPPED
 
-    def _position(self, job: SimulatedJob) -> int | None:
+    def _position(self, plan: _Plan) -> int | None:
         with self._cond:
             for index, (_, queued) in enumerate(self._waiting, start=1):
-                if queued is job:
+                if queued is plan:
                     return index
         return None

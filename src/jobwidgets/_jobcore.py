@@ -1,0 +1,314 @@
+"""The state machine of one job: ``_JobCore``, kept under ``job._jobwidgets``.
+
+It follows CPython's ``concurrent.futures.Future``: every change happens under one
+``threading.Condition``; waiters are woken inside the lock; observers and done callbacks
+run after the lock is released, each guarded on its own.
+
+Changes are delivered to observers in the order they were made, once each. Whichever
+thread makes a change delivers the changes still pending; a change made from inside an
+observer is queued and delivered by the thread already delivering, after the current
+change, so every observer sees the same order. A final state is final: later reports are
+ignored.
+
+Who owns what: the core owns the status, the outcome (value or exception), the cancel
+request and the queue of changes not yet delivered, all under ``lock``. The job's traits
+are written only by the thread that delivers (``flush``). Backends never reach in here:
+they call ``BaseJob._report`` (see ``jobwidgets.job``).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ._seconds import deadline
+from .errors import JobTimeoutError
+from .status import JOB_FINAL_STATES, JobStatus
+
+if TYPE_CHECKING:
+    from .job import BaseJob
+
+log = logging.getLogger("jobwidgets")
+
+NO_ID_YET = "(no id yet)"
+"""What views show for a job whose id is still ``None`` (set later, by ``submit()``)."""
+
+
+class CancelAttempt(enum.Enum):
+    """What a backend's attempt to stop an unfinished job achieved.
+
+    ``BaseJob._cancel_with`` turns it into the answer of ``cancel()``; see there.
+    """
+
+    STOPPED = "stopped"
+    """It will never run (on): it was still queued. The job is reported CANCELLED now."""
+    STOPPING = "stopping"
+    """It is being stopped (a worker killed, a remote cancel accepted): the backend
+    reports CANCELLED once it has happened."""
+    NOT_STOPPED = "not stopped"
+    """It runs on (its code sees ``cancel_requested``), or it ended meanwhile."""
+
+
+class _JobCore:
+    """The internal state of one job, apart from the job's own attributes.
+
+    Everything here is guarded by ``lock``, except ``delivery``/``deliverer`` (the
+    delivery of pending changes) and ``guards`` (observer wrappers). Threads that wait
+    for a change wait on ``condition()``, made on first use around the same lock (most
+    jobs are never waited on, and a ``threading.Condition`` costs more than the rest of
+    the core). It holds no reference to its job (no cycle): the job is passed to each
+    method.
+    """
+
+    __slots__ = (
+        "cancel_requested",
+        "changes",
+        "cond",
+        "deliverer",
+        "delivery",
+        "done_callbacks",
+        "exception",
+        "guards",
+        "lock",
+        "pending",
+        "stamped",
+        "status",
+        "submitted",
+        "submitter",
+        "value",
+    )
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.cond: threading.Condition | None = None
+        self.status = JobStatus.INITIALIZING
+        self.changes = 0  # how many status changes were recorded, for stale queries
+        self.submitted = False
+        self.submitter: int | None = None
+        self.pending: deque[list[tuple[str, Any]]] = deque()
+        self.delivery = threading.RLock()
+        self.deliverer: int | None = None
+        self.done_callbacks: list[Callable[[BaseJob], Any]] = []
+        self.cancel_requested = False
+        self.stamped: set[str] = set()
+        self.guards: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self.value: Any = None
+        self.exception: BaseException | None = None
+
+    def report(
+        self,
+        job: BaseJob,
+        status: JobStatus,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+        error: str | None = None,
+        error_traceback: str | None = None,
+        unless_changed_since: int | None = None,
+    ) -> bool:
+        """``BaseJob._report``: record a new status; False if it changed nothing."""
+        if status is JobStatus.ERROR and exception is not None and error is None:
+            error, text = format_exception(exception)
+            if error_traceback is None:
+                error_traceback = text
+        with self.lock:
+            old = self.status
+            if old in JOB_FINAL_STATES or status is old:
+                return False
+            if unless_changed_since is not None and unless_changed_since != self.changes:
+                return False
+            self.status = status
+            self.changes += 1
+            now = time.time()
+            changes: list[tuple[str, Any]] = []
+            stamped = self.stamped
+            if status is not JobStatus.INITIALIZING and "submitted_at" not in stamped:
+                stamped.add("submitted_at")
+                changes.append(("submitted_at", now))
+            if status is JobStatus.RUNNING and "started_at" not in stamped:
+                stamped.add("started_at")
+                changes.append(("started_at", now))
+            if status in JOB_FINAL_STATES:
+                self.value = result
+                self.exception = exception
+                changes.append(("finished_at", now))
+                if error is not None:
+                    changes.append(("error", error))
+                if error_traceback is not None:
+                    changes.append(("error_traceback", error_traceback))
+                if status is JobStatus.DONE and "progress" in stamped:
+                    changes.append(("progress", 1.0))
+            changes.append(("state", status))
+            if self.cond is not None:
+                self.cond.notify_all()
+            if not (job._trait_notifiers or self.pending or self.done_callbacks):
+                # nobody observes this job: store the values, no delivery to order
+                values = job._trait_values
+                for name, value in changes:
+                    values[name] = value
+                return True
+            self.pending.append(changes)
+        self.flush(job)
+        return True
+
+    def cancel(self, job: BaseJob, stop: Callable[[], CancelAttempt]) -> bool:
+        """``BaseJob._cancel_with``: the one place that decides what ``cancel()`` returns."""
+        with self.lock:
+            status = self.status
+            if status in JOB_FINAL_STATES:
+                return status is JobStatus.CANCELLED
+            self.cancel_requested = True
+        attempt = stop()
+        if attempt is CancelAttempt.STOPPING:
+            return True
+        if attempt is CancelAttempt.STOPPED:
+            self.report(job, JobStatus.CANCELLED)
+        with self.lock:
+            return self.status is JobStatus.CANCELLED
+
+    def condition(self) -> threading.Condition:
+        """The condition on ``lock`` that changes notify; call it with ``lock`` held."""
+        if self.cond is None:
+            self.cond = threading.Condition(self.lock)
+        return self.cond
+
+    def mark_submitted(self, job: BaseJob) -> None:
+        """``submit()`` returned: stamp ``submitted_at`` unless a report already did."""
+        with self.lock:
+            self.submitter = None
+            if "submitted_at" in self.stamped:
+                return
+            self.stamped.add("submitted_at")
+            self.pending.append([("submitted_at", time.time())])
+        self.flush(job)
+
+    def set_progress(self, job: BaseJob, fraction: float | None) -> None:
+        with self.lock:
+            if self.status in JOB_FINAL_STATES:
+                return
+            self.stamped.add("progress")
+            self.pending.append([("progress", fraction)])
+        self.flush(job)
+
+    def wait_final(self, job: BaseJob, timeout: float | None) -> JobStatus:
+        """Block until a final state (pushing jobs), or raise ``JobTimeoutError``."""
+        until = deadline(timeout)
+        with self.lock:
+            while self.status not in JOB_FINAL_STATES:
+                remaining = None if until is None else until - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise self.timeout_error(job, timeout)
+                self.condition().wait(remaining)
+            status = self.status
+        self.flush(job)
+        return status
+
+    def flush(self, job: BaseJob) -> None:
+        """Deliver pending changes in order, unless this thread is already delivering."""
+        me = threading.get_ident()
+        if self.deliverer == me:
+            return  # called from inside an observer: the outer loop delivers it next
+        with self.delivery:
+            self.deliverer = me
+            try:
+                while True:
+                    with self.lock:
+                        if not self.pending:
+                            return
+                        changes = self.pending.popleft()
+                    final = False
+                    for name, value in changes:
+                        apply(job, name, value)
+                        final = final or (name == "state" and value in JOB_FINAL_STATES)
+                    if final:
+                        with self.lock:
+                            callbacks, self.done_callbacks = self.done_callbacks, []
+                        for fn in callbacks:
+                            call_guarded(fn, job)
+            finally:
+                self.deliverer = None
+                interrupt = getattr(_deferred, "interrupt", None)
+                if interrupt is not None:
+                    # a KeyboardInterrupt (or SystemExit) in an observer: raised only
+                    # now, once every change is delivered and every callback called
+                    _deferred.interrupt = None
+                    raise interrupt
+
+    def timeout_error(self, job: BaseJob, timeout: float | None) -> JobTimeoutError:
+        return JobTimeoutError(
+            f"job {label(job)} did not reach a final state within {timeout} s "
+            f"(last status: {self.status.name})"
+        )
+
+
+def core(job: object) -> _JobCore:
+    """The job's ``_JobCore`` (``job`` is a ``BaseJob``)."""
+    found: _JobCore = job._jobwidgets  # type: ignore[attr-defined]
+    return found
+
+
+def apply(job: BaseJob, name: str, value: Any) -> None:
+    """Set one trait. Values made here are valid by construction, so a job that nobody
+    observes stores them directly: a job costs little until it is watched.
+
+    This and ``_JobCore.report`` are the only readers of traitlets' private
+    ``_trait_notifiers`` and ``_trait_values``; ``tests/test_job.py`` fails loudly if
+    traitlets changes them.
+    """
+    if job._trait_notifiers:
+        job.set_trait(name, value)
+    else:
+        job._trait_values[name] = value
+
+
+def call_guarded(fn: Callable[..., Any], *args: Any) -> None:
+    """Call ``fn``; log an exception, and keep a KeyboardInterrupt for the delivery's end."""
+    try:
+        fn(*args)
+    except Exception:
+        log.exception("jobwidgets: callback %r raised", fn)
+    except BaseException as exc:
+        _defer(exc)
+
+
+def guarded_observer(handler: Callable[[Any], Any], change: Any) -> None:
+    """Call an observer as ``call_guarded`` does, naming the trait in the log."""
+    try:
+        handler(change)
+    except Exception:
+        log.exception("jobwidgets: observer %r raised on %s", handler, change.get("name"))
+    except BaseException as exc:
+        _defer(exc)
+
+
+_deferred = threading.local()
+
+
+def _defer(exc: BaseException) -> None:
+    """Keep the first KeyboardInterrupt/SystemExit of a delivery, to raise at its end."""
+    if getattr(_deferred, "interrupt", None) is None:
+        _deferred.interrupt = exc
+
+
+def label(job: BaseJob) -> str:
+    """The job's id for a message: quoted, or ``(no id yet)``."""
+    job_id = getattr(job, "_job_id", None)
+    return NO_ID_YET if job_id is None else repr(job_id)
+
+
+def format_exception(exc: BaseException, tb: TracebackType | None = None) -> tuple[str, str]:
+    """The message and the traceback text of an exception.
+
+    ``tb`` is the traceback to show when it is not ``exc.__traceback__``, such as the
+    remote traceback that Dask gives apart from the exception.
+    """
+    message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    lines = traceback.format_exception(type(exc), exc, tb if tb is not None else exc.__traceback__)
+    return message, "".join(lines)

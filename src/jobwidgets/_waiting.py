@@ -1,0 +1,125 @@
+"""Waiting for a job's final state: the legacy polling loop, woken early by pushes.
+
+``wait_for_final_state`` and ``wait_async`` of ``BaseJob`` call these functions. They
+run on the caller's thread; the only other threads are those of ``_query_pool``, which
+run a poll-only job's ``status()`` when a deadline must hold, and the shared poller that
+``wait_async`` asks to watch a job that can only be polled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._jobcore import core
+from ._seconds import check_seconds, deadline
+from .poller import default_poller
+from .status import JOB_FINAL_STATES, JobStatus
+
+if TYPE_CHECKING:
+    from .job import BaseJob
+
+JobCallback = Callable[[Any, Any, "BaseJob"], Any]
+"""The signature of a ``wait_for_final_state`` callback: ``(job_id, job_status, job)``.
+
+As in qiskit's legacy loop, it is called after each query that found a status that is
+not final. A callable whose attribute ``wants_final_status`` is ``True`` (such as
+``jobwidgets.widgets.JobMonitor``) is also called once with the final status, even for
+a job that was final at the first query.
+"""
+
+# Status queries that must respect a deadline run here, so that a slow ``status()`` can't
+# make ``wait_for_final_state`` overshoot its timeout. Threads are made only on demand.
+_query_pool = concurrent.futures.ThreadPoolExecutor(
+    max_workers=4, thread_name_prefix="jobwidgets-query"
+)
+
+
+def check_wait(wait: object, name: str = "wait") -> float:
+    """Refuse a time between queries that is not a number of seconds >= 0."""
+    return check_seconds(wait, name, meaning="0 queries again at once")
+
+
+def wait_for_final_state(
+    job: BaseJob, timeout: float | None, wait: float, callback: JobCallback | None
+) -> None:
+    """The loop of ``BaseJob.wait_for_final_state`` (documented there)."""
+    until = deadline(timeout)
+    check_wait(wait)
+    if callback is not None and not callable(callback):
+        msg = f"callback must be callable with (job_id, job_status, job), got {callback!r}"
+        raise TypeError(msg)
+    state = core(job)
+    final_too = _wants_final(callback)
+    while True:
+        with state.lock:
+            before = state.changes
+        status = _query(job, until, timeout)
+        state.flush(job)
+        if status in JOB_FINAL_STATES:
+            if callback is not None and final_too:
+                callback(job.job_id(), status, job)
+            return
+        delay = wait
+        if until is not None:
+            remaining = until - time.monotonic()
+            if remaining <= 0:
+                raise state.timeout_error(job, timeout)
+            delay = min(wait, remaining)
+        if callback is not None:
+            callback(job.job_id(), status, job)
+        if delay <= 0:
+            time.sleep(0)  # wait=0: no pause, as the legacy loop; let other threads run
+            continue
+        with state.lock:
+            if isinstance(status, JobStatus):
+                unchanged = state.status is status
+            else:  # an answer that isn't a status: only a push can change anything
+                unchanged = state.changes == before
+            if unchanged:
+                state.condition().wait(delay)
+
+
+async def wait_async(job: BaseJob, timeout: float | None) -> JobStatus:
+    """``BaseJob.wait_async`` (documented there)."""
+    deadline(timeout)
+    loop = asyncio.get_running_loop()
+    finished: asyncio.Future[None] = loop.create_future()
+
+    def wake(_job: BaseJob) -> None:
+        loop.call_soon_threadsafe(_resolve, finished)
+
+    job.add_done_callback(wake)
+    unwatch = None if job.pushes_status else default_poller.watch(job)
+    try:
+        await asyncio.wait_for(asyncio.shield(finished), timeout)
+    except TimeoutError:
+        raise core(job).timeout_error(job, timeout) from None
+    finally:
+        if unwatch is not None:
+            unwatch()
+    return core(job).status
+
+
+def _query(job: BaseJob, until: float | None, timeout: float | None) -> Any:
+    """One ``status()`` call that can't run past ``until``."""
+    if until is None or job.pushes_status:
+        return job.status()
+    future = _query_pool.submit(job.status)
+    try:
+        return future.result(max(0.0, until - time.monotonic()))
+    except concurrent.futures.TimeoutError:
+        raise core(job).timeout_error(job, timeout) from None
+
+
+def _wants_final(callback: object) -> bool:
+    """Whether a ``wait_for_final_state`` callback asked for the final status too."""
+    return getattr(callback, "wants_final_status", False) is True
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
