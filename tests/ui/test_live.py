@@ -125,6 +125,16 @@ STRESS_RECORDER = """() => {
     {subtree: true, childList: true, characterData: true, attributes: true});
 }"""
 
+ROWS_AGREE = """(want) => {
+  const got = {};
+  document.querySelectorAll('.jw-table:not(.jw-fill) .jw-body .jw-row').forEach((r) => {
+    got[r.querySelector('.jw-c-id').textContent.trim()] =
+      r.querySelector('.jw-pill-label').textContent.trim();
+  });
+  return Object.keys(want).every((id) => got[id] === want[id]);
+}"""
+"""True once the page's table rows show the status ``want`` gives for each job id."""
+
 RANK = {"QUEUED": 1, "VALIDATING": 2, "RUNNING": 3, "DONE": 4, "CANCELLED": 4}
 
 
@@ -189,14 +199,7 @@ def test_stress_in_the_browser_no_status_goes_backwards(page: Any, lab: Lab) -> 
     ]
     assert skipped == [], skipped
     page.wait_for_function(
-        """(want) => {
-          const got = {};
-          document.querySelectorAll('.jw-table:not(.jw-fill) .jw-body .jw-row').forEach((r) => {
-            got[r.querySelector('.jw-c-id').textContent.trim()] =
-              r.querySelector('.jw-pill-label').textContent.trim();
-          });
-          return Object.keys(want).every((id) => got[id] === want[id]);
-        }""",
+        ROWS_AGREE,
         arg=kernel,
         timeout=10000,
     )
@@ -216,14 +219,7 @@ def test_stress_in_the_browser_no_status_goes_backwards(page: Any, lab: Lab) -> 
     )
     page.reload()
     page.wait_for_function(
-        """(want) => {
-          const got = {};
-          document.querySelectorAll('.jw-table:not(.jw-fill) .jw-body .jw-row').forEach((r) => {
-            got[r.querySelector('.jw-c-id').textContent.trim()] =
-              r.querySelector('.jw-pill-label').textContent.trim();
-          });
-          return Object.keys(want).every((id) => got[id] === want[id]);
-        }""",
+        ROWS_AGREE,
         arg=kernel,
         timeout=30000,
     )
