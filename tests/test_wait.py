@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from _jobs import FINAL, PushJob, Recorder, SettableJob, SlowStatusJob
+from _jobs import FINAL, PushJob, Recorder, SettableJob, SlowStatusJob, wait_until
 from jobwidgets import BaseJob, JobStatus, JobTimeoutError, LocalBackend
 
 
@@ -215,3 +215,99 @@ def test_bad_arguments_are_rejected_before_any_query(
     with pytest.raises(error, match=name):
         job.wait_for_final_state(**kwargs)
     assert job.queries == 0
+
+
+def _hang_four_waits() -> list[SlowStatusJob]:
+    """Four poll-only jobs whose status() hangs, each waited on with timeout=0.2."""
+    hung = [SlowStatusJob() for _ in range(4)]
+    for job in hung:
+        with pytest.raises(JobTimeoutError):
+            job.wait_for_final_state(timeout=0.2, wait=5)
+    return hung
+
+
+def test_hanging_status_of_other_jobs_never_delays_a_wait() -> None:
+    hung = _hang_four_waits()
+    try:
+        healthy = SettableJob(JobStatus.DONE)
+        start = time.monotonic()
+        healthy.wait_for_final_state(timeout=2, wait=5)
+        assert time.monotonic() - start < 0.5
+        assert healthy.queries == 1
+    finally:
+        for job in hung:
+            job.release.set()
+
+
+def test_poll_only_simulated_result_is_not_starved_by_hanging_jobs() -> None:
+    from jobwidgets import SimulatedBackend
+
+    hung = _hang_four_waits()
+    try:
+        with SimulatedBackend(poll_only=True, time_scale=0.001) as backend:
+            job = backend.run("value", run_time=0)
+            assert wait_until(lambda: job._remote.status is JobStatus.DONE)
+            start = time.monotonic()
+            assert job.result(timeout=2) == "value"
+            assert time.monotonic() - start < 0.5
+    finally:
+        for job in hung:
+            job.release.set()
+
+
+def test_a_job_already_final_answers_at_once_while_its_status_hangs() -> None:
+    class HangsOnceFinal(SettableJob):
+        def status(self) -> JobStatus:
+            if self.queries:
+                time.sleep(2)
+            return super().status()
+
+    job = HangsOnceFinal(JobStatus.DONE)
+    job.wait_for_final_state(timeout=1)  # the first query finds DONE
+    start = time.monotonic()
+    job.wait_for_final_state(timeout=1, wait=5)
+    assert time.monotonic() - start < 0.1
+    assert job.queries == 1
+
+
+def test_fifty_waiters_on_one_slow_job_share_its_queries_and_none_times_out() -> None:
+    class Slow(SettableJob):
+        """status() takes 0.1 s; counts how many calls overlap."""
+
+        def __init__(self) -> None:
+            super().__init__(JobStatus.RUNNING)
+            self.lock = threading.Lock()
+            self.inside = self.most_inside = 0
+
+        def status(self) -> JobStatus:
+            with self.lock:
+                self.inside += 1
+                self.most_inside = max(self.most_inside, self.inside)
+            time.sleep(0.1)
+            with self.lock:
+                self.inside -= 1
+            return super().status()
+
+    job = Slow()
+    errors: list[BaseException] = []
+    ended: list[float] = []
+
+    def wait() -> None:
+        try:
+            job.wait_for_final_state(timeout=3, wait=0.05)
+            ended.append(time.monotonic())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=wait) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)
+    job.value = JobStatus.DONE
+    done_at = time.monotonic()
+    for thread in threads:
+        thread.join(5)
+    assert errors == []
+    assert len(ended) == 50
+    assert max(ended) - done_at < 1.0
+    assert job.most_inside == 1

@@ -1,9 +1,11 @@
 """Waiting for a job's final state: the legacy polling loop, woken early by pushes.
 
 ``wait_for_final_state`` and ``wait_async`` of ``BaseJob`` call these functions. They
-run on the caller's thread; the only other threads are those of ``_query_pool``, which
-run a poll-only job's ``status()`` when a deadline must hold, and the shared poller that
-``wait_async`` asks to watch a job that can only be polled.
+run on the caller's thread; the only other threads are those of ``_queries``, which
+run a poll-only job's ``status()`` when a deadline must hold (one query in flight per
+job, shared by its waiters, so one job's slow ``status()`` never delays another job's
+wait), and the shared poller that ``wait_async`` asks to watch a job that can only be
+polled. A job already final answers at once, without a query.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._jobcore import core
+from ._queries import queries
 from ._seconds import check_seconds, deadline
 from .poller import default_poller
 from .status import JOB_FINAL_STATES, JobStatus
@@ -30,12 +33,6 @@ not final. A callable whose attribute ``wants_final_status`` is ``True`` (such a
 ``jobwidgets.widgets.JobMonitor``) is also called once with the final status, even for
 a job that was final at the first query.
 """
-
-# Status queries that must respect a deadline run here, so that a slow ``status()`` can't
-# make ``wait_for_final_state`` overshoot its timeout. Threads are made only on demand.
-_query_pool = concurrent.futures.ThreadPoolExecutor(
-    max_workers=4, thread_name_prefix="jobwidgets-query"
-)
 
 
 def check_wait(wait: object, name: str = "wait") -> float:
@@ -105,10 +102,18 @@ async def wait_async(job: BaseJob, timeout: float | None) -> JobStatus:
 
 
 def _query(job: BaseJob, until: float | None, timeout: float | None) -> Any:
-    """One ``status()`` call that can't run past ``until``."""
+    """One ``status()`` call that can't run past ``until``; none for a job already final.
+
+    With a deadline, a poll-only job's query runs on a thread of ``queries`` (joining
+    the one already in flight for this job, if any), and the wait for it ends at
+    ``until``.
+    """
+    status = core(job).status  # one read of one attribute: no lock needed
+    if status in JOB_FINAL_STATES:
+        return status
     if until is None or job.pushes_status:
         return job.status()
-    future = _query_pool.submit(job.status)
+    future = queries.query(job)
     try:
         return future.result(max(0.0, until - time.monotonic()))
     except concurrent.futures.TimeoutError:
