@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import threading
 import time
 
 import pytest
 
-from jobwidgets._seconds import check_seconds, deadline
+from jobwidgets._seconds import check_seconds, deadline, waitable
 
 
 @pytest.mark.parametrize("value", [0, 0.0, 1, 2.5])
@@ -49,3 +51,27 @@ def test_deadline_is_on_the_monotonic_clock() -> None:
     assert until is not None and before + 2 <= until <= time.monotonic() + 2
     with pytest.raises(ValueError, match="timeout"):
         deadline(-1)
+
+
+@pytest.mark.parametrize("value", [math.inf, pytest.param(10**400, id="10**400"), 1e309])
+def test_infinity_and_ints_too_large_for_a_float_are_inf(value: float) -> None:
+    assert check_seconds(value, "timeout") == math.inf
+    assert deadline(value) is None  # no limit
+
+
+def test_a_timeout_longer_than_threads_can_wait_is_no_limit() -> None:
+    assert deadline(threading.TIMEOUT_MAX * 2) is None
+    assert deadline(1e10) is None
+    assert waitable(1e10) == threading.TIMEOUT_MAX
+    assert waitable(0.5) == 0.5
+
+
+@pytest.mark.parametrize("value", [math.inf, pytest.param(10**400, id="10**400")])
+def test_finite_refuses_infinity_naming_the_argument(value: float) -> None:
+    with pytest.raises(ValueError, match=r"^interval must be a finite number of seconds > 0"):
+        check_seconds(value, "interval", positive=True, finite=True)
+
+
+def test_a_huge_negative_int_is_a_value_error_that_does_not_print_it() -> None:
+    with pytest.raises(ValueError, match=r"^wait must be >= 0 seconds, got an int of 1329 bits$"):
+        check_seconds(-(10**400), "wait")

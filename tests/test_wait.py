@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -311,3 +313,31 @@ def test_fifty_waiters_on_one_slow_job_share_its_queries_and_none_times_out() ->
     assert len(ended) == 50
     assert max(ended) - done_at < 1.0
     assert job.most_inside == 1
+
+
+@pytest.mark.parametrize("wait", [math.inf, 1e10, pytest.param(10**400, id="10**400")])
+def test_a_wait_beyond_what_threads_can_wait_ends_with_the_push(wait: float) -> None:
+    job = PushJob()
+    job.push(JobStatus.RUNNING)
+    threading.Timer(0.1, job.push, (JobStatus.DONE,)).start()
+    job.wait_for_final_state(wait=wait)
+    assert job.status() is JobStatus.DONE
+
+
+@pytest.mark.parametrize("timeout", [math.inf, 1e10, pytest.param(10**400, id="10**400")])
+def test_an_infinite_or_huge_timeout_is_no_limit(timeout: float) -> None:
+    SettableJob(JobStatus.DONE).wait_for_final_state(timeout=timeout, wait=1e10)
+    with LocalBackend(1, "thread") as backend:
+        assert backend.run(lambda: 7).result(timeout=timeout) == 7
+    from jobwidgets import SimulatedBackend
+
+    with SimulatedBackend(poll_only=True, time_scale=0.001) as simulated:
+        assert simulated.run("v").result(timeout=timeout) == "v"
+
+
+@pytest.mark.parametrize("timeout", [math.inf, pytest.param(10**400, id="10**400")])
+def test_wait_async_takes_the_same_timeouts(timeout: float) -> None:
+    job = PushJob()
+    job.push(JobStatus.RUNNING)
+    threading.Timer(0.05, job.push, (JobStatus.DONE,)).start()
+    assert asyncio.run(job.wait_async(timeout=timeout)) is JobStatus.DONE

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._jobcore import core
 from ._queries import queries
-from ._seconds import check_seconds, deadline
+from ._seconds import check_seconds, deadline, waitable
 from .poller import default_poller
 from .status import JOB_FINAL_STATES, JobStatus
 
@@ -36,7 +36,11 @@ a job that was final at the first query.
 
 
 def check_wait(wait: object, name: str = "wait") -> float:
-    """Refuse a time between queries that is not a number of seconds >= 0."""
+    """Refuse a time between queries that is not a number of seconds >= 0.
+
+    ``inf`` (or any time longer than ``threading.TIMEOUT_MAX``) is accepted: no query
+    after the first one, so only a push ends the wait.
+    """
     return check_seconds(wait, name, meaning="0 queries again at once")
 
 
@@ -77,12 +81,12 @@ def wait_for_final_state(
             else:  # an answer that isn't a status: only a push can change anything
                 unchanged = state.changes == before
             if unchanged:
-                state.condition().wait(delay)
+                state.condition().wait(waitable(delay))
 
 
 async def wait_async(job: BaseJob, timeout: float | None) -> JobStatus:
     """``BaseJob.wait_async`` (documented there)."""
-    deadline(timeout)
+    until = deadline(timeout)  # None for no limit, inf included
     loop = asyncio.get_running_loop()
     finished: asyncio.Future[None] = loop.create_future()
 
@@ -92,7 +96,8 @@ async def wait_async(job: BaseJob, timeout: float | None) -> JobStatus:
     job.add_done_callback(wake)
     unwatch = None if job.pushes_status else default_poller.watch(job)
     try:
-        await asyncio.wait_for(asyncio.shield(finished), timeout)
+        limit = None if until is None else max(0.0, until - time.monotonic())
+        await asyncio.wait_for(asyncio.shield(finished), limit)
     except TimeoutError:
         raise core(job).timeout_error(job, timeout) from None
     finally:

@@ -218,9 +218,10 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
 
         Args:
             timeout: Seconds to wait for the job, measured from the call on a monotonic
-                clock. If ``None``, wait indefinitely. The wait never runs past it, even
-                when a ``status()`` query is slow.
-            wait: Seconds between queries, ``>= 0``.
+                clock. If ``None`` (or ``inf``), wait indefinitely. The wait never runs
+                past it, even when a ``status()`` query is slow.
+            wait: Seconds between queries, ``>= 0`` (``inf``: query once, then wait
+                for a push).
             callback: Callback function invoked after each query. Its exceptions
                 propagate to the caller; the job is unaffected.
 
