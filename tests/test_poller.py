@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 
@@ -166,3 +167,45 @@ def test_bad_interval_value(bad: float) -> None:
 def test_bad_interval_type(bad: object) -> None:
     with pytest.raises(TypeError, match="interval"):
         SharedPoller(interval=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [float("inf"), pytest.param(10**400, id="10**400")])
+def test_an_infinite_interval_is_refused_and_polling_goes_on(
+    poller: SharedPoller, bad: float
+) -> None:
+    job = SettableJob(JobStatus.QUEUED)
+    unwatch = poller.watch(job)
+    with pytest.raises(ValueError, match=r"^interval must be a finite number of seconds > 0"):
+        poller.interval = bad
+    assert poller.interval == 0.05
+    job.value = JobStatus.DONE
+    assert wait_until(lambda: job.state is JobStatus.DONE, timeout=2)
+    unwatch()
+
+
+def test_a_huge_finite_interval_waits_without_killing_the_thread(poller: SharedPoller) -> None:
+    job = SettableJob(JobStatus.QUEUED)
+    unwatch = poller.watch(job)
+    poller.interval = 1e10  # longer than threading.TIMEOUT_MAX
+    assert wait_until(lambda: job.queries >= 1, timeout=2)
+    time.sleep(0.1)  # the thread now waits for 1e10 s
+    assert poller.running
+    job.value = JobStatus.DONE
+    poller.interval = 0.05  # wakes the waiting thread
+    assert wait_until(lambda: job.state is JobStatus.DONE, timeout=2)
+    unwatch()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_poller_whose_thread_died_restarts_on_the_next_watch(poller: SharedPoller) -> None:
+    class Exits(SettableJob):
+        def status(self) -> JobStatus:
+            raise SystemExit  # not an Exception: it ends the polling thread
+
+    exits = Exits()
+    unwatch = poller.watch(exits)
+    assert wait_until(lambda: not poller.running, timeout=2)
+    unwatch()
+    job = SettableJob(JobStatus.DONE)
+    poller.watch(job)
+    assert wait_until(lambda: job.state is JobStatus.DONE, timeout=2)

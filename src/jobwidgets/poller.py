@@ -5,6 +5,10 @@ status only from ``status()`` queries. While anything watches such a job (a badg
 table, ``wait_async``), the shared poller queries it every ``interval`` seconds, from a
 single thread for all jobs. The thread starts with the first watch and ends when nothing
 is left to poll. Jobs that push are never polled.
+
+The thread survives what it can: a ``status()`` that raises is logged (once per job),
+and an error of a whole round is logged and the next round runs. Should the thread die
+anyway (a ``status()`` raising ``SystemExit``), the next ``watch`` starts a new one.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ._seconds import check_seconds
+from ._seconds import check_seconds, waitable
 from .status import JOB_FINAL_STATES
 
 if TYPE_CHECKING:
@@ -46,12 +50,12 @@ class SharedPoller:
 
     @property
     def interval(self) -> float:
-        """Seconds between two rounds of queries."""
+        """Seconds between two rounds of queries: a finite number > 0."""
         return self._interval
 
     @interval.setter
     def interval(self, seconds: float) -> None:
-        checked = check_seconds(seconds, "interval", positive=True)
+        checked = check_seconds(seconds, "interval", positive=True, finite=True)
         with self._cond:
             self._interval = checked
             self._cond.notify_all()
@@ -66,7 +70,8 @@ class SharedPoller:
             if entry is None or entry[0]() is not job:
                 entry = (weakref.ref(job, functools.partial(self._forget, key)), 0)
             self._watched[key] = (entry[0], entry[1] + 1)
-            if self._thread is None:
+            thread = self._thread
+            if thread is None or not thread.is_alive():  # none yet, or it died
                 self._thread = threading.Thread(
                     target=self._run, name="jobwidgets-poller", daemon=True
                 )
@@ -107,21 +112,34 @@ class SharedPoller:
         return thread is not None and thread.is_alive()
 
     def _run(self) -> None:
-        while True:
+        me = threading.current_thread()
+        try:
+            while True:
+                with self._cond:
+                    if not self._watched:
+                        self._thread = None  # under the lock: a new watch starts a thread
+                        return
+                try:
+                    self._round()
+                except Exception:
+                    log.exception("jobwidgets: the poller's round failed; polling goes on")
+                with self._cond:
+                    if self._watched:
+                        self._cond.wait(waitable(self._interval))
+        finally:  # also when it dies: the next watch() starts a new thread
             with self._cond:
-                if not self._watched:
+                if self._thread is me:
                     self._thread = None
-                    return
-                entries = list(self._watched.values())  # one C call: atomic
-            for ref, _count in entries:
-                job = ref()
-                if job is not None:
-                    self._poll(job)
-                del job  # hold no job between rounds, so dropped jobs can be collected
-            del entries
-            with self._cond:
-                if self._watched:
-                    self._cond.wait(self._interval)
+
+    def _round(self) -> None:
+        """Query every watched job once."""
+        with self._cond:
+            entries = list(self._watched.values())  # one C call: atomic
+        for ref, _count in entries:
+            job = ref()
+            if job is not None:
+                self._poll(job)
+            del job  # hold no job between rounds, so dropped jobs can be collected
 
     def _poll(self, job: BaseJob) -> None:
         try:
