@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -259,8 +260,85 @@ def test_progress_is_pushed_while_running(simulated_backend: Make) -> None:
         {"run_time": (3, 1)},
         {"queue_time": "soon"},
         {"progress_steps": 2.5},
+        {"progress_steps": -1},
+        {"progress_steps": 2_000_000},
+        {"failure_probability": True},
+        {"failure_probability": float("nan")},
+        {"time_scale": True},
+        {"time_scale": float("inf")},
+        {"time_scale": float("nan")},
+        {"init_time": float("inf")},
+        {"run_time": (1, float("inf"))},
+        {"run_time": 10**400},
     ],
 )
 def test_bad_arguments(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         SimulatedBackend(**kwargs)
+
+
+def _engine_alive(backend: SimulatedBackend) -> bool:
+    thread = backend._thread
+    return thread is not None and thread.is_alive()
+
+
+@pytest.mark.parametrize(
+    "value", [math.inf, math.nan, pytest.param(10**400, id="10**400"), -1, "x", (1, 2)]
+)
+def test_run_refuses_a_run_time_that_is_not_finite_seconds(
+    simulated_backend: Make, value: object
+) -> None:
+    backend = simulated_backend()
+    with pytest.raises((TypeError, ValueError), match=r"^run_time must be"):
+        backend.run(run_time=value)  # type: ignore[arg-type]
+
+
+def test_a_delay_beyond_threading_timeout_max_neither_kills_nor_stalls_the_engine() -> None:
+    backend = SimulatedBackend(
+        init_time=0, queue_time=0, validation_time=0, capacity=2, time_scale=1
+    )
+    try:
+        forever = backend.run(run_time=1e12)  # RUNNING for 1e12 s: longer than threads wait
+        assert wait_for_state(forever, JobStatus.RUNNING, timeout=5)
+        soon = backend.run("soon", run_time=0)
+        assert soon.result(timeout=5) == "soon"
+        assert _engine_alive(backend)
+        assert forever.status() is JobStatus.RUNNING
+    finally:
+        backend.close()
+    assert forever.status() is JobStatus.CANCELLED
+
+
+@pytest.mark.parametrize(("scale", "run_time"), [(1e300, 1.0), (1e300, 1e300)])
+def test_a_huge_time_scale_only_makes_jobs_slow(scale: float, run_time: float) -> None:
+    backend = SimulatedBackend(time_scale=scale)
+    job = backend.run(run_time=run_time)  # 2e299 s INITIALIZING; an infinite run_time
+    time.sleep(0.05)
+    assert _engine_alive(backend)
+    assert job.status() is JobStatus.INITIALIZING
+    start = time.monotonic()
+    backend.close()
+    assert time.monotonic() - start < 1
+    assert not _engine_alive(backend)
+    assert job.status() is JobStatus.CANCELLED
+
+
+def test_close_stops_the_engine_now_not_at_its_last_event() -> None:
+    backend = SimulatedBackend(time_scale=1, init_time=0, queue_time=0, validation_time=0)
+    jobs = [backend.run(run_time=30) for _ in range(3)]
+    assert wait_for_state(jobs[0], JobStatus.RUNNING, timeout=5)
+    thread = backend._thread
+    assert thread is not None
+    backend.close()
+    assert not thread.is_alive()
+    assert [job.status() for job in jobs] == [JobStatus.CANCELLED] * 3
+
+
+def test_the_most_progress_steps_are_allowed() -> None:
+    from jobwidgets.backends.simulated import MAX_PROGRESS_STEPS
+
+    backend = SimulatedBackend(progress_steps=MAX_PROGRESS_STEPS, time_scale=0.001)
+    try:
+        assert backend.run("ok", run_time=0.5).result(timeout=5) == "ok"
+    finally:
+        backend.close()

@@ -17,35 +17,62 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import itertools
+import logging
+import math
 import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
-from .._seconds import check_seconds
+from .._seconds import check_seconds, waitable
 from ..errors import JobError
 from ..job import BaseJob, CancelAttempt
 from ..status import JOB_FINAL_STATES, JobStatus
 
-__all__ = ["SimulatedBackend", "SimulatedJob"]
+__all__ = ["MAX_PROGRESS_STEPS", "SimulatedBackend", "SimulatedJob"]
+
+log = logging.getLogger("jobwidgets")
 
 Duration = float | tuple[float, float]
 
+MAX_PROGRESS_STEPS = 1000
+"""The most progress reports one running job may push (each is an event in the heap)."""
+
 
 def _check_duration(name: str, value: object) -> Duration:
-    """Seconds >= 0, or a ``(low, high)`` range of them; else ``ValueError``."""
+    """Finite seconds >= 0, or a ``(low, high)`` range of them; else ``ValueError``."""
     try:
         if isinstance(value, tuple) and len(value) == 2:
-            low, high = (check_seconds(bound, name) for bound in value)
+            low, high = (check_seconds(bound, name, finite=True) for bound in value)
             if low <= high:
                 return (low, high)
         else:
-            return check_seconds(value, name)
+            return check_seconds(value, name, finite=True)
     except (TypeError, ValueError):
         pass
-    msg = f"{name} must be seconds >= 0, or a (low, high) range of them, got {value!r}"
+    msg = f"{name} must be finite seconds >= 0, or a (low, high) range of them, got {value!r}"
     raise ValueError(msg)
+
+
+def _check_number(name: str, value: object, what: str, fits: Callable[[float], bool]) -> float:
+    """A number (not a bool) that ``fits``, as a float; else ``ValueError`` naming it."""
+    number = (
+        float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    )
+    if number is None or not fits(number):  # fits is False for NaN too
+        msg = f"{name} must be {what}, got {value!r}"
+        raise ValueError(msg)
+    return number
+
+
+def _probability(number: float) -> bool:
+    return 0 <= number <= 1
+
+
+def _scale(number: float) -> bool:
+    return 0 < number < math.inf
 
 
 class SimulatedJob(BaseJob):
@@ -170,21 +197,26 @@ class SimulatedBackend:
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
             msg = f"capacity must be an int >= 1, got {capacity!r}"
             raise ValueError(msg)
-        if not isinstance(failure_probability, int | float) or not (0 <= failure_probability <= 1):
-            msg = f"failure_probability must be between 0 and 1, got {failure_probability!r}"
-            raise ValueError(msg)
-        if not isinstance(time_scale, int | float) or not time_scale > 0:
-            msg = f"time_scale must be a number > 0, got {time_scale!r}"
-            raise ValueError(msg)
-        if isinstance(progress_steps, bool) or not isinstance(progress_steps, int):
-            msg = f"progress_steps must be an int >= 0, got {progress_steps!r}"
+        self.failure_probability = _check_number(
+            "failure_probability", failure_probability, "a number from 0 to 1", _probability
+        )
+        self.time_scale = _check_number(
+            "time_scale", time_scale, "a finite number > 0 (0.01 runs 100 times faster)", _scale
+        )
+        if (
+            isinstance(progress_steps, bool)
+            or not isinstance(progress_steps, int)
+            or not 0 <= progress_steps <= MAX_PROGRESS_STEPS
+        ):
+            msg = (
+                f"progress_steps must be an int from 0 to {MAX_PROGRESS_STEPS} "
+                f"(how many progress reports a running job pushes), got {progress_steps!r}"
+            )
             raise ValueError(msg)
         self.capacity = capacity
-        self.failure_probability = float(failure_probability)
         self.seed = seed
-        self.time_scale = float(time_scale)
         self.poll_only = bool(poll_only)
-        self.progress_steps = max(0, progress_steps)
+        self.progress_steps = progress_steps
         self.name = name
         self._random = random.Random(seed)
         self._ids = itertools.count(1)
@@ -208,8 +240,8 @@ class SimulatedBackend:
 
         Args:
             result: what ``job.result()`` returns (default: a small summary dict).
-            run_time: this job's running seconds (before ``time_scale``), overriding
-                the backend's draw.
+            run_time: this job's running seconds (before ``time_scale``), finite and
+                ``>= 0``, overriding the backend's draw.
             fail: force the outcome: True ends in ERROR, False in DONE.
         """
         job = self._make(result, run_time=run_time, fail=fail)
@@ -226,7 +258,11 @@ class SimulatedBackend:
         return len(self._waiting)
 
     def close(self) -> None:
-        """Cancel every unfinished job and stop the engine."""
+        """Cancel every unfinished job and stop the engine.
+
+        The engine thread ends now, not at its last scheduled event: ``close()`` waits
+        for it (up to 5 s, unless called from the engine itself, as by an observer).
+        """
         with self._cond:
             self._closed = True
             plans = [plan for _, plan in self._waiting] + list(self._active)
@@ -235,7 +271,13 @@ class SimulatedBackend:
         for job in jobs.values():
             job.cancel()
         with self._cond:
+            self._events.clear()
+            self._waiting.clear()
+            self._active.clear()
+            thread = self._thread
             self._cond.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(5)
 
     def __enter__(self) -> SimulatedBackend:
         return self
@@ -264,7 +306,9 @@ class SimulatedBackend:
                 queue_time=self._draw(self.queue_time),
                 valid_time=self._draw(self.validation_time),
                 run_time=self._draw(
-                    self.run_time if run_time is None else check_seconds(run_time, "run_time")
+                    self.run_time
+                    if run_time is None
+                    else check_seconds(run_time, "run_time", finite=True)
                 ),
                 fails=fails if fail is None else bool(fail),
                 error=f"simulated failure: the service rejected {job_id} (error code "
@@ -293,19 +337,29 @@ class SimulatedBackend:
         heapq.heappush(self._events, (time.monotonic() + delay, next(self._seq), plan, phase))
 
     def _engine(self) -> None:
+        """The engine thread: fire due events, then report them once the lock is free.
+
+        Every duration is finite and >= 0, so every event time is a number (``inf``
+        at worst, for a scaled duration beyond a float: such an event never fires); a
+        wait longer than ``threading.TIMEOUT_MAX`` is cut into waits the thread can make.
+        A report that raises is logged; the engine goes on with the others.
+        """
         while True:
             reports: _Reports = []
             with self._cond:
                 while True:
+                    if self._closed:
+                        self._thread = None
+                        return
                     if not self._events:
-                        if self._closed or (not self._waiting and not self._active):
+                        if not self._waiting and not self._active:
                             self._thread = None
                             return
                         self._cond.wait()
                         continue
                     delay = self._events[0][0] - time.monotonic()
                     if delay > 0:
-                        self._cond.wait(delay)
+                        self._cond.wait(waitable(delay))
                         continue
                     break
                 now = time.monotonic()
@@ -315,10 +369,13 @@ class SimulatedBackend:
                         self._advance(plan, phase, now, reports)
                 self._admit(now, reports)
             for job, status, progress, error in reports:
-                if progress is not None:
-                    job.set_progress(progress)
-                else:
-                    job._report(status, error=error)
+                try:
+                    if progress is not None:
+                        job.set_progress(progress)
+                    else:
+                        job._report(status, error=error)
+                except Exception:
+                    log.exception("jobwidgets: %s could not report %s", self.name, status.name)
 
     def _advance(
         self,
