@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import anywidget
 import traitlets
 
 from .. import rows
 from ..bridge import Bridge, get_bridge
 from ..job import BaseJob
 from ..text import text_line
-from ._assets import asset
+from ._assets import front_end
+from ._base import OwnWidget
 
 __all__ = ["StatusBadge"]
 
@@ -20,7 +20,7 @@ BADGE_KEY = "1"
 """The key of the badge's one row."""
 
 
-class StatusBadge(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
+class StatusBadge(OwnWidget):  # type: ignore[misc,unused-ignore]
     """The status of one job: its name with a colour and an icon, live.
 
     The badge syncs the job's row (``jobwidgets.rows.row``), the data every view of a job
@@ -31,8 +31,8 @@ class StatusBadge(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
     only the bridge's thread sets ``row`` and ``kernel_time`` (``_jobs_changed``).
     """
 
-    _esm = asset("badge.js")
-    _css = asset("widgets.css")
+    _esm = front_end("badge.js")
+    _css = front_end("widgets.css")
 
     row = traitlets.Dict(help="The job's row, as the table and the panel get it.").tag(sync=True)
     kernel_time = traitlets.Float(0.0, help="The kernel's clock when last synced.").tag(sync=True)
