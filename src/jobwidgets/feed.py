@@ -28,13 +28,38 @@ from .registry import JobRegistry
 from .rows import counts, row
 from .status import JOB_FINAL_STATES, JobStatus
 
-__all__ = ["RowFeed", "cancel", "feeds", "sync"]
+__all__ = ["RowFeed", "cancel", "check_feed_args", "feeds", "sync"]
 
 log = logging.getLogger("jobwidgets")
 
 feeds: weakref.WeakValueDictionary[str, RowFeed] = weakref.WeakValueDictionary()
 """Open feeds by id (a JobTable's ``feed_id``, a panel's comm id), for the requests that
 reach the kernel outside the comm (``cancel`` and ``sync`` below)."""
+
+
+def check_feed_args(jobs: Iterable[BaseJob] | None, registry: JobRegistry | None) -> list[BaseJob]:
+    """The jobs a feed starts with, as a list, once ``jobs`` and ``registry`` are checked.
+
+    Raises ``TypeError`` naming the parameter. A widget calls it before it opens its
+    comm, so that bad arguments leave nothing registered, watched or open.
+    """
+    if registry is not None and not isinstance(registry, JobRegistry):
+        msg = f"registry must be a jobwidgets JobRegistry, got {type(registry).__name__}"
+        raise TypeError(msg)
+    if jobs is None:
+        return []
+    if isinstance(jobs, BaseJob) or not isinstance(jobs, Iterable):
+        msg = (
+            f"jobs must be an iterable of jobwidgets jobs, got {type(jobs).__name__}; "
+            "pass a list, such as jobs=[job]"
+        )
+        raise TypeError(msg)
+    checked = list(jobs)
+    for index, job in enumerate(checked):
+        if not isinstance(job, BaseJob):
+            msg = f"jobs must hold jobwidgets jobs, got {type(job).__name__} at index {index}"
+            raise TypeError(msg)
+    return checked
 
 
 class RowFeed:
@@ -65,7 +90,10 @@ class RowFeed:
         include_existing: bool = True,
         what: str = "JobTable",
     ) -> None:
-        """Set up the rows: ``jobs``, and a ``registry`` to follow (its jobs, new ones too)."""
+        """Set up the rows: ``jobs``, and a ``registry`` to follow (its jobs, new ones too).
+
+        The arguments are checked (``check_feed_args``) before anything is registered."""
+        jobs = check_feed_args(jobs, registry)
         self._bridge = bridge
         self._what = what
         self._lock = threading.Lock()
@@ -80,12 +108,9 @@ class RowFeed:
         self._outbox: list[dict[str, Any]] = []
         self._feed_id = feed_id
         feeds[feed_id] = self
-        for job in jobs or ():
+        for job in jobs:
             self._add(job, send=False)  # the first reset carries them
         if registry is not None:
-            if not isinstance(registry, JobRegistry):
-                msg = f"registry must be a jobwidgets JobRegistry, got {type(registry).__name__}"
-                raise TypeError(msg)
             self._unsubscribe = registry.subscribe(self.add)
             if include_existing:
                 for job in registry.jobs():

@@ -17,7 +17,7 @@ from typing import Any
 import traitlets
 
 from ..bridge import Bridge, get_bridge
-from ..feed import RowFeed
+from ..feed import RowFeed, check_feed_args
 from ..job import BaseJob
 from ..registry import JobRegistry
 from ._assets import front_end
@@ -60,6 +60,7 @@ class JobTable(RowFeed, OwnWidget):  # type: ignore[misc,unused-ignore]
         bridge: Bridge | None = None,
         **kwargs: Any,
     ) -> None:
+        jobs = check_feed_args(jobs, registry)  # before the comm opens: nothing to undo
         # the id is in the state the comm opens with, so a view has it at once, even one
         # rendered while the cell that made the table still blocks the main shell
         self.set_trait("feed_id", uuid.uuid4().hex)
