@@ -8,6 +8,8 @@ counters per round (``pytest -s``).
 from __future__ import annotations
 
 import gc
+import json
+import logging
 import os
 import tracemalloc
 import weakref
@@ -16,10 +18,10 @@ from typing import Any
 import pytest
 
 from _jobs import PushJob
-from jobwidgets import registry
+from jobwidgets import JobStatus, feed, registry
 from jobwidgets.bridge import Bridge
 from jobwidgets.widgets import JobTable, StatusBadge
-from widget_support import ManualLoop, install_recording_comm
+from widget_support import ManualLoop, RecordingComm, install_recording_comm
 
 STRESS = os.environ.get("JOBWIDGETS_STRESS") == "1"
 ROUNDS, WIDGETS = (10, 1000) if STRESS else (3, 100)
@@ -92,3 +94,89 @@ def test_closed_widgets_release_themselves_and_their_jobs(bridge: Bridge, loop: 
     # flat: the last round holds no more than the first did (before the fix: +3.9 MB a
     # round of 100)
     assert grown[-1] - grown[0] < 0.5
+
+
+def _table_of_running_jobs(
+    bridge: Bridge, loop: ManualLoop, n: int
+) -> tuple[JobTable, list[PushJob]]:
+    jobs = [PushJob() for _ in range(n)]
+    for job in jobs:
+        job.submit()
+        job.push(JobStatus.RUNNING)
+    table = JobTable(jobs, bridge=bridge)
+    _flush(loop)
+    return table, jobs
+
+
+def _cancel_results(table: JobTable) -> list[dict[str, Any]]:
+    comm: RecordingComm = table.comm
+    return [m for m in comm.custom() if m["type"] == "cancel_result"]
+
+
+def test_one_cancel_message_is_answered_for_at_most_the_cap(
+    bridge: Bridge, loop: ManualLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    table, jobs = _table_of_running_jobs(bridge, loop, 3)
+    keys = [str(n) for n in range(1, 20_001)]
+    with caplog.at_level(logging.WARNING, logger="jobwidgets"):
+        comm: RecordingComm = table.comm
+        comm.receive({"type": "cancel", "keys": keys})
+        _flush(loop)
+    results = _cancel_results(table)
+    assert len(results) == feed.MAX_CANCEL_KEYS
+    assert [r["key"] for r in results] == keys[: feed.MAX_CANCEL_KEYS]
+    assert all(job.state is JobStatus.CANCELLED for job in jobs)
+    (record,) = [r for r in caplog.records if "cancel" in r.getMessage()]
+    assert "19000 more" in record.getMessage()
+    assert len(record.getMessage()) < 500
+    table.close()
+
+
+def test_repeated_keys_are_answered_once(bridge: Bridge, loop: ManualLoop) -> None:
+    table, jobs = _table_of_running_jobs(bridge, loop, 1)
+    comm: RecordingComm = table.comm
+    comm.receive({"type": "cancel", "keys": ["1"] * 5_000})
+    _flush(loop)
+    assert [r["key"] for r in _cancel_results(table)] == ["1"]
+    assert jobs[0].state is JobStatus.CANCELLED
+    table.close()
+
+
+def test_an_unknown_message_is_logged_in_a_bounded_summary(
+    bridge: Bridge, loop: ManualLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    table, _jobs = _table_of_running_jobs(bridge, loop, 1)
+    comm: RecordingComm = table.comm
+    with caplog.at_level(logging.WARNING, logger="jobwidgets"):
+        comm.receive({"type": "x" * 10_000_000, "keys": list(range(100_000))})
+        comm.receive({"data": "y" * 10_000_000})
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2
+    assert all("unknown message" in m and len(m) < 500 for m in messages)
+    table.close()
+
+
+@pytest.mark.parametrize("keys", ["23", b"23", 23, None, {"2": 1}, ("2", "3")])
+def test_the_subshell_route_refuses_keys_that_are_not_a_list(
+    bridge: Bridge, loop: ManualLoop, keys: Any
+) -> None:
+    table, jobs = _table_of_running_jobs(bridge, loop, 3)
+    (outcome,) = json.loads(feed.cancel(table.feed_id, keys))
+    assert outcome["ok"] is False
+    assert "keys must be a list of row keys" in outcome["message"]
+    assert [job.state for job in jobs] == [JobStatus.RUNNING] * 3
+    table.close()
+
+
+def test_the_subshell_route_answers_at_most_the_cap(bridge: Bridge, loop: ManualLoop) -> None:
+    table, jobs = _table_of_running_jobs(bridge, loop, 2)
+    outcomes = json.loads(feed.cancel(table.feed_id, [str(n) for n in range(1, 20_001)]))
+    assert len(outcomes) == feed.MAX_CANCEL_KEYS + 1
+    assert [o["ok"] for o in outcomes[:2]] == [True, True]
+    assert all(job.state is JobStatus.CANCELLED for job in jobs)
+    assert outcomes[-1] == {
+        "ok": False,
+        "message": f"ignored 19000 more keys: one request may cancel at most "
+        f"{feed.MAX_CANCEL_KEYS} rows",
+    }
+    table.close()

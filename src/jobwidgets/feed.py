@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import reprlib
 import threading
 import time
 import weakref
@@ -28,9 +29,37 @@ from .registry import JobRegistry
 from .rows import counts, row
 from .status import JOB_FINAL_STATES, JobStatus
 
-__all__ = ["RowFeed", "cancel", "check_feed_args", "feeds", "sync"]
+__all__ = ["MAX_CANCEL_KEYS", "RowFeed", "cancel", "check_feed_args", "feeds", "sync"]
 
 log = logging.getLogger("jobwidgets")
+
+MAX_CANCEL_KEYS = 1000
+"""The most rows one cancel request (a ``cancel`` message, or the subshell route's
+``cancel``) may name. A front end asks for one row a click; the keys beyond the cap are
+ignored, with one warning, so a runaway request can't flood the page with answers."""
+
+_summary = reprlib.Repr()
+_summary.maxstring = 80
+_summary.maxother = 80
+_summary.maxlist = _summary.maxdict = _summary.maxtuple = 5
+_summary.maxlevel = 3
+
+
+def _request_keys(keys: list[Any]) -> tuple[list[str], int]:
+    """The row keys one cancel request asks for, each once, in order and at most
+    ``MAX_CANCEL_KEYS`` of them; and how many more it named (ignored)."""
+    wanted = dict.fromkeys(_key_text(key) for key in keys)
+    return list(itertools.islice(wanted, MAX_CANCEL_KEYS)), max(0, len(wanted) - MAX_CANCEL_KEYS)
+
+
+def _key_text(key: Any) -> str:
+    """A requested key as text, bounded (a row key is a short string of digits)."""
+    return key[:80] if isinstance(key, str) else _summary.repr(key)
+
+
+def _too_many(ignored: int) -> str:
+    return f"ignored {ignored} more keys: one request may cancel at most {MAX_CANCEL_KEYS} rows"
+
 
 feeds: weakref.WeakValueDictionary[str, RowFeed] = weakref.WeakValueDictionary()
 """Open feeds by id (a JobTable's ``feed_id``, a panel's comm id), for the requests that
@@ -255,7 +284,10 @@ class RowFeed:
             if not isinstance(keys, list):
                 log.warning("jobwidgets: %s ignored a cancel without a key list", self._what)
                 return
-            outcomes = self._cancel_keys([str(k) for k in keys])
+            wanted, ignored = _request_keys(keys)
+            if ignored:
+                log.warning("jobwidgets: %s %s", self._what, _too_many(ignored))
+            outcomes = self._cancel_keys(wanted)
             with self._lock:
                 self._outbox.extend({"type": "cancel_result", **o} for o in outcomes)
             self._bridge.poke(self)
@@ -264,7 +296,9 @@ class RowFeed:
         elif kind == "clear_finished":
             self.clear_finished()
         else:
-            log.warning("jobwidgets: %s ignored an unknown message %r", self._what, content)
+            log.warning(
+                "jobwidgets: %s ignored an unknown message %s", self._what, _summary.repr(content)
+            )
 
     def _request_reset(self) -> None:
         """Send every row at the next flush. Safe from any thread."""
@@ -325,11 +359,20 @@ class RowFeed:
 
 
 def cancel(feed_id: str, keys: list[str]) -> str:
-    """Cancel rows ``keys`` of the open feed ``feed_id``; return the outcomes as JSON."""
+    """Cancel rows ``keys`` (a list, at most ``MAX_CANCEL_KEYS`` of them) of the open feed
+    ``feed_id``; return the outcomes as JSON: one per key, then one ``ok: false`` saying
+    what was refused (keys that are not a list; keys beyond the cap)."""
+    if not isinstance(keys, list):
+        message = f"keys must be a list of row keys, such as ['1'], got {type(keys).__name__}"
+        return json.dumps([{"ok": False, "message": message}])
     feed = feeds.get(feed_id)
     if feed is None:
         return json.dumps([{"ok": False, "message": f"no open job table {feed_id!r}"}])
-    return json.dumps(feed._cancel_keys([str(key) for key in keys]))
+    wanted, ignored = _request_keys(keys)
+    outcomes = feed._cancel_keys(wanted)
+    if ignored:
+        outcomes.append({"ok": False, "message": _too_many(ignored)})
+    return json.dumps(outcomes)
 
 
 def sync(feed_id: str) -> str:
