@@ -495,15 +495,22 @@ def test_job_monitor_in_a_kernel_shows_a_live_badge(monkeypatch: pytest.MonkeyPa
     ],
 )
 def test_a_table_with_bad_arguments_registers_and_opens_nothing(
-    bridge: Bridge, kwargs: dict[str, Any], message: str
+    bridge: Bridge, kwargs: dict[str, Any], message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ipywidgets import Widget
+    import comm
 
     from jobwidgets import feed
 
-    widgets, feeds = len(Widget.widgets), len(feed.feeds)
+    opened: list[RecordingComm] = []
+
+    def create_comm(*args: Any, **kw: Any) -> RecordingComm:
+        opened.append(RecordingComm(*args, **kw))
+        return opened[-1]
+
+    monkeypatch.setattr(comm, "create_comm", create_comm)
+    feeds = len(feed.feeds)
     with pytest.raises(TypeError, match=message):
         JobTable(bridge=bridge, **kwargs)
     assert bridge.watched == 0
     assert len(feed.feeds) == feeds
-    assert len(Widget.widgets) == widgets
+    assert opened == []
