@@ -180,3 +180,19 @@ def test_the_subshell_route_answers_at_most_the_cap(bridge: Bridge, loop: Manual
         f"{feed.MAX_CANCEL_KEYS} rows",
     }
     table.close()
+
+
+def test_a_closed_badge_kept_somewhere_lets_its_job_go(bridge: Bridge, loop: ManualLoop) -> None:
+    job = PushJob()
+    job.submit()
+    badge = StatusBadge(job, bridge=bridge)  # kept, as IPython's Out cache keeps it
+    _flush(loop)
+    badge.close()
+    assert badge.job is job  # while the job lives elsewhere, the badge still names it
+    gone = weakref.ref(job)
+    del job
+    gc.collect()
+    assert gone() is None
+    assert badge.status == "QUEUED"  # the last row shown stays readable
+    with pytest.raises(RuntimeError, match="closed and its job is gone"):
+        _ = badge.job
