@@ -483,3 +483,34 @@ def test_job_monitor_in_a_kernel_shows_a_live_badge(monkeypatch: pytest.MonkeyPa
     job_monitor(job, quiet=True)
     assert len(shown) == 1
     shown[0].close()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"jobs": [1, 2]}, "jobs must hold jobwidgets jobs, got int at index 0"),
+        ({"jobs": [PushJob(), 1]}, "jobs must hold jobwidgets jobs, got int at index 1"),
+        ({"jobs": 5}, "jobs must be an iterable of jobwidgets jobs, got int"),
+        ({"registry": object()}, "registry must be a jobwidgets JobRegistry, got object"),
+    ],
+)
+def test_a_table_with_bad_arguments_registers_and_opens_nothing(
+    bridge: Bridge, kwargs: dict[str, Any], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import comm
+
+    from jobwidgets import feed
+
+    opened: list[RecordingComm] = []
+
+    def create_comm(*args: Any, **kw: Any) -> RecordingComm:
+        opened.append(RecordingComm(*args, **kw))
+        return opened[-1]
+
+    monkeypatch.setattr(comm, "create_comm", create_comm)
+    feeds = len(feed.feeds)
+    with pytest.raises(TypeError, match=message):
+        JobTable(bridge=bridge, **kwargs)
+    assert bridge.watched == 0
+    assert len(feed.feeds) == feeds
+    assert opened == []

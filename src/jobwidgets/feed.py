@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import reprlib
 import threading
 import time
 import weakref
@@ -28,13 +29,66 @@ from .registry import JobRegistry
 from .rows import counts, row
 from .status import JOB_FINAL_STATES, JobStatus
 
-__all__ = ["RowFeed", "cancel", "feeds", "sync"]
+__all__ = ["MAX_CANCEL_KEYS", "RowFeed", "cancel", "check_feed_args", "feeds", "sync"]
 
 log = logging.getLogger("jobwidgets")
+
+MAX_CANCEL_KEYS = 1000
+"""The most rows one cancel request (a ``cancel`` message, or the subshell route's
+``cancel``) may name. A front end asks for one row a click; the keys beyond the cap are
+ignored, with one warning, so a runaway request can't flood the page with answers."""
+
+_summary = reprlib.Repr()
+_summary.maxstring = 80
+_summary.maxother = 80
+_summary.maxlist = _summary.maxdict = _summary.maxtuple = 5
+_summary.maxlevel = 3
+
+
+def _request_keys(keys: list[Any]) -> tuple[list[str], int]:
+    """The row keys one cancel request asks for, each once, in order and at most
+    ``MAX_CANCEL_KEYS`` of them; and how many more it named (ignored)."""
+    wanted = dict.fromkeys(_key_text(key) for key in keys)
+    return list(itertools.islice(wanted, MAX_CANCEL_KEYS)), max(0, len(wanted) - MAX_CANCEL_KEYS)
+
+
+def _key_text(key: Any) -> str:
+    """A requested key as text, bounded (a row key is a short string of digits)."""
+    return key[:80] if isinstance(key, str) else _summary.repr(key)
+
+
+def _too_many(ignored: int) -> str:
+    return f"ignored {ignored} more keys: one request may cancel at most {MAX_CANCEL_KEYS} rows"
+
 
 feeds: weakref.WeakValueDictionary[str, RowFeed] = weakref.WeakValueDictionary()
 """Open feeds by id (a JobTable's ``feed_id``, a panel's comm id), for the requests that
 reach the kernel outside the comm (``cancel`` and ``sync`` below)."""
+
+
+def check_feed_args(jobs: Iterable[BaseJob] | None, registry: JobRegistry | None) -> list[BaseJob]:
+    """The jobs a feed starts with, as a list, once ``jobs`` and ``registry`` are checked.
+
+    Raises ``TypeError`` naming the parameter. A widget calls it before it opens its
+    comm, so that bad arguments leave nothing registered, watched or open.
+    """
+    if registry is not None and not isinstance(registry, JobRegistry):
+        msg = f"registry must be a jobwidgets JobRegistry, got {type(registry).__name__}"
+        raise TypeError(msg)
+    if jobs is None:
+        return []
+    if isinstance(jobs, BaseJob) or not isinstance(jobs, Iterable):
+        msg = (
+            f"jobs must be an iterable of jobwidgets jobs, got {type(jobs).__name__}; "
+            "pass a list, such as jobs=[job]"
+        )
+        raise TypeError(msg)
+    checked = list(jobs)
+    for index, job in enumerate(checked):
+        if not isinstance(job, BaseJob):
+            msg = f"jobs must hold jobwidgets jobs, got {type(job).__name__} at index {index}"
+            raise TypeError(msg)
+    return checked
 
 
 class RowFeed:
@@ -65,7 +119,10 @@ class RowFeed:
         include_existing: bool = True,
         what: str = "JobTable",
     ) -> None:
-        """Set up the rows: ``jobs``, and a ``registry`` to follow (its jobs, new ones too)."""
+        """Set up the rows: ``jobs``, and a ``registry`` to follow (its jobs, new ones too).
+
+        The arguments are checked (``check_feed_args``) before anything is registered."""
+        jobs = check_feed_args(jobs, registry)
         self._bridge = bridge
         self._what = what
         self._lock = threading.Lock()
@@ -80,12 +137,9 @@ class RowFeed:
         self._outbox: list[dict[str, Any]] = []
         self._feed_id = feed_id
         feeds[feed_id] = self
-        for job in jobs or ():
+        for job in jobs:
             self._add(job, send=False)  # the first reset carries them
         if registry is not None:
-            if not isinstance(registry, JobRegistry):
-                msg = f"registry must be a jobwidgets JobRegistry, got {type(registry).__name__}"
-                raise TypeError(msg)
             self._unsubscribe = registry.subscribe(self.add)
             if include_existing:
                 for job in registry.jobs():
@@ -230,7 +284,10 @@ class RowFeed:
             if not isinstance(keys, list):
                 log.warning("jobwidgets: %s ignored a cancel without a key list", self._what)
                 return
-            outcomes = self._cancel_keys([str(k) for k in keys])
+            wanted, ignored = _request_keys(keys)
+            if ignored:
+                log.warning("jobwidgets: %s %s", self._what, _too_many(ignored))
+            outcomes = self._cancel_keys(wanted)
             with self._lock:
                 self._outbox.extend({"type": "cancel_result", **o} for o in outcomes)
             self._bridge.poke(self)
@@ -239,7 +296,9 @@ class RowFeed:
         elif kind == "clear_finished":
             self.clear_finished()
         else:
-            log.warning("jobwidgets: %s ignored an unknown message %r", self._what, content)
+            log.warning(
+                "jobwidgets: %s ignored an unknown message %s", self._what, _summary.repr(content)
+            )
 
     def _request_reset(self) -> None:
         """Send every row at the next flush. Safe from any thread."""
@@ -300,11 +359,20 @@ class RowFeed:
 
 
 def cancel(feed_id: str, keys: list[str]) -> str:
-    """Cancel rows ``keys`` of the open feed ``feed_id``; return the outcomes as JSON."""
+    """Cancel rows ``keys`` (a list, at most ``MAX_CANCEL_KEYS`` of them) of the open feed
+    ``feed_id``; return the outcomes as JSON: one per key, then one ``ok: false`` saying
+    what was refused (keys that are not a list; keys beyond the cap)."""
+    if not isinstance(keys, list):
+        message = f"keys must be a list of row keys, such as ['1'], got {type(keys).__name__}"
+        return json.dumps([{"ok": False, "message": message}])
     feed = feeds.get(feed_id)
     if feed is None:
         return json.dumps([{"ok": False, "message": f"no open job table {feed_id!r}"}])
-    return json.dumps(feed._cancel_keys([str(key) for key in keys]))
+    wanted, ignored = _request_keys(keys)
+    outcomes = feed._cancel_keys(wanted)
+    if ignored:
+        outcomes.append({"ok": False, "message": _too_many(ignored)})
+    return json.dumps(outcomes)
 
 
 def sync(feed_id: str) -> str:

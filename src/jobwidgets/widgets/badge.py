@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any
 
-import anywidget
 import traitlets
 
 from .. import rows
 from ..bridge import Bridge, get_bridge
 from ..job import BaseJob
 from ..text import text_line
-from ._assets import asset
+from ._assets import front_end
+from ._base import OwnWidget
 
 __all__ = ["StatusBadge"]
 
@@ -20,7 +21,7 @@ BADGE_KEY = "1"
 """The key of the badge's one row."""
 
 
-class StatusBadge(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
+class StatusBadge(OwnWidget):  # type: ignore[misc,unused-ignore]
     """The status of one job: its name with a colour and an icon, live.
 
     The badge syncs the job's row (``jobwidgets.rows.row``), the data every view of a job
@@ -29,10 +30,14 @@ class StatusBadge(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
 
     Threads: the comm opens with the row of the moment the badge is made; from then on
     only the bridge's thread sets ``row`` and ``kernel_time`` (``_jobs_changed``).
+
+    An open badge holds its job; a closed one only weakly, so a closed badge that is
+    still referenced (by IPython's ``Out``, say) doesn't keep a dropped job alive. It
+    still shows the last row it had.
     """
 
-    _esm = asset("badge.js")
-    _css = asset("widgets.css")
+    _esm = front_end("badge.js")
+    _css = front_end("widgets.css")
 
     row = traitlets.Dict(help="The job's row, as the table and the panel get it.").tag(sync=True)
     kernel_time = traitlets.Float(0.0, help="The kernel's clock when last synced.").tag(sync=True)
@@ -42,10 +47,23 @@ class StatusBadge(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
             msg = f"StatusBadge needs a jobwidgets job, got {type(job).__name__}"
             raise TypeError(msg)
         super().__init__(row=rows.row(job, BADGE_KEY), kernel_time=time.time(), **kwargs)
-        self.job = job
+        self._job: BaseJob | None = job  # None once closed
+        self._job_ref = weakref.ref(job)
         self._bridge = bridge or get_bridge()
         self._bridge.watch(job, self)
         self._bridge.mark(job)  # a change between the snapshot and the watch
+
+    @property
+    def job(self) -> BaseJob:
+        """The job shown. After ``close()``, while something else keeps it alive."""
+        job = self._job or self._job_ref()
+        if job is None:
+            msg = (
+                "this StatusBadge is closed and its job is gone (a closed badge holds its "
+                "job weakly): keep a reference to the job to use it after close()"
+            )
+            raise RuntimeError(msg)
+        return job
 
     # The row's facts, read-only, as the badge shows them.
     @property
@@ -90,15 +108,20 @@ class StatusBadge(anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
 
     def _jobs_changed(self, jobs: list[BaseJob]) -> None:
         """On the bridge's thread: show the job's current row."""
+        job = self._job
+        if job is None:  # closed since the change was marked
+            return
         with self.hold_sync():
-            self.row = rows.row(self.job, BADGE_KEY)
+            self.row = rows.row(job, BADGE_KEY)
             self.kernel_time = time.time()
 
     def close(self) -> None:
         """Stop following the job and close the widget."""
         bridge = self.__dict__.pop("_bridge", None)
-        if bridge is not None:
-            bridge.unwatch(self.job, self)
+        job = getattr(self, "_job", None)  # none when __init__ failed early
+        self._job = None
+        if bridge is not None and job is not None:
+            bridge.unwatch(job, self)
         super().close()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:

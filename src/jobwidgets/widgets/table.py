@@ -14,21 +14,21 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-import anywidget
 import traitlets
 
 from ..bridge import Bridge, get_bridge
-from ..feed import RowFeed
+from ..feed import RowFeed, check_feed_args
 from ..job import BaseJob
 from ..registry import JobRegistry
-from ._assets import asset
+from ._assets import front_end
+from ._base import OwnWidget
 
 __all__ = ["JobTable"]
 
 log = logging.getLogger("jobwidgets")
 
 
-class JobTable(RowFeed, anywidget.AnyWidget):  # type: ignore[misc,unused-ignore]
+class JobTable(RowFeed, OwnWidget):  # type: ignore[misc,unused-ignore]
     """A live table of jobs: status badges, times, progress, and a Cancel per row.
 
     The rows, their deltas and the cancel requests are the row feed's (``jobwidgets.feed``),
@@ -42,8 +42,8 @@ class JobTable(RowFeed, anywidget.AnyWidget):  # type: ignore[misc,unused-ignore
         title: the table's heading.
     """
 
-    _esm = asset("table.js")
-    _css = asset("widgets.css")
+    _esm = front_end("table.js")
+    _css = front_end("widgets.css")
 
     title = traitlets.Unicode("Jobs", help="The table's heading.").tag(sync=True)
     compact = traitlets.Bool(False, help="A small table without header actions.").tag(sync=True)
@@ -60,6 +60,7 @@ class JobTable(RowFeed, anywidget.AnyWidget):  # type: ignore[misc,unused-ignore
         bridge: Bridge | None = None,
         **kwargs: Any,
     ) -> None:
+        jobs = check_feed_args(jobs, registry)  # before the comm opens: nothing to undo
         # the id is in the state the comm opens with, so a view has it at once, even one
         # rendered while the cell that made the table still blocks the main shell
         self.set_trait("feed_id", uuid.uuid4().hex)
