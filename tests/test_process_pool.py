@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import random
+import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -70,3 +75,59 @@ def test_a_fault_in_the_dispatcher_is_logged_fails_its_job_and_the_pool_serves_o
     assert "MemoryError: injected" in job.error
     assert any("MemoryError" in (r.exc_text or r.getMessage()) for r in caplog.records)
     assert backend.run(_work.add, 3, 3).result(timeout=30) == 6
+
+
+# -------------------------------------------------------------------- cancel races
+def _cancel_races(backend: LocalBackend, trials: int, seed: int) -> tuple[Counter[str], list[str]]:
+    """``run(ok)``, a short random delay, then ``cancel()``, ``trials`` times over.
+
+    Half the trials wait 0-4 ms after ``run``; the other half wait for RUNNING and then
+    0-0.5 ms, so that cancel() meets the worker's reply. A violation is a cancel() whose
+    answer is not "the job ended CANCELLED", or any job ending in ERROR (``ok`` never
+    fails: such a job was hurt by another's cancel, e.g. given a killed worker).
+    """
+    rng = random.Random(seed)
+    outcomes: Counter[str] = Counter()
+    violations: list[str] = []
+    for trial in range(trials):
+        job = backend.run(_work.ok)
+        if trial % 2:
+            while job.state in (JobStatus.INITIALIZING, JobStatus.QUEUED):
+                time.sleep(0)  # lets the dispatcher take the GIL
+            delay = rng.uniform(0, 0.0005)
+        else:
+            delay = rng.uniform(0, 0.004)
+        time.sleep(delay)
+        answer = job.cancel()
+        job.wait_for_final_state(timeout=30)
+        status = job.status()
+        outcomes[f"{answer}/{status.name}"] += 1
+        if answer is not (status is JobStatus.CANCELLED) or status is JobStatus.ERROR:
+            violations.append(f"trial {trial}: cancel() -> {answer}, {status.name}, {job.error}")
+    return outcomes, violations
+
+
+def test_cancel_tells_the_truth_racing_a_process_job(local_backend: Make) -> None:
+    # fork starts a replacement worker ~5x faster than spawn; the race is the same,
+    # between cancel() and the dispatcher thread, whatever starts the workers
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    start, trials = ("fork", 1000) if fork else ("spawn", 300)
+    backend = local_backend(max_workers=1, kind="process", mp_context=start)
+    outcomes, violations = _cancel_races(backend, trials, seed=11)
+    assert violations == []
+    assert outcomes["True/CANCELLED"] and outcomes["False/DONE"]  # both sides of the race
+
+
+@pytest.mark.skipif(
+    not os.environ.get("JOBWIDGETS_CANCEL_RACES"),
+    reason="long: set JOBWIDGETS_CANCEL_RACES to a number of trials (e.g. 100000), and"
+    " JOBWIDGETS_CANCEL_RACES_START to a start method (default spawn; fork is ~5x faster)",
+)
+@pytest.mark.timeout(0)
+def test_cancel_tells_the_truth_racing_a_process_job_long(local_backend: Make) -> None:
+    trials = int(os.environ["JOBWIDGETS_CANCEL_RACES"])
+    start = os.environ.get("JOBWIDGETS_CANCEL_RACES_START", "spawn")
+    backend = local_backend(max_workers=1, kind="process", mp_context=start)
+    outcomes, violations = _cancel_races(backend, trials, seed=trials)
+    print(f"\n{trials} cancel races ({start}): {dict(outcomes)}; {len(violations)} violations")
+    assert violations == []
