@@ -131,3 +131,16 @@ def test_cancel_tells_the_truth_racing_a_process_job_long(local_backend: Make) -
     outcomes, violations = _cancel_races(backend, trials, seed=trials)
     print(f"\n{trials} cancel races ({start}): {dict(outcomes)}; {len(violations)} violations")
     assert violations == []
+
+
+# ---------------------------------------------------------------------------- close
+def test_close_with_forked_workers_is_quick(local_backend: Make) -> None:
+    """A forked worker inherits the others' pipes, so closing its own may not end it."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork start method here")
+    backend = local_backend(max_workers=2, kind="process", mp_context="fork")
+    jobs = backend.map(_work.add, [1, 2, 3], [1, 1, 1])
+    assert [job.result(timeout=30) for job in jobs] == [2, 3, 4]
+    start = time.monotonic()
+    assert backend.close() == []
+    assert time.monotonic() - start < 2

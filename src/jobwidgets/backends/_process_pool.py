@@ -178,9 +178,16 @@ class _Worker:
         self.killed = False  # set by ``kill`` under the pool's lock; never reused then
 
     def stop(self, kill: bool = False) -> None:
+        """Stop a worker that runs no job: close its pipe (it exits), or kill it.
+
+        A worker that outlives its closed pipe a moment is killed: with the ``fork``
+        start method another worker may hold that pipe open, so it never sees EOF.
+        """
         with contextlib.suppress(OSError):
             self.conn.close()
-        if kill and self.process.is_alive():
+        if not kill:
+            self.process.join(0.2)
+        if self.process.is_alive():
             self.process.kill()
         self.process.join(5)
 
