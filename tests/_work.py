@@ -31,3 +31,37 @@ def fail(message: str) -> None:
 
 def exit_with(code: int) -> None:
     os._exit(code)
+
+
+class TwoArgError(Exception):
+    """Pickles in the worker, fails to unpickle: ``__init__`` wants two arguments."""
+
+    def __init__(self, a: object, b: object) -> None:
+        super().__init__(f"{a} and {b}")
+
+
+def raise_two_arg_error() -> None:
+    raise TwoArgError(1, 2)
+
+
+def _refuse_to_load() -> None:
+    raise RuntimeError("this value can't be loaded here")
+
+
+class Unloadable:
+    """Pickles in the worker; loading it raises."""
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (_refuse_to_load, ())
+
+
+def return_unloadable() -> Unloadable:
+    return Unloadable()
+
+
+def ok() -> int:
+    return 1
+
+
+def sleep(seconds: float) -> None:
+    time.sleep(seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 import weakref
@@ -344,3 +345,65 @@ def test_idle_threads_start_again_for_new_jobs(local_backend: Make) -> None:
     assert backend.run(lambda: 1).result(timeout=10) == 1
     time.sleep(0.05)  # every loop found the queue empty and gave its thread back
     assert [job.result(timeout=10) for job in backend.map(abs, [-1, -2, -3])] == [1, 2, 3]
+
+
+# ------------------------------------------------------------------ close(timeout=)
+def test_close_with_a_timeout_returns_the_thread_jobs_left_running(
+    local_backend: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = local_backend(max_workers=1)
+    release = threading.Event()
+    try:
+        stuck = backend.run(release.wait)
+        queued = backend.run(_work.add, 1, 1)
+        assert wait_until(lambda: stuck.state is JobStatus.RUNNING, 10)
+        start = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="jobwidgets"):
+            left = backend.close(timeout=0.2)
+        assert 0.2 <= time.monotonic() - start < 2
+        assert left == [stuck]
+        assert stuck.state is JobStatus.RUNNING
+        assert queued.status() is JobStatus.CANCELLED
+        assert stuck.job_id() in caplog.text
+    finally:
+        release.set()
+    assert stuck.result(timeout=10) is True
+    assert backend.close(timeout=1) == []
+
+
+def test_close_with_a_timeout_returns_the_process_jobs_left_running(
+    local_backend: Make,
+) -> None:
+    backend = local_backend(max_workers=1, kind="process")
+    sleeper = backend.run(_work.sleep, 1000)
+    assert wait_until(lambda: sleeper.state is JobStatus.RUNNING, 30)
+    start = time.monotonic()
+    try:
+        assert backend.close(timeout=0.2) == [sleeper]
+        assert time.monotonic() - start < 2
+        assert sleeper.state is JobStatus.RUNNING
+    finally:
+        assert sleeper.cancel() is True  # what a caller does with what was left running
+    sleeper.wait_for_final_state(timeout=10)
+    assert sleeper.status() is JobStatus.CANCELLED
+    assert backend.close(timeout=5) == []
+
+
+def test_close_with_a_timeout_returns_at_once_when_nothing_runs(local_backend: Make) -> None:
+    backend = local_backend(max_workers=1)
+    assert backend.run(_work.add, 2, 3).result(timeout=10) == 5
+    start = time.monotonic()
+    assert backend.close(timeout=30) == []
+    assert time.monotonic() - start < 2
+
+
+@pytest.mark.parametrize(
+    ("timeout", "error"),
+    [(-1, ValueError), (float("nan"), ValueError), ("1", TypeError), (True, TypeError)],
+)
+def test_close_rejects_a_bad_timeout_and_stays_open(timeout: object, error: type) -> None:
+    backend = LocalBackend(max_workers=1)
+    with pytest.raises(error, match="timeout must be"):
+        backend.close(timeout=timeout)  # type: ignore[arg-type]
+    assert not backend.closed
+    assert backend.close(timeout=float("inf")) == []

@@ -13,20 +13,25 @@ from __future__ import annotations
 
 import concurrent.futures
 import itertools
+import logging
 import multiprocessing
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-from ..errors import JobCancelledError, JobError
+from .._seconds import check_seconds
+from ..errors import JobCancelledError, JobError, JobTimeoutError
 from ..job import CancelAttempt, _current
 from ..status import JobStatus
 from ._process_pool import ProcessPool
 from .function import FunctionJob
 
 __all__ = ["FunctionJob", "LocalBackend", "LocalJob"]
+
+log = logging.getLogger("jobwidgets")
 
 
 class LocalJob(FunctionJob):
@@ -61,7 +66,8 @@ class LocalBackend:
             (default ``"spawn"``, which is safe in a kernel that runs threads).
 
     A context manager: leaving it closes the backend, which cancels the jobs still
-    queued, waits for the running ones and keeps every finished result.
+    queued, waits for the running ones and keeps every finished result. To bound the
+    wait, call ``close(timeout=...)``: it returns the jobs left running.
     """
 
     def __init__(
@@ -113,20 +119,54 @@ class LocalBackend:
         """Whether ``close()`` was called."""
         return self._closed
 
-    def close(self) -> None:
-        """Cancel the queued jobs, wait for the running ones, and stop the workers."""
+    def close(self, timeout: float | None = None) -> list[LocalJob]:
+        """Cancel the queued jobs, wait for the running ones, and stop the workers.
+
+        Args:
+            timeout: how many seconds to wait for the running jobs; None (or ``inf``)
+                waits for as long as they run.
+
+        Returns:
+            The jobs still running when the timeout ran out (``[]`` when every job
+            ended); they are also named in a warning on the ``jobwidgets`` logger.
+            They run on, and no new job starts: a process job's worker stops when its
+            job ends, or at once if you ``cancel()`` it; a thread can't be stopped, and
+            the interpreter waits for it at exit, as for any ``concurrent.futures``
+            executor. Calling ``close()`` again waits again and returns those still
+            running.
+        """
+        seconds = check_seconds(timeout, "timeout", none=True)
+        if seconds is not None and seconds > threading.TIMEOUT_MAX:
+            seconds = None  # inf, or longer than any wait can be: no limit
         with self._lock:
-            if self._closed:
-                return
+            first = not self._closed
             self._closed = True
             jobs = list(self._unfinished.values())
+        if first:
+            for job in jobs:
+                if self._unqueue(job):  # never started: it won't run now
+                    job._report(JobStatus.CANCELLED)
+        until = None if seconds is None else time.monotonic() + seconds
+        left: list[LocalJob] = []
         for job in jobs:
-            if self._unqueue(job):  # never started: it won't run now
-                job._report(JobStatus.CANCELLED)
+            remaining = None if until is None else max(0.0, until - time.monotonic())
+            try:
+                job._wait_final(remaining)
+            except JobTimeoutError:
+                left.append(job)
         if self._threads is not None:
-            self._threads.shutdown()
+            self._threads.shutdown(wait=not left)
         if self._processes is not None:
-            self._processes.shutdown()
+            self._processes.shutdown(None if not left else 0)
+        if left:
+            log.warning(
+                "%s closed with %d job(s) still running after %s s: %s",
+                self.name,
+                len(left),
+                timeout,
+                ", ".join(job.job_id() for job in left),
+            )
+        return left
 
     def __enter__(self) -> LocalBackend:
         return self
@@ -223,9 +263,10 @@ class _ThreadRunner:
         """Withdraw a job no thread has taken yet; False if one has."""
         return self._queued.pop(id(job), None) is not None
 
-    def shutdown(self) -> None:
-        """Wait for the queued (not withdrawn) and running jobs, then stop the threads."""
-        self._pool.shutdown(wait=True)
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the threads once the queued (not withdrawn) and running jobs are done;
+        with ``wait``, block until then."""
+        self._pool.shutdown(wait=wait)
 
     def _loop(self) -> None:
         take, pop, run = self._queue.get_nowait, self._queued.pop, self._run
