@@ -151,7 +151,7 @@ class LocalBackend:
         for job in jobs:
             remaining = None if until is None else max(0.0, until - time.monotonic())
             try:
-                job._wait_final(remaining)
+                job.wait_for_final_state(timeout=remaining)
             except JobTimeoutError:
                 left.append(job)
         if self._threads is not None:
