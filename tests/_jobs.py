@@ -169,3 +169,21 @@ def wait_for_state(job: BaseJob, status: JobStatus, timeout: float = 10) -> bool
         return True
     finally:
         job.unobserve(wake, "state")
+
+
+class OverlapJob(SettableJob):
+    """A polled job whose ``status()`` takes 0.1 s; counts how many calls overlap."""
+
+    def __init__(self) -> None:
+        super().__init__(JobStatus.RUNNING)
+        self.lock = threading.Lock()
+        self.inside = self.most_inside = 0
+
+    def status(self) -> JobStatus:
+        with self.lock:
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+        time.sleep(0.1)
+        with self.lock:
+            self.inside -= 1
+        return super().status()

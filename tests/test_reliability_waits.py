@@ -11,36 +11,18 @@ import os
 import threading
 import time
 
-from _jobs import SettableJob, SlowStatusJob
+from _jobs import OverlapJob, SettableJob, SlowStatusJob
 from jobwidgets import JobStatus, JobTimeoutError
 
 TRIALS = int(os.environ.get("JOBWIDGETS_STRESS_TRIALS", "2"))
 WAITERS = 50
 
 
-class SlowJob(SettableJob):
-    """``status()`` takes 0.1 s; records how many calls overlap."""
-
-    def __init__(self) -> None:
-        super().__init__(JobStatus.RUNNING)
-        self.lock = threading.Lock()
-        self.inside = self.most_inside = 0
-
-    def status(self) -> JobStatus:
-        with self.lock:
-            self.inside += 1
-            self.most_inside = max(self.most_inside, self.inside)
-        time.sleep(0.1)
-        with self.lock:
-            self.inside -= 1
-        return super().status()
-
-
 def _trial() -> list[str]:
     """One round: four hanging jobs, 50 waiters on a slow job, one healthy wait."""
     violations: list[str] = []
     hung = [SlowStatusJob() for _ in range(4)]
-    slow = SlowJob()
+    slow = OverlapJob()
     ended: list[float] = []
     spurious: list[JobTimeoutError] = []
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from _jobs import FINAL, PushJob, Recorder, SettableJob, SlowStatusJob, wait_until
+from _jobs import FINAL, OverlapJob, PushJob, Recorder, SettableJob, SlowStatusJob, wait_until
 from jobwidgets import BaseJob, JobStatus, JobTimeoutError, LocalBackend
 
 
@@ -273,24 +273,7 @@ def test_a_job_already_final_answers_at_once_while_its_status_hangs() -> None:
 
 
 def test_fifty_waiters_on_one_slow_job_share_its_queries_and_none_times_out() -> None:
-    class Slow(SettableJob):
-        """status() takes 0.1 s; counts how many calls overlap."""
-
-        def __init__(self) -> None:
-            super().__init__(JobStatus.RUNNING)
-            self.lock = threading.Lock()
-            self.inside = self.most_inside = 0
-
-        def status(self) -> JobStatus:
-            with self.lock:
-                self.inside += 1
-                self.most_inside = max(self.most_inside, self.inside)
-            time.sleep(0.1)
-            with self.lock:
-                self.inside -= 1
-            return super().status()
-
-    job = Slow()
+    job = OverlapJob()
     errors: list[BaseException] = []
     ended: list[float] = []
 
