@@ -5,15 +5,19 @@ It follows CPython's ``concurrent.futures.Future``: every change happens under o
 run after the lock is released, each guarded on its own.
 
 Changes are delivered to observers in the order they were made, once each. Whichever
-thread makes a change delivers the changes still pending; a change made from inside an
-observer is queued and delivered by the thread already delivering, after the current
-change, so every observer sees the same order. A final state is final: later reports are
-ignored.
+thread makes a change delivers the changes still pending, unless another thread is
+delivering already: then the change is queued, and that thread delivers it after the
+current one. A thread that only reports (a status, progress, a cancel) therefore never
+waits for observers running elsewhere, even for an observer that waits for it. A change
+made from inside an observer is queued the same way, so every observer sees the same
+order. A final state is final: later reports are ignored.
 
 Who owns what: the core owns the status, the outcome (value or exception), the cancel
-request and the queue of changes not yet delivered, all under ``lock``. The job's traits
-are written only by the thread that delivers (``flush``). Backends never reach in here:
-they call ``BaseJob._report`` (see ``jobwidgets.job``).
+request, the queue of changes not yet delivered and the ``delivering`` mark, all under
+``lock``. The job's traits are written only by the one thread that holds the mark
+(``flush``). Threads that wait for the job (``settle``) wait, after its final state, until
+the pending changes are delivered, so ``result()`` returns after the observers saw the
+end. Backends never reach in here: they call ``BaseJob._report`` (see ``jobwidgets.job``).
 """
 
 from __future__ import annotations
@@ -59,8 +63,9 @@ class CancelAttempt(enum.Enum):
 class _JobCore:
     """The internal state of one job, apart from the job's own attributes.
 
-    Everything here is guarded by ``lock``, except ``delivery``/``deliverer`` (the
-    delivery of pending changes) and ``guards`` (observer wrappers). Threads that wait
+    Everything here is guarded by ``lock``, except ``deliverer`` (the thread holding
+    the ``delivering`` mark, read only to know whether that is the current thread) and
+    ``guards`` (observer wrappers). Threads that wait
     for a change wait on ``condition()``, made on first use around the same lock (most
     jobs are never waited on, and a ``threading.Condition`` costs more than the rest of
     the core). It holds no reference to its job (no cycle): the job is passed to each
@@ -72,7 +77,7 @@ class _JobCore:
         "changes",
         "cond",
         "deliverer",
-        "delivery",
+        "delivering",
         "done_callbacks",
         "exception",
         "guards",
@@ -93,7 +98,7 @@ class _JobCore:
         self.submitted = False
         self.submitter: int | None = None
         self.pending: deque[list[tuple[str, Any]]] = deque()
-        self.delivery = threading.RLock()
+        self.delivering = False
         self.deliverer: int | None = None
         self.done_callbacks: list[Callable[[BaseJob], Any]] = []
         self.cancel_requested = False
@@ -148,7 +153,9 @@ class _JobCore:
             changes.append(("state", status))
             if self.cond is not None:
                 self.cond.notify_all()
-            if not (job._trait_notifiers or self.pending or self.done_callbacks):
+            if not (
+                job._trait_notifiers or self.pending or self.delivering or self.done_callbacks
+            ):
                 # nobody observes this job: store the values, no delivery to order
                 values = job._trait_values
                 for name, value in changes:
@@ -207,39 +214,72 @@ class _JobCore:
                     raise self.timeout_error(job, timeout)
                 self.condition().wait(remaining)
             status = self.status
-        self.flush(job)
+        self.settle(job)
         return status
 
     def flush(self, job: BaseJob) -> None:
-        """Deliver pending changes in order, unless this thread is already delivering."""
-        me = threading.get_ident()
-        if self.deliverer == me:
-            return  # called from inside an observer: the outer loop delivers it next
-        with self.delivery:
-            self.deliverer = me
-            try:
-                while True:
-                    with self.lock:
-                        if not self.pending:
-                            return
-                        changes = self.pending.popleft()
-                    final = False
-                    for name, value in changes:
-                        apply(job, name, value)
-                        final = final or (name == "state" and value in JOB_FINAL_STATES)
-                    if final:
-                        with self.lock:
-                            callbacks, self.done_callbacks = self.done_callbacks, []
-                        for fn in callbacks:
-                            call_guarded(fn, job)
-            finally:
+        """Deliver pending changes in order, unless a thread is delivering already.
+
+        Never waits for another thread: if one delivers, it delivers these changes too
+        (it loops until nothing is pending, and the mark is given up under ``lock``, so
+        no change is left behind).
+        """
+        with self.lock:
+            if self.delivering or not self.pending:
+                return
+            self.delivering = True
+            self.deliverer = threading.get_ident()
+        try:
+            while True:
+                with self.lock:
+                    if not self.pending:
+                        self.deliverer = None
+                        self.delivering = False
+                        if self.cond is not None:
+                            self.cond.notify_all()
+                        return
+                    changes = self.pending.popleft()
+                self._deliver(job, changes)
+        except BaseException:
+            with self.lock:  # apply() itself failed: let the next report deliver
                 self.deliverer = None
-                interrupt = getattr(_deferred, "interrupt", None)
-                if interrupt is not None:
-                    # a KeyboardInterrupt (or SystemExit) in an observer: raised only
-                    # now, once every change is delivered and every callback called
-                    _deferred.interrupt = None
-                    raise interrupt
+                self.delivering = False
+                if self.cond is not None:
+                    self.cond.notify_all()
+            raise
+        finally:
+            interrupt = getattr(_deferred, "interrupt", None)
+            if interrupt is not None:
+                # a KeyboardInterrupt (or SystemExit) in an observer: raised only
+                # now, once every change is delivered and every callback called
+                _deferred.interrupt = None
+                raise interrupt
+
+    def _deliver(self, job: BaseJob, changes: list[tuple[str, Any]]) -> None:
+        final = False
+        for name, value in changes:
+            apply(job, name, value)
+            final = final or (name == "state" and value in JOB_FINAL_STATES)
+        if final:
+            with self.lock:
+                callbacks, self.done_callbacks = self.done_callbacks, []
+            for fn in callbacks:
+                call_guarded(fn, job)
+
+    def settle(self, job: BaseJob) -> None:
+        """Deliver what is pending, and wait until another thread has delivered it.
+
+        For threads that wait for the job, after its final state: when they return, the
+        observers have seen the end. From inside an observer it returns at once (the
+        outer delivery goes on after it).
+        """
+        self.flush(job)
+        if self.deliverer == threading.get_ident():
+            return
+        with self.lock:
+            while self.delivering:
+                self.condition().wait()
+        self.flush(job)
 
     def timeout_error(self, job: BaseJob, timeout: float | None) -> JobTimeoutError:
         return JobTimeoutError(

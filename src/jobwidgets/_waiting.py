@@ -61,6 +61,7 @@ def wait_for_final_state(
         status = _query(job, until, timeout)
         state.flush(job)
         if status in JOB_FINAL_STATES:
+            state.settle(job)
             if callback is not None and final_too:
                 callback(job.job_id(), status, job)
             return

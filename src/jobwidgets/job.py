@@ -247,7 +247,7 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
             if state.status not in JOB_FINAL_STATES:
                 state.done_callbacks.append(fn)
                 return
-        state.flush(self)
+        state.settle(self)
         call_guarded(fn, self)
 
     async def wait_async(self, timeout: float | None = None) -> JobStatus:
