@@ -153,9 +153,7 @@ class _JobCore:
             changes.append(("state", status))
             if self.cond is not None:
                 self.cond.notify_all()
-            if not (
-                job._trait_notifiers or self.pending or self.delivering or self.done_callbacks
-            ):
+            if not (job._trait_notifiers or self.pending or self.delivering or self.done_callbacks):
                 # nobody observes this job: store the values, no delivery to order
                 values = job._trait_values
                 for name, value in changes:
