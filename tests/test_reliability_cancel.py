@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from _jobs import PushJob
-from _work import ok, sleep
+from _work import sleep
 from jobwidgets import BaseJob, JobStatus
 
 TRIALS = int(os.environ.get("JOBWIDGETS_CANCEL_RACES", "1000"))
