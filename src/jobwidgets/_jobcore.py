@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._seconds import deadline
 from .errors import JobTimeoutError
+from .logs import JobLog, LogLine, ticker
 from .status import JOB_FINAL_STATES, JobStatus
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ class _JobCore:
         "exception",
         "guards",
         "lock",
+        "log",
+        "log_marked",
         "pending",
         "stamped",
         "status",
@@ -106,6 +109,8 @@ class _JobCore:
         self.guards: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.value: Any = None
         self.exception: BaseException | None = None
+        self.log: JobLog | None = None
+        self.log_marked = False  # the log ticker will update ``log_lines``
 
     def report(
         self,
@@ -150,6 +155,9 @@ class _JobCore:
                     changes.append(("error_traceback", error_traceback))
                 if status is JobStatus.DONE and "progress" in stamped:
                     changes.append(("progress", 1.0))
+                if self.log is not None:  # the count is final with the state
+                    self.log.end()
+                    changes.append(("log_lines", self.log.total))
             changes.append(("state", status))
             if self.cond is not None:
                 self.cond.notify_all()
@@ -194,12 +202,43 @@ class _JobCore:
             self.pending.append([("submitted_at", time.time())])
         self.flush(job)
 
-    def set_progress(self, job: BaseJob, fraction: float | None) -> None:
+    def set_progress(self, job: BaseJob, fraction: float | None, text: str | None) -> None:
         with self.lock:
             if self.status in JOB_FINAL_STATES:
                 return
             self.stamped.add("progress")
-            self.pending.append([("progress", fraction)])
+            self.pending.append([("progress", fraction), ("progress_text", text)])
+        self.flush(job)
+
+    def job_log(self) -> JobLog:
+        """The job's log, made on first use."""
+        log = self.log
+        if log is None:
+            with self.lock:
+                if self.log is None:
+                    self.log = JobLog()
+                log = self.log
+        return log
+
+    def write_log(self, job: BaseJob, stream: str, text: str) -> None:
+        (self.log or self.job_log()).write(stream, text)
+        if not self.log_marked:
+            self.log_marked = True
+            ticker.mark(job)
+
+    def add_log_lines(self, job: BaseJob, lines: list[LogLine], cut: int) -> None:
+        self.job_log().extend(lines, cut)
+        if not self.log_marked:
+            self.log_marked = True
+            ticker.mark(job)
+
+    def log_count_changed(self, job: BaseJob) -> None:
+        """From the log ticker: set ``log_lines``, unless the job is final (it is set)."""
+        self.log_marked = False
+        with self.lock:
+            if self.log is None or self.status in JOB_FINAL_STATES:
+                return
+            self.pending.append([("log_lines", self.log.total)])
         self.flush(job)
 
     def wait_final(self, job: BaseJob, timeout: float | None) -> JobStatus:

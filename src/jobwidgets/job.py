@@ -46,6 +46,8 @@ from ._protocol import ForBackends
 from ._subclass import _JobMeta, checked_status, checked_submit
 from ._waiting import JobCallback
 from .errors import JobCancelledError
+from .logs import LogLine
+from .logs import install as _install_capture
 from .registry import JobRegistry, default_registry
 from .status import JOB_FINAL_STATES, JobStatus
 
@@ -59,6 +61,9 @@ __all__ = [
     "format_exception",
     "wire_id",
 ]
+
+MAX_PROGRESS_TEXT = 200
+"""The longest progress text kept (``set_progress(fraction, text)``)."""
 
 _check_wait = _waiting.check_wait  # the monitor checks its interval with it
 
@@ -109,6 +114,12 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
     )
     progress = traitlets.Float(
         None, allow_none=True, help="Fraction done, 0..1, when the backend knows it."
+    )
+    progress_text = traitlets.Unicode(
+        None, allow_none=True, help='A short note on the progress, such as "340/1000 files".'
+    )
+    log_lines = traitlets.Int(
+        0, help="How many lines the job printed or logged so far (cut ones included)."
     )
 
     job_registry: ClassVar[JobRegistry | None] = default_registry
@@ -280,8 +291,12 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
         """Whether ``cancel()`` was called on this job while it ran."""
         return core(self).cancel_requested
 
-    def set_progress(self, fraction: float | None) -> None:
-        """Report how much of the job is done, from 0 to 1 (or None when unknown)."""
+    def set_progress(self, fraction: float | None, text: str | None = None) -> None:
+        """Report how much of the job is done, from 0 to 1 (or None when unknown).
+
+        ``text`` is a short note shown beside the bar, such as ``"340/1000 files"``
+        (cut to ``MAX_PROGRESS_TEXT`` characters).
+        """
         if fraction is not None:
             if isinstance(fraction, bool) or not isinstance(fraction, int | float):
                 msg = f"progress must be a number from 0 to 1 or None, got {fraction!r}"
@@ -290,7 +305,27 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
                 msg = f"progress must be between 0 and 1, got {fraction!r}"
                 raise ValueError(msg)
             fraction = float(fraction)
-        core(self).set_progress(self, fraction)
+        if text is not None:
+            if not isinstance(text, str):
+                msg = f"progress text must be a str or None, got {type(text).__name__}"
+                raise TypeError(msg)
+            text = text[:MAX_PROGRESS_TEXT]
+        core(self).set_progress(self, fraction, text)
+
+    def logs(self) -> str:
+        """What the job's code printed and logged so far, one line each, stamped.
+
+        Each line shows its time, its stream (``stdout``, ``stderr``) or log level, and
+        its text. A job keeps the last lines of its log (10,000 lines or about 1 MiB by
+        default, set per backend); a first line says how many earlier ones were cut.
+        """
+        log = core(self).log
+        return "" if log is None else log.text()
+
+    def log_records(self) -> list[LogLine]:
+        """The lines of ``logs()`` as records (time, stream or level, text)."""
+        log = core(self).log
+        return [] if log is None else log.records()
 
     # -------------------------------------------------------------------- observers
     def observe(
@@ -352,6 +387,9 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
 _current: contextvars.ContextVar[BaseJob | None] = contextvars.ContextVar(
     "jobwidgets_current_job", default=None
 )
+
+
+_install_capture(_current)
 
 
 def current_job() -> BaseJob | None:
