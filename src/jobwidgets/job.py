@@ -43,6 +43,7 @@ from ._jobcore import (
     label,
 )
 from ._protocol import ForBackends
+from ._remote import RunningJob
 from ._subclass import _JobMeta, checked_status, checked_submit
 from ._waiting import JobCallback
 from .errors import JobCancelledError
@@ -384,7 +385,7 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
         p.text(text_line(self))
 
 
-_current: contextvars.ContextVar[BaseJob | None] = contextvars.ContextVar(
+_current: contextvars.ContextVar[RunningJob | None] = contextvars.ContextVar(
     "jobwidgets_current_job", default=None
 )
 
@@ -392,15 +393,17 @@ _current: contextvars.ContextVar[BaseJob | None] = contextvars.ContextVar(
 _install_capture(_current)
 
 
-def current_job() -> BaseJob | None:
-    """The job whose code is running in this thread, or None outside a job.
+def current_job() -> RunningJob | None:
+    """The job whose code is running here, or None outside a job.
 
-    A function run by ``LocalBackend(kind="thread")`` uses it to honour cancellation::
+    In a thread job it is the job itself. In a process job and in a Dask task it is a
+    ``RemoteJob``: a small stand-in that forwards progress and output to the kernel's
+    job. Either way the code of a job can::
 
-        for chunk in work:
-            jobwidgets.current_job().raise_if_cancelled()
+        job = jobwidgets.current_job()
+        for i, chunk in enumerate(work):
+            job.raise_if_cancelled()          # honour cancel()
             ...
-
-    and to report progress with ``current_job().set_progress(fraction)``.
+            job.set_progress((i + 1) / len(work), f"{i + 1}/{len(work)} chunks")
     """
     return _current.get()

@@ -129,10 +129,10 @@ class JobLog:
                 del self._partial[stream]
                 started = partial[0]
                 text = "".join(partial[1]) + text
-            lines = text.split("\n")
-            rest = lines.pop()
-            for line in lines:
-                self._add(LogLine(started, stream, line.removesuffix("\r")))
+            pieces = text.split("\n")
+            rest = pieces.pop()
+            for piece in pieces:
+                self._add(LogLine(started, stream, piece.removesuffix("\r")))
                 started = now
             if rest:
                 self._partial[stream] = (now, [rest[-self.max_bytes :]])
@@ -151,6 +151,14 @@ class JobLog:
             partial, self._partial = self._partial, {}
             for stream, (started, pieces) in partial.items():
                 self._add(LogLine(started, stream, "".join(pieces)))
+
+    def drain(self) -> tuple[list[LogLine], int]:
+        """Take the kept lines and the count of cut ones, leaving the log empty."""
+        with self._lock:
+            lines, cut = list(self.lines), self.cut
+            self.lines.clear()
+            self.size = self.cut = 0
+            return lines, cut
 
     def records(self) -> list[LogLine]:
         with self._lock:
@@ -243,7 +251,7 @@ class JobStream(io.TextIOBase):
         if not isinstance(text, str):
             msg = f"write() argument must be str, not {type(text).__name__}"
             raise TypeError(msg)
-        job._jobwidgets.write_log(job, self.stream, text)
+        job._log(self.stream, text)
         if _echo.get():
             self.target.write(text)
         return len(text)

@@ -18,7 +18,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     _msg = "jobwidgets.tqdm needs tqdm; install the tqdm extra: pip install 'jobwidgets[tqdm]'"
     raise ImportError(_msg) from exc
 
-from .job import BaseJob, current_job
+from ._remote import RunningJob
+from .job import current_job
 
 __all__ = ["tqdm", "trange"]
 
@@ -32,7 +33,7 @@ class tqdm(_std_tqdm):  # type: ignore[misc]
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._jobwidgets_job: BaseJob | None = current_job()
+        self._jobwidgets_job: RunningJob | None = current_job()
         kwargs["file"] = io.StringIO()  # the job's row shows it: nothing to draw
         super().__init__(*args, **kwargs)
 

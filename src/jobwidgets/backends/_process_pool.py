@@ -64,7 +64,9 @@ from collections import deque
 from multiprocessing.context import BaseContext
 from typing import Any, Protocol
 
-from ..job import format_exception
+from .._remote import LOG_INTERVAL, RemoteJob, forward
+from ..job import _current, format_exception
+from ..logs import job_started
 from ..status import JobStatus
 
 __all__ = ["ProcessPool", "Report", "Task"]
@@ -97,16 +99,40 @@ class Report(Protocol):
 
 
 def _worker_main(conn: multiprocessing.connection.Connection) -> None:
-    """A worker process: run tasks from ``conn`` until it closes."""
+    """A worker process: run tasks from ``conn`` until it closes.
+
+    While a task runs, ``current_job()`` is a ``RemoteJob`` whose progress and output
+    travel up the same pipe (see ``jobwidgets._remote``); a flusher thread sends what
+    the task wrote while it is quiet. ``sending`` keeps each message whole.
+    """
+    sending = threading.Lock()
+
+    def send(message: tuple[Any, ...]) -> None:
+        data = pickle.dumps(message)
+        with sending:
+            conn.send_bytes(data)
+
+    running: list[RemoteJob] = []
+    threading.Thread(target=_flusher, args=(running,), name="jobwidgets-flush", daemon=True).start()
     while True:
         try:
             payload = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        conn.send_bytes(b"started")
+        with sending:
+            conn.send_bytes(b"started")
+        proxy: RemoteJob | None = None
         try:
-            fn, args, kwargs = pickle.loads(payload)
-            value = fn(*args, **kwargs)
+            job_id, fn, args, kwargs = pickle.loads(payload)
+            proxy = RemoteJob(str(job_id), send)
+            running.append(proxy)
+            token = _current.set(proxy)
+            ended = job_started(echo=False)
+            try:
+                value = fn(*args, **kwargs)
+            finally:
+                ended()
+                _current.reset(token)
         except BaseException as exc:
             reply = _error_reply(exc)
         else:
@@ -115,7 +141,21 @@ def _worker_main(conn: multiprocessing.connection.Connection) -> None:
             except BaseException as exc:
                 message, tb = _describe(exc)
                 reply = pickle.dumps(("error", None, f"result can't be pickled: {message}", tb))
-        conn.send_bytes(reply)
+        if proxy is not None:
+            running.clear()
+            with contextlib.suppress(Exception):  # a line that can't be sent is lost alone
+                proxy.flush(end=True)
+        with sending:
+            conn.send_bytes(reply)
+
+
+def _flusher(running: list[RemoteJob]) -> None:
+    """In a worker: send the running task's pending output and progress now and then."""
+    while True:
+        time.sleep(LOG_INTERVAL)
+        for proxy in list(running):
+            with contextlib.suppress(Exception):
+                proxy.flush()
 
 
 def _describe(exc: BaseException) -> tuple[str, str]:
@@ -143,9 +183,9 @@ def _error_reply(exc: BaseException) -> bytes:
 _NOT_TRANSFERRED = "couldn't be transferred from the worker process"
 
 
-def _decode(reply: bytes) -> tuple[JobStatus, dict[str, Any]]:
+def _decode(reply: tuple[Any, ...]) -> tuple[JobStatus, dict[str, Any]]:
     """A worker's final reply as the status and ``report`` details it stands for."""
-    kind, blob, message, tb = pickle.loads(reply)  # only str, bytes and None
+    kind, blob, message, tb = reply  # only str, bytes and None
     if kind == "done":
         try:
             return JobStatus.DONE, {"result": pickle.loads(blob)}
@@ -283,7 +323,7 @@ class ProcessPool:
                 if job.in_final_state():
                     continue
                 try:
-                    payload = _pickler.dumps((job.fn, job.args, job.kwargs))
+                    payload = _pickler.dumps((job.job_id(), job.fn, job.args, job.kwargs))
                 except Exception as exc:
                     hint = (
                         "; define the function in a module, or install cloudpickle"
@@ -420,6 +460,11 @@ class ProcessPool:
             return
         if reply is None and worker.process.is_alive():
             return
+        message = None if reply is None else pickle.loads(reply)  # str, float, bytes, None
+        if message is not None and message[0] in ("progress", "log"):
+            if job is not None and not worker.killed:
+                forward(job, message)  # the job's progress or output, on the way
+            return
         with self._lock:
             self._busy.remove(worker)
             worker.job = None
@@ -433,8 +478,8 @@ class ProcessPool:
             return
         if killed:
             self._report(job, JobStatus.CANCELLED)
-        elif reply is not None:
-            status, details = _decode(reply)
+        elif message is not None:
+            status, details = _decode(message)
             self._report(job, status, **details)
         else:  # the worker died on its own
             code = worker.process.exitcode
