@@ -130,6 +130,7 @@ def test_the_log_is_bounded_and_says_how_much_was_cut() -> None:
     )
     small = JobLog(max_lines=10_000, max_bytes=2_000)
     small.write("stdout", "x" * 50 + "\n" * 100)
+    assert small.total == 100
     assert small.size <= 2_000 and small.cut > 0
 
 

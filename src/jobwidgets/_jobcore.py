@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._seconds import deadline
 from .errors import JobTimeoutError
-from .logs import JobLog, LogLine, ticker
+from .logs import JobLog, ticker
 from .status import JOB_FINAL_STATES, JobStatus
 
 if TYPE_CHECKING:
@@ -84,7 +84,6 @@ class _JobCore:
         "guards",
         "lock",
         "log",
-        "log_marked",
         "pending",
         "stamped",
         "status",
@@ -110,7 +109,6 @@ class _JobCore:
         self.value: Any = None
         self.exception: BaseException | None = None
         self.log: JobLog | None = None
-        self.log_marked = False  # the log ticker will update ``log_lines``
 
     def report(
         self,
@@ -210,31 +208,20 @@ class _JobCore:
             self.pending.append([("progress", fraction), ("progress_text", text)])
         self.flush(job)
 
-    def job_log(self) -> JobLog:
-        """The job's log, made on first use."""
+    def job_log(self, job: BaseJob) -> JobLog:
+        """The job's log, made on first use; a write to it marks the job for the ticker."""
         log = self.log
         if log is None:
             with self.lock:
                 if self.log is None:
-                    self.log = JobLog()
+                    self.log = JobLog(notify=ticker.notifier(job))
                 log = self.log
         return log
 
-    def write_log(self, job: BaseJob, stream: str, text: str) -> None:
-        (self.log or self.job_log()).write(stream, text)
-        if not self.log_marked:
-            self.log_marked = True
-            ticker.mark(job)
-
-    def add_log_lines(self, job: BaseJob, lines: list[LogLine], cut: int) -> None:
-        self.job_log().extend(lines, cut)
-        if not self.log_marked:
-            self.log_marked = True
-            ticker.mark(job)
-
     def log_count_changed(self, job: BaseJob) -> None:
         """From the log ticker: set ``log_lines``, unless the job is final (it is set)."""
-        self.log_marked = False
+        if self.log is not None:
+            self.log.marked = False  # the next write marks the job again
         with self.lock:
             if self.log is None or self.status in JOB_FINAL_STATES:
                 return

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ._jobcore import CancelAttempt, core, label
 from .errors import JobError
-from .logs import LogLine
+from .logs import JobLog, LogLine
 from .status import JobStatus
 
 if TYPE_CHECKING:
@@ -112,15 +112,19 @@ class ForBackends:
 
     def _log(self, stream: str, text: str) -> None:
         """Add text that the job's code wrote to ``stream`` to its log (any thread)."""
-        core(self).write_log(_job(self), stream, text)
+        self._log_target().write(stream, text)
 
     def _log_lines(self, lines: list[LogLine], cut: int = 0) -> None:
         """Add whole lines to the job's log, and how many were cut before they came."""
-        core(self).add_log_lines(_job(self), lines, cut)
+        self._log_target().extend(lines, cut)
+
+    def _log_target(self) -> JobLog:
+        """The job's log (made on first use), for the capture of its output."""
+        return core(self).job_log(_job(self))
 
     def _set_log_bounds(self, max_lines: int, max_bytes: int) -> None:
         """Keep at most ``max_lines`` lines (and about ``max_bytes``) of the job's log."""
-        log = core(self).job_log()
+        log = self._log_target()
         log.max_lines, log.max_bytes = max_lines, max_bytes
 
     def _log_count_changed(self) -> None:

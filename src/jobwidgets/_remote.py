@@ -8,8 +8,8 @@ thread job's. It forwards them over the channel its backend already has (the wor
 pipe, the workers' event topic), coalesced at the source:
 
 - progress at most every ``PROGRESS_INTERVAL`` seconds (the last value always goes);
-- log lines in batches at most every ``LOG_INTERVAL`` seconds, at most
-  ``MAX_BATCH_LINES`` a batch (older ones are counted as cut).
+- log lines in batches, sent by the backend's flusher thread every ``LOG_INTERVAL``
+  seconds, at most ``MAX_BATCH_LINES`` a batch (older ones are counted as cut).
 
 Who owns what: the proxy's pending progress and log batch are guarded by its lock; the
 job's thread writes them, and ``flush`` (the job's thread at the end, or the
@@ -84,7 +84,6 @@ class RemoteJob:
         self._progress: tuple[float | None, str | None] | None = None  # not yet sent
         self._progress_sent = 0.0
         self._buffer = JobLog(max_lines=MAX_BATCH_LINES, max_bytes=1 << 20)
-        self._log_sent = 0.0
 
     def job_id(self) -> str:
         return self._id
@@ -109,27 +108,26 @@ class RemoteJob:
                 self._send_progress()
 
     def _log(self, stream: str, text: str) -> None:
-        """Text the job's code wrote to ``stream`` (from ``JobStream``)."""
+        """Text the job's code wrote to ``stream``; the backend's flusher sends it."""
         self._buffer.write(stream, text)
-        if time.monotonic() - self._log_sent >= LOG_INTERVAL:
-            self.flush(lines_only=True)
 
     def _log_lines(self, lines: list[LogLine], cut: int = 0) -> None:
         """Whole lines, such as logging records (from ``JobLogHandler``)."""
         self._buffer.extend(lines, cut)
-        if time.monotonic() - self._log_sent >= LOG_INTERVAL:
-            self.flush(lines_only=True)
 
-    def flush(self, *, lines_only: bool = False, end: bool = False) -> None:
+    def _log_target(self) -> JobLog:
+        """Where ``JobStream`` writes the job's output: the batch not yet sent."""
+        return self._buffer
+
+    def flush(self, *, end: bool = False) -> None:
         """Send what is pending now; ``end=True`` also sends unfinished lines."""
         with self._lock:
             if end:
                 self._buffer.end()
             lines, cut = self._buffer.drain()
             if lines or cut:
-                self._log_sent = time.monotonic()
                 self._send(("log", [tuple(line) for line in lines], cut))
-            if not lines_only and self._progress is not None:
+            if self._progress is not None:
                 self._send_progress()
 
     def _send_progress(self) -> None:

@@ -49,6 +49,8 @@ DEFAULT_MAX_LINES = 10_000
 DEFAULT_MAX_BYTES = 1 << 20
 LINE_COST = 64
 """What a kept line counts against ``max_bytes`` beyond its characters (its record)."""
+SETTLE_AT = 1024
+"""How many written chunks wait, at most, before they become lines."""
 TICK = 0.1
 """The least time between two updates of one job's ``log_lines``."""
 STREAMS = ("stdout", "stderr")
@@ -82,79 +84,128 @@ def check_log_bounds(max_lines: object, max_bytes: object) -> tuple[int, int]:
 
 
 class JobLog:
-    """The bounded log of one job; safe from any thread."""
+    """The bounded log of one job; safe from any thread.
 
-    __slots__ = ("_lock", "_partial", "cut", "lines", "max_bytes", "max_lines", "size", "total")
+    A write only appends ``(stream, text, time)`` to ``_raw`` (a deque: appends and
+    pops are atomic, so writers take no lock). The chunks become lines in batches
+    (``_settle``, under ``_lock``): when ``SETTLE_AT`` chunks wait, and before anything
+    reads the lines. A line is stamped with the time of the write that began it.
+    """
 
-    def __init__(self, max_lines: int = DEFAULT_MAX_LINES, max_bytes: int = DEFAULT_MAX_BYTES):
+    __slots__ = (
+        "_lock",
+        "_partial",
+        "_raw",
+        "_total",
+        "cut",
+        "lines",
+        "marked",
+        "max_bytes",
+        "max_lines",
+        "notify",
+        "size",
+    )
+
+    def __init__(
+        self,
+        max_lines: int = DEFAULT_MAX_LINES,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        notify: Callable[[], None] | None = None,
+    ):
+        self.notify = notify
+        """Called by the first write after ``marked`` was cleared (the job's ticker)."""
+        self.marked = False
         self._lock = threading.Lock()
-        self.lines: deque[LogLine] = deque()
+        self._raw: deque[tuple[str, str, float]] = deque()
         self._partial: dict[str, tuple[float, list[str]]] = {}
+        self.lines: deque[LogLine] = deque()
         self.max_lines = max_lines
         self.max_bytes = max_bytes
         self.size = 0
         self.cut = 0
         """How many lines were dropped from the head."""
-        self.total = 0
+        self._total = 0
+
+    @property
+    def total(self) -> int:
         """How many lines were written, cut ones included."""
+        with self._lock:
+            self._settle()
+            return self._total
 
     def write(self, stream: str, text: str, when: float | None = None) -> None:
         """Add ``text`` written to ``stream``; a line without its end waits for the rest."""
-        if "\n" not in text:  # print() writes its pieces one by one: gather them
-            # without the lock: a stream's pieces come from the one thread of its job,
-            # and each step here is atomic
-            partial = self._partial.get(stream)
-            if partial is None:
-                self._partial[stream] = (time.time() if when is None else when, [text])
-            else:
-                pieces = partial[1]
-                pieces.append(text)
-                if len(pieces) > 256:  # a line that never ends: keep its tail
-                    pieces[:] = ["".join(pieces)[-self.max_bytes :]]
-            return
-        if text == "\n":  # the end of a print(): the usual case, made short
-            partial = self._partial.pop(stream, None)
-            if partial is None:
-                line = LogLine(time.time() if when is None else when, stream, "")
-            else:
-                line = LogLine(partial[0], stream, "".join(partial[1]).removesuffix("\r"))
+        raw = self._raw
+        raw.append((stream, text, time.time() if when is None else when))
+        if not self.marked and self.notify is not None:
+            self.marked = True
+            self.notify()
+        if len(raw) >= SETTLE_AT:
             with self._lock:
-                self._add(line)
-            return
-        with self._lock:
-            partial = self._partial.get(stream)
-            now = time.time() if when is None else when
-            started = now
-            if partial is not None:
-                del self._partial[stream]
-                started = partial[0]
-                text = "".join(partial[1]) + text
-            pieces = text.split("\n")
-            rest = pieces.pop()
-            for piece in pieces:
-                self._add(LogLine(started, stream, piece.removesuffix("\r")))
-                started = now
-            if rest:
-                self._partial[stream] = (now, [rest[-self.max_bytes :]])
+                self._settle()
 
     def extend(self, lines: Iterable[LogLine], cut: int = 0) -> None:
         """Add whole lines (from another process), and count lines cut on the way."""
+        if not self.marked and self.notify is not None:
+            self.marked = True
+            self.notify()
         with self._lock:
+            self._settle()
             self.cut += cut
-            self.total += cut
+            self._total += cut
             for line in lines:
                 self._add(line)
 
     def end(self) -> None:
         """The job ended: keep the unfinished lines too."""
         with self._lock:
+            self._settle()
             partial, self._partial = self._partial, {}
             for stream, (started, pieces) in partial.items():
                 self._add(LogLine(started, stream, "".join(pieces)))
 
+    def _settle(self) -> None:
+        """Turn the chunks written so far into lines (``_lock`` held).
+
+        Chunks come in runs of one stream; each run is joined and split once, and a
+        line is stamped with the time of the chunk where it began.
+        """
+        raw, partials, add = self._raw, self._partial, self._add
+        while raw:
+            stream = raw[0][0]
+            texts: list[str] = []
+            starts: list[float] = []  # the time of each line's first chunk
+            partial = partials.pop(stream, None)
+            if partial is not None:
+                starts.append(partial[0])
+                texts.extend(partial[1])
+            fresh = partial is None  # the next chunk begins a line
+            while raw and raw[0][0] == stream:
+                _, text, when = raw.popleft()
+                if fresh:
+                    starts.append(when)
+                texts.append(text)
+                count = text.count("\n")
+                if count:
+                    # lines that begin in this chunk after one of its ends
+                    starts.extend([when] * (count - 1))
+                    fresh = text.endswith("\n")
+                    if not fresh:
+                        starts.append(when)
+                else:
+                    fresh = False
+            pieces = "".join(texts).split("\n")
+            rest = pieces.pop()
+            for started, piece in zip(starts, pieces, strict=False):
+                add(LogLine(started, stream, piece.removesuffix("\r")))
+            if rest:
+                began = starts[-1] if starts else time.time()
+                partials[stream] = (began, [rest[-self.max_bytes :]])
+
     def drain(self) -> tuple[list[LogLine], int]:
         """Take the kept lines and the count of cut ones, leaving the log empty."""
         with self._lock:
+            self._settle()
             lines, cut = list(self.lines), self.cut
             self.lines.clear()
             self.size = self.cut = 0
@@ -162,16 +213,19 @@ class JobLog:
 
     def records(self) -> list[LogLine]:
         with self._lock:
+            self._settle()
             return list(self.lines)
 
     def tail(self, count: int) -> list[LogLine]:
         with self._lock:
+            self._settle()
             start = max(0, len(self.lines) - count)
             return [self.lines[i] for i in range(start, len(self.lines))]
 
     def text(self) -> str:
         """The kept lines, one per line, with a first line saying how many were cut."""
         with self._lock:
+            self._settle()
             lines = list(self.lines)
             cut = self.cut
         head = [f"[{cut} earlier lines cut: a job keeps the last lines of its log]"] if cut else []
@@ -180,7 +234,7 @@ class JobLog:
     def _add(self, line: LogLine) -> None:
         lines = self.lines
         lines.append(line)
-        self.total += 1
+        self._total += 1
         self.size += len(line[2]) + LINE_COST
         if len(lines) <= self.max_lines and self.size <= self.max_bytes:
             return
@@ -199,6 +253,17 @@ class _Ticker:
         self._marked: weakref.WeakSet[BaseJob] = weakref.WeakSet()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def notifier(self, job: BaseJob) -> Callable[[], None]:
+        """What a job's ``JobLog`` calls to be marked (it holds the job weakly)."""
+        ref = weakref.ref(job)
+
+        def notify() -> None:
+            found = ref()
+            if found is not None:
+                self.mark(found)
+
+        return notify
 
     def mark(self, job: BaseJob) -> None:
         with self._lock:
@@ -234,6 +299,10 @@ _current: contextvars.ContextVar[Any] | None = None
 """``jobwidgets.job._current``, set by ``install`` (this module sits below job.py)."""
 _echo: contextvars.ContextVar[bool] = contextvars.ContextVar("jobwidgets_echo", default=False)
 """Whether the running job's output also goes where it went before (set with the job)."""
+_sink: contextvars.ContextVar[JobLog | None] = contextvars.ContextVar(
+    "jobwidgets_sink", default=None
+)
+"""The log that the running job's output goes to (set with the job)."""
 
 
 class JobStream(io.TextIOBase):
@@ -245,13 +314,13 @@ class JobStream(io.TextIOBase):
         self.target = target
 
     def write(self, text: str) -> int:
-        job = _current.get() if _current is not None else None
-        if job is None:
+        log = _sink.get()
+        if log is None:
             return self.target.write(text)
-        if not isinstance(text, str):
+        if type(text) is not str and not isinstance(text, str):
             msg = f"write() argument must be str, not {type(text).__name__}"
             raise TypeError(msg)
-        job._log(self.stream, text)
+        log.write(self.stream, text)
         if _echo.get():
             self.target.write(text)
         return len(text)
@@ -332,8 +401,10 @@ def _wrap_streams() -> None:
             setattr(sys, name, JobStream(name, stream))
 
 
-def job_started(echo: bool) -> Callable[[], None]:
-    """A thread job starts on this thread: capture its output; return what ends that.
+def job_started(job: Any, echo: bool) -> Callable[[], None]:
+    """``job`` starts on this thread: capture its output; return what ends that.
+
+    ``job`` is what ``current_job()`` returns there (a ``BaseJob`` or a ``RemoteJob``).
 
     The root logger has the ``JobLogHandler`` only while some thread job runs, so that
     ``logging.basicConfig()`` called outside jobs still configures logging.
@@ -346,9 +417,11 @@ def job_started(echo: bool) -> Callable[[], None]:
             _handler = JobLogHandler()
             logging.getLogger().addHandler(_handler)
     token = _echo.set(echo)
+    sink = _sink.set(job._log_target())
 
     def ended() -> None:
         global _handler, _running
+        _sink.reset(sink)
         _echo.reset(token)
         with _installed:
             _running -= 1

@@ -44,7 +44,7 @@ def run_as_job(
     _running[str(key)] = proxy
     _start_flusher()
     token = _current.set(proxy)
-    ended = job_started(echo=False)
+    ended = job_started(proxy, echo=False)
     try:
         return fn(*args, **kwargs)
     finally:

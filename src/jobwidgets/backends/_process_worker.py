@@ -50,7 +50,7 @@ def worker_main(conn: multiprocessing.connection.Connection) -> None:
             proxy = RemoteJob(str(job_id), send)
             running.append(proxy)
             token = _current.set(proxy)
-            ended = job_started(echo=False)
+            ended = job_started(proxy, echo=False)
             try:
                 value = fn(*args, **kwargs)
             finally:

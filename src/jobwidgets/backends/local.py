@@ -306,7 +306,7 @@ class _ThreadRunner:
         if not job._report(JobStatus.RUNNING):
             return  # cancelled before it could start
         token = _current.set(job)
-        ended = job_started(self._echo)
+        ended = job_started(job, self._echo)
         try:
             value = job.fn(*job.args, **job.kwargs)
         except BaseException as exc:
