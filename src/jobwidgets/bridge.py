@@ -156,6 +156,35 @@ class Bridge:
             self._dirty[id(job)] = job
         self._request()
 
+    def settle(self, then: Callable[[], None] | None = None, timeout: float = 2.0) -> bool:
+        """Flush what is pending now, without waiting for the interval, then call
+        ``then``, both on the bridge's thread; wait (at most ``timeout`` seconds) until
+        that is done. Return whether it was done in time.
+
+        For the end of a notebook cell: what the views send then still belongs to the
+        cell. From the bridge's own thread, it runs at once."""
+
+        def run() -> None:
+            try:
+                self.owner_thread = threading.get_ident()
+                self._flush()
+                if then is not None:
+                    then()
+            except Exception:
+                log.exception("jobwidgets: the bridge could not settle")
+            finally:
+                done.set()
+
+        done = threading.Event()
+        if self.on_owner_thread():
+            run()
+            return True
+        try:
+            self.loop.call_soon_threadsafe(run)
+        except RuntimeError:  # the loop is closed: nothing is pending any more
+            return False
+        return done.wait(timeout)
+
     # ------------------------------------------------------------------ internals
     def _changed(self, change: Any) -> None:
         self.mark(change.owner)
