@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import nbformat
@@ -25,6 +26,11 @@ from nbconvert import HTMLExporter
 from nbformat.v4 import new_code_cell, new_notebook
 
 import jobwidgets
+from _jobs import PushJob
+from jobwidgets import JobStatus, outputs
+from jobwidgets.bridge import Bridge
+from jobwidgets.widgets import StatusBadge
+from widget_support import ManualLoop, install_recording_comm
 
 SRC = Path(jobwidgets.__file__).resolve().parent.parent
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -218,3 +224,60 @@ backend.close()
     assert len(monitored) == 1
     assert monitored[0].startswith("\r")
     assert monitored[0].split("\r")[-1].rstrip() == expected.removeprefix("LINE ")
+
+
+def test_an_output_gets_few_updates_from_the_bridges_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import IPython.display
+
+    install_recording_comm(monkeypatch)
+    loop = ManualLoop()
+    bridge = Bridge(loop, clock=loop.clock, interval=0.1)
+    sent: list[tuple[dict[str, Any], dict[str, Any], bool]] = []
+
+    def publish(data: dict[str, Any], **keys: Any) -> None:
+        sent.append((data, keys, bridge.on_owner_thread()))
+
+    monkeypatch.setattr(IPython.display, "publish_display_data", publish)
+    building: dict[str, Any] = {"msg_type": "execute_result", "content": {}}
+    hook = SimpleNamespace(msg=building)  # IPython's display hook, building a cell's value
+    monkeypatch.setattr(outputs, "_shell", lambda: SimpleNamespace(displayhook=hook))
+
+    job, shown_by_display = PushJob(job_id="id-<1>"), PushJob()
+    badge = StatusBadge(job, bridge=bridge)
+    data, _ = badge._repr_mimebundle_()
+    display_id = building["content"]["transient"]["display_id"]
+    hook.msg = None  # display(): an output without a display id, which nothing updates
+    other = StatusBadge(shown_by_display, bridge=bridge)
+    other._repr_mimebundle_()
+    loop.run_due()
+
+    job.push(JobStatus.RUNNING)
+    shown_by_display.push(JobStatus.RUNNING)
+    loop.run_due()
+    for step in range(1, 50):  # progress: the text's facts stay the same
+        loop.now += 0.05
+        job.set_progress(step / 50)
+        loop.run_due()
+    job.push(JobStatus.QUEUED)  # a retry, then the end, within the same second
+    job.push(JobStatus.ERROR, error="<b>boom</b>")
+    shown_by_display.push(JobStatus.DONE)
+    loop.run_due()
+    assert len(sent) == 1  # at most one update a second
+    loop.now += 1.0
+    loop.run_due()
+
+    assert [keys for _, keys, _ in sent] == [
+        {"transient": {"display_id": display_id}, "update": True}
+    ] * 2
+    assert all(owner for _, _, owner in sent)
+    (running, _, _), (failed, _, _) = sent
+    assert running["text/plain"].startswith("▶ RUNNING id-<1> ")
+    assert running[WIDGET_VIEW] == data[WIDGET_VIEW]  # while the job runs, the widget stays
+    assert failed["text/plain"].startswith("✖ ERROR id-<1> ")
+    assert failed["text/plain"].endswith(": <b>boom</b>")
+    assert "&lt;b&gt;boom&lt;/b&gt;" in failed["text/html"] and "<b>" not in failed["text/html"]
+    assert WIDGET_VIEW not in failed  # final: the text alone, for nbconvert to show
+    badge.close()
+    other.close()

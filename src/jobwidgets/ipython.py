@@ -91,7 +91,6 @@ def _job_bundle(job: BaseJob, include: Any = None, exclude: Any = None) -> Any:
     """A job's rich display: ``text/plain`` and ``text/html`` always (they need the core
     only), and a live badge's widget view where widgets can render. The text follows the
     job (``jobwidgets.outputs``)."""
-    data: dict[str, Any] = _text([job])
     shell = _shell()
     if shell is not None and _widgets_available(shell):
         from .widgets import StatusBadge
@@ -99,11 +98,10 @@ def _job_bundle(job: BaseJob, include: Any = None, exclude: Any = None) -> Any:
         badge_data = StatusBadge(job)._repr_mimebundle_()  # its output follows the job
         if isinstance(badge_data, tuple):
             badge_data = badge_data[0]
-        for mime, value in (badge_data or {}).items():
-            if mime.startswith("application/vnd.jupyter.widget-view"):
-                data[mime] = value
-    else:
-        _JobText(job, get_bridge()).follow(data)
+        return dict(badge_data or {}) or _text([job])
+    view = _JobText(job, get_bridge())
+    data: dict[str, Any] = view.output.fallbacks()
+    view.follow(data)
     return data
 
 

@@ -48,8 +48,9 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 Render = Callable[[list[BaseJob]], dict[str, str]]
 
-_claimed: weakref.WeakSet[LiveOutput] = weakref.WeakSet()
-_claimed_lock = threading.Lock()
+_pending: weakref.WeakSet[LiveOutput] = weakref.WeakSet()
+"""The outputs whose views changed since their last update; ``settle`` sends these."""
+_pending_lock = threading.Lock()
 
 
 def _shell() -> Any:
@@ -94,15 +95,28 @@ class LiveOutput:
         self._claimed = False
         self._closed = False
         self._sent_key: object = None
+        self._shown_key: object = None
         self._sent_at = -float("inf")
         self._timer = False
         self.updates = 0
         """How many updates were sent; for tests."""
 
+    def fallbacks(self) -> dict[str, str]:
+        """The fallbacks for the output being shown now (``text/plain``, ``text/html``).
+
+        What they say is noted first: a change made while they are rendered is sent."""
+        jobs = self._jobs()
+        key = self._key(jobs)
+        data = self._render(jobs)
+        with self._lock:
+            self._shown_key = key
+        return data
+
     def claim(self, data: dict[str, Any]) -> None:
         """Give the output that IPython's display hook is building (a cell's value, or
         ``show``) this output's display id, so later updates reach it. ``data`` is its
-        bundle. Elsewhere (``display()``, a terminal) it does nothing."""
+        bundle, with ``fallbacks()``. Elsewhere (``display()``, a terminal) it does
+        nothing."""
         shell = _shell()
         hook = getattr(shell, "displayhook", None)
         msg = getattr(hook, "msg", None)
@@ -115,9 +129,7 @@ class LiveOutput:
         with self._lock:
             self._widget_view = data.get(WIDGET_VIEW)
             self._claimed = True
-            self._sent_key = self._key(self._jobs())
-        with _claimed_lock:
-            _claimed.add(self)
+            self._sent_key = self._shown_key
 
     @property
     def claimed(self) -> bool:
@@ -134,6 +146,8 @@ class LiveOutput:
         with self._lock:
             if not self._claimed or self._closed:
                 return
+            with _pending_lock:
+                _pending.add(self)
             wait = self._sent_at + MIN_INTERVAL - self._bridge.clock()
             if wait > 0:
                 if not self._timer:
@@ -149,6 +163,8 @@ class LiveOutput:
 
     def publish_pending(self) -> None:
         """On the bridge's thread: send an update if the fallbacks changed since the last."""
+        with _pending_lock:
+            _pending.discard(self)
         jobs = self._jobs()
         key = self._key(jobs)
         with self._lock:
@@ -174,16 +190,16 @@ class LiveOutput:
         """Send nothing more."""
         with self._lock:
             self._closed = True
-        with _claimed_lock:
-            _claimed.discard(self)
+        with _pending_lock:
+            _pending.discard(self)
 
 
 def settle(bridge: Bridge, timeout: float = 2.0) -> bool:
     """At the end of a cell, from the cell's thread: send every pending update now, from
     the bridge's thread, so that it still belongs to the cell (nbclient keeps only what
-    the running cell sends). Returns at once when no output is followed."""
-    with _claimed_lock:
-        outputs = list(_claimed)
+    the running cell sends). Returns at once when no output waits for an update."""
+    with _pending_lock:
+        outputs = list(_pending)
     if not outputs:
         return True
 

@@ -130,7 +130,7 @@ class StatusBadge(OwnWidget):  # type: ignore[misc,unused-ignore]
         self._job = None
         output = self.__dict__.pop("_output", None)
         if output is not None:
-            output.close()
+            output.close()  # a closed badge's outputs keep their last text
         if bridge is not None and job is not None:
             bridge.unwatch(job, self)
         super().close()
@@ -139,9 +139,11 @@ class StatusBadge(OwnWidget):  # type: ignore[misc,unused-ignore]
         bundle: Any = super()._repr_mimebundle_(**kwargs)
         raw, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         data: dict[str, Any] = dict(raw) if raw else {}
-        data.update(_fallbacks([self.job]))
         output = getattr(self, "_output", None)
-        if output is not None:
+        if output is None:  # closed
+            data.update(_fallbacks([self.job]))
+        else:
+            data.update(output.fallbacks())
             output.claim(data)
         return data, metadata
 

@@ -105,7 +105,7 @@ class JobTable(RowFeed, OwnWidget):  # type: ignore[misc,unused-ignore]
         bundle: Any = super()._repr_mimebundle_(**kwargs)
         raw, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         data: dict[str, Any] = dict(raw) if raw else {}
-        data.update(self._fallbacks(self.jobs))
+        data.update(self._output.fallbacks())
         self._output.claim(data)
         return data, metadata
 
