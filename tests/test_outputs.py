@@ -285,3 +285,33 @@ def test_an_output_gets_few_updates_from_the_bridges_thread(
     assert WIDGET_VIEW not in failed  # final: the text alone, for nbconvert to show
     badge.close()
     other.close()
+
+
+def test_the_end_of_a_cell_sends_the_last_change_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import IPython.display
+
+    install_recording_comm(monkeypatch)
+    loop = ManualLoop()
+    bridge = Bridge(loop, clock=loop.clock, interval=0.1)
+    sent: list[dict[str, Any]] = []
+    publish = lambda data, **_: sent.append(data)  # noqa: E731
+    monkeypatch.setattr(IPython.display, "publish_display_data", publish)
+    hook = SimpleNamespace(msg={"msg_type": "execute_result", "content": {}})
+    monkeypatch.setattr(outputs, "_shell", lambda: SimpleNamespace(displayhook=hook))
+    job = PushJob()
+    badge = StatusBadge(job, bridge=bridge)
+    badge._repr_mimebundle_()
+    loop.run_due()
+    job.push(JobStatus.RUNNING)
+    loop.now += 0.1  # the bridge's interval
+    loop.run_due()
+    assert len(sent) == 1
+    loop.now += 0.2
+    job.push(JobStatus.DONE)  # the cell's wait returns at once; no flush has run yet
+    # the cell ends: what is pending goes out now, not a second later (after the cell)
+    assert outputs.settle(bridge) is True
+    assert [data["text/plain"].split()[1] for data in sent] == ["RUNNING", "DONE"]
+    loop.now += 5.0
+    loop.run_due()
+    assert len(sent) == 2
+    badge.close()

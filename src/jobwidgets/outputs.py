@@ -48,6 +48,8 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 Render = Callable[[list[BaseJob]], dict[str, str]]
 
+_claimed: weakref.WeakSet[LiveOutput] = weakref.WeakSet()
+"""The open outputs that carry a display id."""
 _pending: weakref.WeakSet[LiveOutput] = weakref.WeakSet()
 """The outputs whose views changed since their last update; ``settle`` sends these."""
 _pending_lock = threading.Lock()
@@ -71,6 +73,8 @@ class LiveOutput:
         heading: what else the fallbacks say that may change (a table's title).
         on_final: called (on the bridge's thread) once an update said that every job
             is final.
+        final_is_last: the view can't show other jobs (a badge): once its job is final
+            and said so, the output is done with.
 
     Threads: ``claim`` runs where IPython formats the view (the main thread);
     ``refresh``, ``publish_pending`` and ``close`` on the bridge's thread.
@@ -83,6 +87,7 @@ class LiveOutput:
         render: Render,
         heading: Callable[[], str] = lambda: "",
         on_final: Callable[[], None] | None = None,
+        final_is_last: bool = False,
     ) -> None:
         self.display_id = uuid.uuid4().hex
         self._bridge = bridge
@@ -90,6 +95,7 @@ class LiveOutput:
         self._render = render
         self._heading = heading
         self._on_final = on_final
+        self._final_is_last = final_is_last
         self._lock = threading.Lock()
         self._widget_view: dict[str, Any] | None = None
         self._claimed = False
@@ -130,6 +136,13 @@ class LiveOutput:
             self._widget_view = data.get(WIDGET_VIEW)
             self._claimed = True
             self._sent_key = self._shown_key
+        jobs = self._jobs()
+        shown_final = bool(jobs) and all(job.state.final for job in jobs)
+        if self._final_is_last and shown_final and self._sent_key == self._key(jobs):
+            self.close()  # shown final: nothing more to say
+            return
+        with _pending_lock:
+            _claimed.add(self)
 
     @property
     def claimed(self) -> bool:
@@ -185,6 +198,8 @@ class LiveOutput:
         self.updates += 1
         if final and self._on_final is not None:
             self._on_final()
+        if final and self._final_is_last:
+            self.close()
 
     def close(self) -> None:
         """Send nothing more."""
@@ -192,18 +207,20 @@ class LiveOutput:
             self._closed = True
         with _pending_lock:
             _pending.discard(self)
+            _claimed.discard(self)
 
 
 def settle(bridge: Bridge, timeout: float = 2.0) -> bool:
     """At the end of a cell, from the cell's thread: send every pending update now, from
     the bridge's thread, so that it still belongs to the cell (nbclient keeps only what
-    the running cell sends). Returns at once when no output waits for an update."""
+    the running cell sends). Returns at once when no output carries a display id."""
     with _pending_lock:
-        outputs = list(_pending)
-    if not outputs:
-        return True
+        if not _claimed:
+            return True
 
-    def publish() -> None:
+    def publish() -> None:  # after the flush, which may have made outputs pending
+        with _pending_lock:
+            outputs = list(_pending)
         for output in outputs:
             output.publish_pending()
 

@@ -52,7 +52,7 @@ class StatusBadge(OwnWidget):  # type: ignore[misc,unused-ignore]
         self._job: BaseJob | None = job  # None once closed
         self._job_ref = weakref.ref(job)
         self._bridge = bridge or get_bridge()
-        self._output = LiveOutput(self._bridge, self._shown_jobs, _fallbacks)
+        self._output = LiveOutput(self._bridge, self._shown_jobs, _fallbacks, final_is_last=True)
         self._bridge.watch(job, self)
         self._bridge.mark(job)  # a change between the snapshot and the watch
 
