@@ -14,10 +14,11 @@ widgets. Made once, when the cell shows the view, they would be stale in a noteb
   thread, the bridge's, sends ``update_display_data`` for that id: at most once a
   second per output, and at once at the end of each cell (``settle``), so the last
   change reaches the cell that waited for it.
-- Headless executors (nbclient, so nbconvert, papermill, Voila) apply the update to the
-  output, in whichever cell it is. JupyterLab and Notebook 7 apply display updates to
-  ``display_data`` outputs only: for an ``execute_result`` the update does nothing there,
-  and the live widget is left alone.
+- nbclient (so ``nbconvert --execute`` and papermill) applies the update to the output,
+  in whichever cell it is, if it comes while a cell runs. JupyterLab and Notebook 7 apply
+  display updates to ``display_data`` outputs only (``@jupyterlab/outputarea`` 4.6): for
+  an ``execute_result`` the update does nothing there, and the live widget is left
+  alone. VS Code applies it (its source says so; untested here): it redraws the widget.
 - nbconvert's HTML export shows an output's widget view, not its fallbacks, when the
   notebook holds the widget's saved state (nbclient saves every widget's), and the page
   then loads the widget renderer from a CDN: offline, the output is blank. So once every
