@@ -16,7 +16,9 @@ sleeping, CPU-bound, blocked in ``result()`` or ``wait_for_final_state()``, or a
 Who owns what:
 
 - The bridge's own state (``_dirty``, ``_poked``, ``_scheduled``, ``_views``) is guarded
-  by ``_lock``; ``watch``, ``unwatch``, ``mark`` and ``poke`` are safe from any thread.
+  by ``_lock``; ``watch``, ``unwatch``, ``mark`` and ``poke`` are safe from any thread,
+  and so is ``settle`` (a flush now, on the bridge's thread, waited for: the end of a
+  notebook cell uses it, ``jobwidgets.outputs``).
 - A view's state (its traits, its rows' pending messages, what it has sent) is owned by
   the bridge's thread (``owner_thread``): only ``view._jobs_changed`` touches it, and the
   bridge calls that only from its loop. Work that starts on another thread (a front-end
