@@ -23,11 +23,31 @@ from .._remote import LOG_INTERVAL, RemoteJob
 from ..job import _current
 from ..logs import job_started
 
-__all__ = ["run_as_job"]
+__all__ = ["run_as_job", "task_runner"]
 
 _running: dict[str, RemoteJob] = {}
 _flusher_started = threading.Lock()
 _flusher: threading.Thread | None = None
+
+
+def task_runner() -> Callable[..., Any]:
+    """The function a ``DaskBackend`` submits: ``runner(fn, topic, *args, **kwargs)``.
+
+    It is made inside this function on purpose: a function that can't be imported by
+    name is pickled by value, so workers load it without jobwidgets. There it calls
+    ``fn`` as a job (``run_as_job``) when jobwidgets can be imported, and plainly when
+    it can't (``current_job()`` is then unavailable in the task, and its output is not
+    captured).
+    """
+
+    def jobwidgets_task(fn: Any, topic: str, /, *args: Any, **kwargs: Any) -> Any:
+        try:
+            from jobwidgets.backends._dask_task import run_as_job as run
+        except ImportError:
+            return fn(*args, **kwargs)
+        return run(fn, topic, args, kwargs)
+
+    return jobwidgets_task
 
 
 def run_as_job(
