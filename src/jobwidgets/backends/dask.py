@@ -17,14 +17,14 @@ worker's own queue), RUNNING while a worker executes it, then DONE, ERROR or CAN
 When a worker dies while it runs the task, Dask either runs the task again elsewhere (the
 job goes back to QUEUED, then RUNNING, and ``attempts`` counts the starts) or, once
 ``distributed.scheduler.allowed-failures`` is used up, fails it with ``KilledWorker``
-(the job ends in ERROR).
+(the job ends in ERROR). When the client loses the scheduler, the unfinished jobs end in
+ERROR, saying so, and the backend refuses new jobs.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import dataclasses
 import functools
 import logging
 import threading
@@ -40,28 +40,22 @@ from ._dask_cluster import (
     PLUGIN_NAME,
     annotate,
     bind,
+    check_arguments,
     connect,
-    distributed,
+    connect_to_scheduler,
     funcname,
     start_local_cluster,
     task_start_plugin,
 )
+from ._dask_reports import Task as _Task
+from ._dask_reports import finish, guarded, requeued, started, value_of
 from .function import FunctionJob
 
 __all__ = ["DaskBackend", "DaskJob", "task_start_plugin"]
 
+log = logging.getLogger("jobwidgets")
 
-@dataclasses.dataclass(slots=True)
-class _Task:
-    """The cluster's side of one ``DaskJob``: made by the job, filled in by its backend.
-
-    The backend writes it (``future`` when it submits, ``worker`` and ``attempts`` on
-    its reporter thread as workers start the task); the job only reads it.
-    """
-
-    future: Any = None
-    worker: str | None = None
-    attempts: int = 0
+CANCEL_REASON = "cancelled through jobwidgets"
 
 
 class DaskJob(FunctionJob):
@@ -102,10 +96,12 @@ class DaskJob(FunctionJob):
 
         Raises:
             JobError: the task raised (chained from its exception, whose remote
-                traceback is in ``error_traceback``) or was cancelled.
+                traceback is in ``error_traceback``) or was cancelled; or its value
+                can't be brought into this process (it doesn't pickle on the worker, or
+                doesn't unpickle here, or was lost with the scheduler).
             JobTimeoutError: the task did not finish within ``timeout`` seconds.
         """
-        return self._outcome(timeout, lambda: self._task.future.result())
+        return self._outcome(timeout, lambda: value_of(self, self._task.future))
 
     @property
     def future(self) -> Any:
@@ -119,7 +115,11 @@ class DaskJob(FunctionJob):
 
     @property
     def attempts(self) -> int:
-        """How many times a worker started the task (more than 1 after a lost worker)."""
+        """How many times a worker started the task (more than 1 after a lost worker).
+
+        A worker that dies at once may not tell that it started the task; a job that
+        ends with ``KilledWorker`` counts at least the attempts that Dask allowed.
+        """
         return self._task.attempts
 
 
@@ -129,6 +129,8 @@ class DaskBackend:
     Args:
         address: the scheduler of a running cluster, e.g. ``"tcp://10.0.0.5:8786"``.
         client: a connected, synchronous ``distributed.Client`` to use instead.
+        connect_timeout: with ``address``, the seconds to wait for the scheduler to
+            answer (default 5); ``OSError`` says what answered, or that nothing did.
         name: a readable name for tables (default ``"dask"``).
         **cluster_options: options for the embedded ``distributed.LocalCluster`` made
             when neither ``address`` nor ``client`` is given, such as ``n_workers`` and
@@ -149,34 +151,14 @@ class DaskBackend:
         *,
         client: Any = None,
         name: str = "dask",
+        connect_timeout: float | None = None,
         **cluster_options: Any,
     ) -> None:
-        if address is not None and client is not None:
-            msg = "give DaskBackend either address= or client=, not both"
-            raise ValueError(msg)
-        if cluster_options and (address is not None or client is not None):
-            options = ", ".join(sorted(cluster_options))
-            msg = (
-                f"cluster options ({options}) apply only to the embedded LocalCluster; "
-                "configure an existing cluster where it is started"
-            )
-            raise TypeError(msg)
-        if address is not None and not isinstance(address, str):
-            msg = f"address must be a scheduler address str like 'tcp://host:8786', got {address!r}"
-            raise TypeError(msg)
-        if client is not None:
-            if not isinstance(client, distributed.Client):
-                msg = f"client must be a distributed.Client, got {type(client).__name__}"
-                raise TypeError(msg)
-            if client.asynchronous:
-                msg = "DaskBackend needs a synchronous Client (made without asynchronous=True)"
-                raise ValueError(msg)
-        if not isinstance(name, str) or not name:
-            msg = f"name must be a non-empty str, got {name!r}"
-            raise TypeError(msg)
+        timeout = check_arguments(address, client, name, connect_timeout, cluster_options)
         self.name = name
         self._lock = threading.Lock()
         self._closed = False
+        self._lost = False  # a task was cancelled because the client lost the scheduler
         self._jobs: dict[str, tuple[DaskJob, _Task]] = {}  # the unfinished ones, by key
         self._batch = threading.local()  # map()'s batch, on the thread that maps
         self._workers: set[str] = set()
@@ -186,7 +168,7 @@ class DaskBackend:
         if client is not None:
             self.client: Any = client
         elif address is not None:
-            self.client = connect(address)
+            self.client = connect_to_scheduler(address, timeout)
         else:
             cluster_options.setdefault("processes", True)
             cluster_options.setdefault("dashboard_address", ":0")
@@ -198,6 +180,7 @@ class DaskBackend:
             except BaseException:
                 self.cluster.close()
                 raise
+        self._address = str(self.client.scheduler.address)
         # one thread per backend turns cluster events into job reports, so observers
         # never run on (and never stall) the client's event loop
         self._reporter = concurrent.futures.ThreadPoolExecutor(
@@ -268,7 +251,7 @@ class DaskBackend:
         self.close()
 
     def __repr__(self) -> str:
-        where = "closed" if self._closed else str(self.client.scheduler.address)
+        where = "closed" if self._closed else self._address
         return f"<DaskBackend {self.name!r} {where}>"
 
     # --------------------------------------------------------------- for DaskJob
@@ -288,18 +271,26 @@ class DaskBackend:
         if self._closed:
             msg = f"{self.name} is closed; create a new DaskBackend to run more jobs"
             raise JobError(msg)
+        status = self.client.status
+        if self._lost or status != "running":
+            msg = (
+                f"DaskBackend {self.name!r} lost its scheduler at {self._address} (its client is "
+                f"{status}); create a new DaskBackend once the scheduler runs again"
+            )
+            raise JobError(msg)
 
     def _send_batch(self, entries: list[tuple[DaskJob, _Task]]) -> None:
         with self._lock:
             self._check_open()
             for job, task in entries:
                 self._jobs[job.job_id()] = (job, task)
-        jobs = [job for job, _ in entries]
         # QUEUED before the task exists, so that its start can't be reported first
-        for job in jobs:
+        for job, _ in entries:
             job._report(JobStatus.QUEUED)
+        entries = [entry for entry in entries if not entry[0].cancel_requested]
+        jobs = [job for job, _ in entries]  # those not cancelled meanwhile (by an observer)
         try:
-            futures = self._send(jobs)
+            futures = self._send(jobs) if jobs else []
         except BaseException as exc:
             message, tb = format_exception(exc)
             for job in jobs:
@@ -309,6 +300,8 @@ class DaskBackend:
             raise
         for (job, task), future in zip(entries, futures, strict=True):
             task.future = future
+            if job.cancel_requested:  # cancelled while it was being sent
+                future.cancel(reason=CANCEL_REASON)
             future.add_done_callback(functools.partial(self._on_done, job))
 
     def _send(self, jobs: list[DaskJob]) -> list[Any]:
@@ -332,32 +325,38 @@ class DaskBackend:
         if future is not None:
             if future.status in ("finished", "error"):
                 return CancelAttempt.NOT_STOPPED  # it ended; its final state is on its way
-            future.cancel(reason="cancelled through jobwidgets")
+            future.cancel(reason=CANCEL_REASON)
         self._jobs.pop(job.job_id(), None)
         return CancelAttempt.STOPPED
 
     # ---------------------------------------------------------- cluster callbacks
     def _on_task_start(self, event: tuple[float, dict[str, Any]]) -> None:
         """On the client's event loop: a worker started one of this backend's tasks."""
-        message = event[1]
-        worker = message.get("worker")
-        if isinstance(worker, str) and worker not in self._workers:
-            # hear of this worker's removal, to report the task's retry
-            self._workers.add(worker)
-            self.client.subscribe_topic(worker, self._on_worker_event)
-        entry = self._jobs.get(message.get("key"))  # type: ignore[arg-type]
-        if entry is not None:
-            self._reporter.submit(_started, *entry, worker)
+        try:
+            message = event[1]
+            worker = message.get("worker")
+            entry = self._jobs.get(str(message.get("key")))
+            if entry is not None:
+                self._reporter.submit(guarded, started, *entry, worker)
+            if isinstance(worker, str) and worker not in self._workers:
+                # hear of this worker's removal, to report the task's retry
+                self._workers.add(worker)
+                self.client.subscribe_topic(worker, self._on_worker_event)
+        except Exception:  # the loop serves every job: log, and go on
+            log.exception("jobwidgets: %s could not handle a task-start event", self.name)
 
     def _on_worker_event(self, event: tuple[float, dict[str, Any]]) -> None:
         """On the client's event loop: something happened to a worker we used."""
-        message = event[1]
-        if not isinstance(message, dict) or message.get("action") != "remove-worker":
-            return
-        for key in message.get("processing-tasks", ()):
-            entry = self._jobs.get(key)
-            if entry is not None:
-                self._reporter.submit(_requeued, entry[0])
+        try:
+            message = event[1]
+            if not isinstance(message, dict) or message.get("action") != "remove-worker":
+                return
+            for key in message.get("processing-tasks", ()):
+                entry = self._jobs.get(key)
+                if entry is not None:
+                    self._reporter.submit(guarded, requeued, entry[0])
+        except Exception:
+            log.exception("jobwidgets: %s could not handle a worker event", self.name)
 
     def _on_done(self, job: DaskJob, future: Any) -> None:
         """On Dask's callback thread: the task's future is finished, erred or cancelled.
@@ -366,28 +365,14 @@ class DaskBackend:
         cluster told earlier, so that a task's RUNNING always comes before its end.
         """
         try:
-            self._reporter.submit(self._finish, job, future)
+            self._reporter.submit(guarded, self._finish, job, future)
         except RuntimeError:  # the backend is closing: report from here
-            self._finish(job, future)
+            guarded(self._finish, job, future)
 
     def _finish(self, job: DaskJob, future: Any) -> None:
         self._jobs.pop(job.job_id(), None)
-        state = future.status
-        if state == "finished":
-            job._report(JobStatus.DONE)
-        elif state == "error":
-            try:
-                exc = future.exception(timeout=30)
-                tb = future.traceback(timeout=30)
-            except Exception as failure:
-                exc, tb = failure, failure.__traceback__
-            message, text = format_exception(exc, tb)
-            job._report(JobStatus.ERROR, exception=exc, error=message, error_traceback=text)
-        elif job.cancel_requested:
-            job._report(JobStatus.CANCELLED)
-        else:  # cancelled by Dask itself, e.g. when the client lost its scheduler
-            reason = getattr(getattr(future, "_state", None), "exception", None)
-            job._report(JobStatus.CANCELLED, error=str(reason or "cancelled by Dask"))
+        if finish(job, job._task, future, self._address):
+            self._lost = True  # new jobs are refused from now on
 
     def _shutdown(self) -> None:
         client = self.client
@@ -399,19 +384,6 @@ class DaskBackend:
         if self.cluster is not None:
             self.cluster.close()
         self._reporter.shutdown(wait=True)
-
-
-def _started(job: DaskJob, task: _Task, worker: str | None) -> None:
-    """On the reporter thread: a worker started the task."""
-    task.worker = worker
-    task.attempts += 1
-    job._report(JobStatus.RUNNING)
-
-
-def _requeued(job: DaskJob) -> None:
-    """On the reporter thread: the worker running the task left; Dask runs it again."""
-    if job.status() is JobStatus.RUNNING:
-        job._report(JobStatus.QUEUED)
 
 
 def _as_future(value: Any) -> Any:
