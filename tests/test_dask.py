@@ -329,7 +329,7 @@ def external_cluster(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[byt
     )
     worker = None
     try:
-        assert wait_until(lambda: _address_in(scheduler_file) is not None, timeout=60)
+        # the worker waits for the scheduler file itself: start both at once
         worker = subprocess.Popen(
             [
                 dask_cli,
@@ -343,6 +343,7 @@ def external_cluster(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[byt
             ],
             **common,
         )
+        assert wait_until(lambda: _address_in(scheduler_file) is not None, timeout=60)
         yield str(_address_in(scheduler_file)), scheduler
     finally:
         for process in (worker, scheduler):
