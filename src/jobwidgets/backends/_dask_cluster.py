@@ -71,14 +71,15 @@ def connect(target: Any, timeout: float | None = None) -> Any:
 
 
 def connect_to_scheduler(address: str, timeout: float) -> Any:
-    """A client of the scheduler at ``address``, or an ``OSError`` within about ``timeout`` s.
+    """A client of the scheduler at ``address``, or an ``OSError`` within about ``timeout`` s
+    (a ``ValueError`` for an address that is malformed or has an unknown scheme).
 
     ``distributed.Client`` alone retries a closed port for its whole timeout (30 s by
-    default), waits forever for a server that accepts but never answers, and fails with a
-    ``MemoryError`` when an HTTP server (a dashboard, say) answers; each failure leaves its
-    event-loop thread behind. So the address is first tried by a handshake of Dask's own
-    protocol, on a short-lived event loop of its own, bounded by ``timeout``; only a
-    scheduler that answers gets a client.
+    default), waits forever for a server that accepts but never answers (a dashboard's
+    port), and fails with a ``MemoryError`` when an HTTP server answers at once; each
+    failure leaves its event-loop thread behind. So the address is first tried by a
+    handshake of Dask's own protocol, on a short-lived event loop of its own, bounded by
+    ``timeout``; only a scheduler that answers gets a client.
     """
     failure: list[BaseException] = []
     prober = threading.Thread(
