@@ -37,6 +37,7 @@ from ..status import JobStatus
 from .records import COLUMNS
 from .store import (
     HistoryWarning,
+    NewerSchemaError,
     hold_run_lock,
     mark_ended,
     open_store,
@@ -104,6 +105,7 @@ class Writer:
         self._conn: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
         self._warned = False
+        self._gave_up = False
         self._thread: threading.Thread | None = None
         self._closed = False
 
@@ -154,21 +156,29 @@ class Writer:
             self._lock_fd = hold_run_lock(self.path, self.run_id)
             prune(conn, days=self.retention_days, max_jobs=self.max_jobs)
             sweep(conn, self.path, own_run=self.run_id)
+        except NewerSchemaError as exc:
+            self._warn(exc, "this process records no history")
+            self._gave_up = True
+            return
         except (sqlite3.Error, OSError) as exc:
             self._warn(exc)
             return
         self._conn = conn
 
-    def _warn(self, exc: BaseException) -> None:
+    def _warn(self, exc: BaseException, then: str | None = None) -> None:
         if self._warned:
             log.debug("jobwidgets: job history write failed again", exc_info=True)
             return
         self._warned = True
         msg = (
             f"jobwidgets: the job history {self.path} can't be written "
-            f"({type(exc).__name__}: {exc}); jobs run as usual, and their history is kept "
-            f"in memory and written when the disk allows. Free the disk or set "
-            f"JOBWIDGETS_HISTORY to a writable path (or 'off')."
+            f"({type(exc).__name__}: {exc}); jobs run as usual, and "
+            + (
+                then
+                or "their history is kept in memory and written when the disk allows. Free "
+                "the disk or set JOBWIDGETS_HISTORY to a writable path (or 'off')"
+            )
+            + "."
         )
         warnings.warn(msg, HistoryWarning, stacklevel=2)
 
@@ -203,6 +213,8 @@ class Writer:
                 return
 
     def _write(self, changes: list[tuple[Any, list[tuple[str, Any]]]]) -> None:
+        if self._gave_up:
+            return
         rows = self._kept
         now = time.time()
         batch: dict[str, dict[str, Any]] = {}
