@@ -213,7 +213,7 @@ def test_query_filters_pages_and_orders_newest_first(history_file: Path) -> None
     assert [r.job_id for r in history.query(limit=1, offset=1)] == ["beta-2"]
     assert history.query(since="1h") and history.query(until="1h") == []
     assert [r.job_id for r in history.query(since=b.created_at)] == ["gamma-3", "beta-2"]
-    since = dt.datetime.fromtimestamp(a.created_at or 0).isoformat()
+    since = dt.datetime.fromtimestamp((a.created_at or 0) - 0.5).isoformat()
     assert len(history.query(since=since)) == 3
     assert history.query(since=dt.timedelta(days=1), limit=0) == []
 

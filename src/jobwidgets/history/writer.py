@@ -68,6 +68,7 @@ _UPSERT = (
     )
 )  # fmt: skip
 _STOP = object()
+_NAMES = {status: status.name for status in JobStatus}
 
 
 class Writer:
@@ -99,6 +100,7 @@ class Writer:
         self.run_id = uuid.uuid4().hex[:16]
         self.batches = 0
         self._keys = itertools.count(1)
+        self._class_names: dict[type, str] = {}
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._kept: dict[str, tuple[Any, ...]] = {}
         self._wake = threading.Event()
@@ -217,21 +219,23 @@ class Writer:
             return
         rows = self._kept
         now = time.time()
-        batch: dict[str, dict[str, Any]] = {}
-        jobs: dict[str, Any] = {}
+        batch: dict[str, tuple[Any, dict[str, Any]]] = {}
         for job, job_changes in changes:
             state = job._jobwidgets
             key = state.record
             if key is None:
                 key = state.record = f"{self.run_id}-{next(self._keys)}"
-            fields = batch.get(key)
-            if fields is None:
-                fields = batch[key] = {}
-                jobs[key] = job
-            for name, value in job_changes:
-                fields[name] = value
-        for key, fields in batch.items():
-            rows[key] = self._row(key, jobs[key], fields, rows.get(key), now)
+            entry = batch.get(key)
+            if entry is None:
+                batch[key] = (job, dict(job_changes))
+            else:
+                entry[1].update(job_changes)
+        row = self._row
+        for key, (job, fields) in batch.items():
+            kept = rows.get(key)
+            if kept is not None:  # an unwritten earlier row: keep what this batch doesn't set
+                fields = {**dict(zip(_FIELDS, kept[4:11], strict=True)), **fields}
+            rows[key] = row(key, job, fields, now)
         if len(rows) > MAX_KEPT:  # the disk refused for a long time: drop the oldest
             for key in list(itertools.islice(rows, len(rows) - MAX_KEPT)):
                 del rows[key]
@@ -256,18 +260,12 @@ class Writer:
         rows.clear()
         self.batches += 1
 
-    def _row(
-        self, key: str, job: Any, fields: dict[str, Any], kept: tuple[Any, ...] | None, now: float
-    ) -> tuple[Any, ...]:
-        state = fields.get("state")
-        status = state.name if isinstance(state, JobStatus) else job._jobwidgets.status.name
-        values = job._trait_values
-        created = values.get("created_at") or now
-        if kept is not None:  # an unwritten earlier row: keep what this batch doesn't change
-            old = dict(zip((*COLUMNS, "run_id"), kept, strict=True))
-            merged = {name: fields.get(name, old[name]) for name in _FIELDS}
-        else:
-            merged = {name: fields.get(name) for name in _FIELDS}
+    def _row(self, key: str, job: Any, fields: dict[str, Any], now: float) -> tuple[Any, ...]:
+        """The record of one job: the fields this batch changed (None: keep the stored
+        value), and what the job says of itself now (id, backend, class, tags, log)."""
+        get = fields.get
+        state = get("state")
+        status = _NAMES[state if state is not None else job._jobwidgets.status]
         job_id = job._job_id
         tags = getattr(job, "tags", None)
         try:
@@ -275,21 +273,24 @@ class Writer:
         except Exception:
             backend = type(job._backend).__name__
         cls = type(job)
+        name = self._class_names.get(cls)
+        if name is None:
+            name = self._class_names[cls] = f"{cls.__module__}.{cls.__qualname__}"
         return (
             key,
             None if job_id is None else str(job_id),
             backend,
             status,
-            merged["created_at"] or created,
-            merged["submitted_at"],
-            merged["started_at"],
-            merged["finished_at"],
-            merged["progress"],
-            merged["error"],
-            merged["error_traceback"],
+            get("created_at") or job._trait_values.get("created_at") or now,
+            get("submitted_at"),
+            get("started_at"),
+            get("finished_at"),
+            get("progress"),
+            get("error"),
+            get("error_traceback"),
             _log_tail(job),
             json.dumps([str(t) for t in tags]) if isinstance(tags, list | tuple | set) else "[]",
-            f"{cls.__module__}.{cls.__qualname__}",
+            name,
             self.kernel_id,
             self.notebook,
             False,
