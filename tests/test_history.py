@@ -211,6 +211,8 @@ def test_query_filters_pages_and_orders_newest_first(history_file: Path) -> None
     assert [r.job_id for r in history.query(text="a_t")] == []  # _ is no wildcard
     assert [r.job_id for r in history.query(text="ALPHA")] == ["alpha-1"]
     assert [r.job_id for r in history.query(limit=1, offset=1)] == ["beta-2"]
+    assert [r.job_id for r in history.query(text="-", limit=2, offset=1)] == ["beta-2", "alpha-1"]
+    assert history.query(text="-", offset=3) == []
     assert history.query(since="1h") and history.query(until="1h") == []
     assert [r.job_id for r in history.query(since=b.created_at)] == ["gamma-3", "beta-2"]
     since = dt.datetime.fromtimestamp((a.created_at or 0) - 0.5).isoformat()

@@ -50,15 +50,45 @@ def query_file(
     count = parse_count("limit", limit, allow_none=True)
     skip = parse_count("offset", offset, allow_none=False)
     where, params = checked.where()
+    paging = [-1 if count is None else count, skip]
     with _open(path) as conn:
         if conn is None:
             return [], 0 if total else None
+        if checked.text is not None:
+            records, found = _scan_once(conn, where, params, paging)
+            return records, found if total else None
         sql = f"SELECT {', '.join(COLUMNS)} FROM jobs{where}{_ORDER} LIMIT ? OFFSET ?"
-        rows = conn.execute(sql, [*params, -1 if count is None else count, skip]).fetchall()
+        rows = conn.execute(sql, [*params, *paging]).fetchall()
         found = None
         if total:
             found = conn.execute(f"SELECT count(*) FROM jobs{where}", params).fetchone()[0]
     return [record_from_row(row) for row in rows], found
+
+
+def _scan_once(
+    conn: sqlite3.Connection, where: str, params: list[Any], paging: list[int]
+) -> tuple[list[JobRecord], int]:
+    """A page and the total in one pass over the table. A text search reads every row
+    (none of its columns is indexed), so it reads them once, in the table's order, keeping
+    only the keys of the page, then fetches the page's records by key. Walking the time
+    index instead would find a common text at once but a rare one only after a lookup
+    per record, several times slower."""
+    sql = (
+        f"SELECT id, count(*) OVER () FROM jobs{where} "
+        "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+    )
+    keys = conn.execute(sql, [*params, *paging]).fetchall()
+    if not keys:
+        if paging[1] == 0:
+            return [], 0
+        found = conn.execute(f"SELECT count(*) FROM jobs{where}", params).fetchone()[0]
+        return [], int(found)
+    marks = ", ".join("?" * len(keys))
+    rows = conn.execute(
+        f"SELECT {', '.join(COLUMNS)} FROM jobs WHERE id IN ({marks}){_ORDER}",
+        [key for key, _ in keys],
+    ).fetchall()
+    return [record_from_row(row) for row in rows], int(keys[0][1])
 
 
 def clear_file(path: Path, **filters: Any) -> int:

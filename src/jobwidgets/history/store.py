@@ -105,15 +105,16 @@ def _v1(conn: sqlite3.Connection) -> None:
             finished_at REAL,
             progress REAL,
             error TEXT,
-            error_traceback TEXT,
-            log_tail TEXT,
             tags TEXT NOT NULL DEFAULT '[]',
             job_class TEXT NOT NULL,
             kernel_id TEXT,
             notebook TEXT,
             run_id TEXT NOT NULL,
             kernel_ended INTEGER NOT NULL DEFAULT 0,
-            updated_at REAL NOT NULL
+            updated_at REAL NOT NULL,
+            -- the long texts last: a search of the others never reads their pages
+            log_tail TEXT,
+            error_traceback TEXT
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
         CREATE INDEX IF NOT EXISTS jobs_open ON jobs (run_id)
