@@ -50,18 +50,18 @@ def query_file(
     count = parse_count("limit", limit, allow_none=True)
     skip = parse_count("offset", offset, allow_none=False)
     where, params = checked.where()
-    paging = [-1 if count is None else count, skip]
+    paging = [-1 if count is None else count, skip or 0]
     with _open(path) as conn:
         if conn is None:
             return [], 0 if total else None
         if checked.text is not None:
-            records, found = _scan_once(conn, where, params, paging)
-            return records, found if total else None
+            records, matched = _scan_once(conn, where, params, paging)
+            return records, matched if total else None
         sql = f"SELECT {', '.join(COLUMNS)} FROM jobs{where}{_ORDER} LIMIT ? OFFSET ?"
         rows = conn.execute(sql, [*params, *paging]).fetchall()
-        found = None
+        found: int | None = None
         if total:
-            found = conn.execute(f"SELECT count(*) FROM jobs{where}", params).fetchone()[0]
+            found = int(conn.execute(f"SELECT count(*) FROM jobs{where}", params).fetchone()[0])
     return [record_from_row(row) for row in rows], found
 
 
