@@ -299,3 +299,27 @@ def test_history_file_path_env_is_used_by_enable(
         assert len(history.query()) == 1
     finally:
         history.disable()
+
+
+def _child_records_nothing(queue: Any) -> None:
+    from jobwidgets import _jobcore
+
+    pushed([JobStatus.DONE])
+    queue.put((history.enabled(), _jobcore._recorder is None))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_forked_child_records_nothing(history_file: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_child_records_nothing, args=(queue,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads
+        child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    assert queue.get(timeout=10) == (False, True)
+    pushed([JobStatus.DONE])
+    assert len(history.query()) == 1  # the parent records as before
