@@ -208,7 +208,7 @@ def test_query_filters_pages_and_orders_newest_first(history_file: Path) -> None
     assert [r.job_id for r in history.query(status=[JobStatus.DONE])] == ["alpha-1"]
     assert [r.job_id for r in history.query(backend="other")] == ["beta-2"]
     assert [r.job_id for r in history.query(text="100%")] == ["gamma-3"]
-    assert [r.job_id for r in history.query(text="a_t")] == []  # _ is no wildcard
+    assert [r.job_id for r in history.query(text="a_1")] == []  # _ is no wildcard
     assert [r.job_id for r in history.query(text="ALPHA")] == ["alpha-1"]
     assert [r.job_id for r in history.query(limit=1, offset=1)] == ["beta-2"]
     assert [r.job_id for r in history.query(text="-", limit=2, offset=1)] == ["beta-2", "alpha-1"]
