@@ -1,13 +1,15 @@
 """The one writer thread of a process: job changes in, batched upserts out.
 
-``Writer.start()`` installs the core's recorder (``jobwidgets._jobcore.set_recorder``):
-under the job's lock, each change puts one tuple ``(job, changes)`` on a
-``SimpleQueue`` (about a tenth of a microsecond; nothing else runs on the job's
-thread). The thread ``jobwidgets-history`` sleeps until a change comes, waits out the
+``Writer.start()`` starts the thread and installs the core's recorder
+(``jobwidgets._jobcore.set_recorder``): under the job's lock, each change puts one tuple
+``(job, changes)`` on a ``SimpleQueue`` (about a tenth of a microsecond; nothing else
+runs on the job's thread). The thread ``jobwidgets-history`` sleeps until a change comes, waits out the
 batch interval (0.5 s by default), then writes every job that changed, once each, in one
 transaction of upserts: at most a few transactions a second, whatever the number of jobs.
 A process killed with SIGKILL loses at most the last interval, and WAL keeps the file
-whole.
+whole. The thread also opens the file (pruning it and marking the jobs of ended kernels)
+and, on ``close()``, marks this process's unfinished jobs: no write happens on the
+caller's thread.
 
 A job's record key is made on first sight and kept in the job's core
 (``_JobCore.record``), read and written only by this thread. Jobs are held only while
@@ -113,11 +115,12 @@ class Writer:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Writer:
-        """Open the file, prune, mark the jobs of ended kernels, and start recording."""
-        self._open()
+        """Start recording. The thread first opens the file, prunes it and marks the jobs
+        of ended kernels (so the caller never waits for the disk); ``flush()`` waits for
+        that too."""
         self._thread = threading.Thread(target=self._run, name="jobwidgets-history", daemon=True)
-        self._thread.start()
         _jobcore.set_recorder(self._queue.put)
+        self._thread.start()
         return self
 
     def flush(self, timeout: float | None = 10) -> bool:
@@ -138,18 +141,23 @@ class Writer:
         if _jobcore._recorder == self._queue.put:
             _jobcore.set_recorder(None)
         if self._thread is not None and self._thread.is_alive():
-            self._queue.put(_STOP)
+            self._queue.put(_STOP)  # the thread writes, marks, and closes the file
             self._wake.set()
             self._thread.join(timeout)
-        conn = self._conn
+        else:
+            self._finish()
+
+    def _finish(self) -> None:
+        """Mark this process's unfinished jobs "kernel ended", close the file, free the
+        lock."""
+        conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 mark_ended(conn, self.run_id)
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
-            self._conn = None
-        release_run_lock(self.path, self.run_id, self._lock_fd)
-        self._lock_fd = None
+        fd, self._lock_fd = self._lock_fd, None
+        release_run_lock(self.path, self.run_id, fd)
 
     # ---------------------------------------------------------------- internals
     def _open(self) -> None:
@@ -185,6 +193,7 @@ class Writer:
         warnings.warn(msg, HistoryWarning, stacklevel=2)
 
     def _run(self) -> None:
+        self._open()
         get = self._queue.get
         while True:
             first = get()
@@ -209,6 +218,8 @@ class Writer:
                 self._write(changes)
             except Exception:  # never let the thread die
                 log.exception("jobwidgets: the job history writer failed on a batch")
+            if stop:
+                self._finish()
             for event in events:
                 event.set()
             if stop:
