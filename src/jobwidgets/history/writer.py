@@ -1,15 +1,15 @@
 """The one writer thread of a process: job changes in, batched upserts out.
 
 ``Writer.start()`` starts the thread and installs the core's recorder
-(``jobwidgets._jobcore.set_recorder``): under the job's lock, each change puts one tuple
-``(job, changes)`` on a ``SimpleQueue`` (about a tenth of a microsecond; nothing else
-runs on the job's thread). The thread ``jobwidgets-history`` sleeps until a change comes, waits out the
-batch interval (0.5 s by default), then writes every job that changed, once each, in one
-transaction of upserts: at most a few transactions a second, whatever the number of jobs.
-A process killed with SIGKILL loses at most the last interval, and WAL keeps the file
-whole. The thread also opens the file (pruning it and marking the jobs of ended kernels)
-and, on ``close()``, marks this process's unfinished jobs: no write happens on the
-caller's thread.
+(``jobwidgets._jobcore.set_recorder``): under the job's lock, each change puts one
+tuple ``(job, changes)`` on a ``SimpleQueue`` (about a tenth of a microsecond; nothing
+else runs on the job's thread). The thread ``jobwidgets-history`` sleeps until a change
+comes, waits out the batch interval (0.5 s by default), then writes every job that
+changed, once each, in one transaction of upserts: at most a few transactions a second,
+whatever the number of jobs. A process killed with SIGKILL loses at most the last
+interval, and WAL keeps the file whole. The thread also opens the file (pruning it and
+marking the jobs of ended kernels) and, on ``close()``, marks this process's unfinished
+jobs: no write happens on the caller's thread.
 
 A job's record key is made on first sight and kept in the job's core
 (``_JobCore.record``), read and written only by this thread. Jobs are held only while
