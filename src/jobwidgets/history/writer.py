@@ -58,17 +58,27 @@ MAX_KEPT = 100_000
 _FIELDS = ("created_at", "submitted_at", "started_at", "finished_at", "progress", "error",
            "error_traceback")  # fmt: skip
 _UPDATED = [c for c in COLUMNS if c not in ("id", "created_at", "run_id")]
-_UPSERT = (
-    f"INSERT INTO jobs ({', '.join(COLUMNS)}, run_id) "
-    f"VALUES ({', '.join('?' * (len(COLUMNS) + 1))}) "
-    "ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(
-        f"{c} = excluded.{c}" if c in ("job_id", "backend", "status", "tags", "job_class",
-                                       "kernel_id", "notebook", "kernel_ended", "updated_at")
-        else f"{c} = coalesce(excluded.{c}, {c})"
-        for c in _UPDATED
-    )
+_ON_CONFLICT = "ON CONFLICT (id) DO UPDATE SET " + ", ".join(
+    f"{c} = excluded.{c}" if c in ("job_id", "backend", "status", "tags", "job_class",
+                                   "kernel_id", "notebook", "kernel_ended", "updated_at")
+    else f"{c} = coalesce(excluded.{c}, {c})"
+    for c in _UPDATED
 )  # fmt: skip
+CHUNK = 64
+"""Records per statement: SQLite's module lets go of the GIL at each step of a statement,
+so one row per step would hand the GIL to the job threads once per record."""
+
+
+def _upsert(rows: int) -> str:
+    """The upsert of ``rows`` records in one statement."""
+    one = f"({', '.join('?' * (len(COLUMNS) + 1))})"
+    values = ", ".join([one] * rows)
+    return f"INSERT INTO jobs ({', '.join(COLUMNS)}, run_id) VALUES {values} {_ON_CONFLICT}"
+
+
+_UPSERT_CHUNK = _upsert(CHUNK)
+
+
 _STOP = object()
 _NAMES = {status: status.name for status in JobStatus}
 
@@ -260,7 +270,7 @@ class Writer:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(_UPSERT, rows.values())
+                _write_rows(conn, list(rows.values()))
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -308,6 +318,19 @@ class Writer:
             now,
             self.run_id,
         )
+
+
+def _write_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Upsert the rows, ``CHUNK`` to a statement."""
+    flat = itertools.chain.from_iterable
+    whole = len(rows) - len(rows) % CHUNK
+    if whole:
+        conn.executemany(
+            _UPSERT_CHUNK,
+            (tuple(flat(rows[start : start + CHUNK])) for start in range(0, whole, CHUNK)),
+        )
+    if whole < len(rows):
+        conn.execute(_upsert(len(rows) - whole), tuple(flat(rows[whole:])))
 
 
 def _log_tail(job: Any) -> str | None:
