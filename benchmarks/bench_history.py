@@ -249,6 +249,7 @@ def l2(runs: int, folder: Path) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    parser.add_argument("--only", choices=["l1", "l2"], help="run one row")
     args = parser.parse_args()
     rounds, runs = (3, 5) if args.quick else (7, 20)
     folder = Path(tempfile.mkdtemp(prefix="jobwidgets-bench-history-"))
@@ -257,10 +258,12 @@ def main() -> None:
               f"{sqlite3.sqlite_version}")  # fmt: skip
         print("| # | workload | CPU, on / off | wall, on / off | runs | target |")
         print("|---|---|---|---|---|---|")
-        for line in l1(rounds, folder):
-            print(line, flush=True)
-        for line in l2(runs, folder):
-            print(line, flush=True)
+        if args.only != "l2":
+            for line in l1(rounds, folder):
+                print(line, flush=True)
+        if args.only != "l1":
+            for line in l2(runs, folder):
+                print(line, flush=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
