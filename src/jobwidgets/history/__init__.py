@@ -159,7 +159,7 @@ def query(
     Args:
         status: a ``JobStatus`` or its name, several, or a comma-separated text.
         backend: the backend's name, exactly.
-        text: a substring of the job id, backend, class, notebook, error, tags or log.
+        text: a substring of the job id, backend, class, notebook, error or tags.
         notebook: the notebook's path, exactly.
         since, until: bounds on the creation time: epoch seconds, a ``datetime``, a
             ``timedelta`` (that long ago), ISO 8601 text, or an age such as ``"2d"``.

@@ -55,8 +55,7 @@ def query_file(
         if conn is None:
             return [], 0 if total else None
         if checked.text is not None:
-            records, matched = _scan_once(conn, where, params, paging)
-            return records, matched if total else None
+            return _text_search(conn, where, params, paging, total)
         sql = f"SELECT {', '.join(COLUMNS)} FROM jobs{where}{_ORDER} LIMIT ? OFFSET ?"
         rows = conn.execute(sql, [*params, *paging]).fetchall()
         found: int | None = None
@@ -65,30 +64,26 @@ def query_file(
     return [record_from_row(row) for row in rows], found
 
 
-def _scan_once(
-    conn: sqlite3.Connection, where: str, params: list[Any], paging: list[int]
-) -> tuple[list[JobRecord], int]:
-    """A page and the total in one pass over the table. A text search reads every row
-    (none of its columns is indexed), so it reads them once, in the table's order, keeping
-    only the keys of the page, then fetches the page's records by key. Walking the time
-    index instead would find a common text at once but a rare one only after a lookup
-    per record, several times slower."""
-    sql = (
-        f"SELECT id, count(*) OVER () FROM jobs{where} "
-        "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
-    )
-    keys = conn.execute(sql, [*params, *paging]).fetchall()
-    if not keys:
-        if paging[1] == 0:
-            return [], 0
-        found = conn.execute(f"SELECT count(*) FROM jobs{where}", params).fetchone()[0]
-        return [], int(found)
-    marks = ", ".join("?" * len(keys))
-    rows = conn.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM jobs WHERE id IN ({marks}){_ORDER}",
-        [key for key, _ in keys],
-    ).fetchall()
-    return [record_from_row(row) for row in rows], int(keys[0][1])
+def _text_search(
+    conn: sqlite3.Connection, where: str, params: list[Any], paging: list[int], total: bool
+) -> tuple[list[JobRecord], int | None]:
+    """A text search's page and total. The index ``jobs_time`` holds every searched
+    column in creation order, so the page's keys come from the index alone (at once for a
+    common text, one pass over the index for a rare one), then its records by key; the
+    total is a count over the same index."""
+    sql = f"SELECT id FROM jobs{where}{_ORDER} LIMIT ? OFFSET ?"
+    keys = [key for (key,) in conn.execute(sql, [*params, *paging])]
+    records: list[JobRecord] = []
+    if keys:
+        marks = ", ".join("?" * len(keys))
+        rows = conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM jobs WHERE id IN ({marks}){_ORDER}", keys
+        ).fetchall()
+        records = [record_from_row(row) for row in rows]
+    if not total:
+        return records, None
+    found = conn.execute(f"SELECT count(*) FROM jobs{where}", params).fetchone()[0]
+    return records, int(found)
 
 
 def clear_file(path: Path, **filters: Any) -> int:
