@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS ?= widgets,dask,qiskit,test
+EXTRAS ?= widgets,dask,qiskit,tqdm,test
 # project-local Jupyter folders, so nothing from the user's own setup leaks in
 export JUPYTER_CONFIG_DIR  := $(CURDIR)/.jupyter-local/config
 export JUPYTER_DATA_DIR    := $(CURDIR)/.jupyter-local/data

@@ -346,3 +346,23 @@ def test_a_forked_child_records_nothing(history_file: Path) -> None:
     assert queue.get(timeout=10) == (False, True)
     pushed([JobStatus.DONE])
     assert len(history.query()) == 1  # the parent records as before
+
+
+def test_a_record_keeps_the_last_lines_of_the_jobs_log(
+    history_file: Path, local_backend: Any
+) -> None:
+    backend: LocalBackend = local_backend(max_workers=1)
+
+    def chatty() -> None:
+        for n in range(200):
+            print(f"line {n} of the job")
+        raise RuntimeError("after the talk")
+
+    job = backend.run(chatty)
+    job.wait_for_final_state(timeout=10)
+    [record] = history.query()
+    assert record.status == "ERROR" and record.log_tail is not None
+    lines = record.log_tail.splitlines()
+    assert len(lines) == writer_module.TAIL_LINES
+    assert lines[-1].endswith("line 199 of the job") and "stdout" in lines[-1]
+    assert history.query(text="after the talk")  # the error is searchable

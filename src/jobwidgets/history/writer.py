@@ -309,7 +309,7 @@ class Writer:
             get("progress"),
             get("error"),
             get("error_traceback"),
-            _log_tail(job),
+            _log_tail(job) if "log_lines" in fields else None,
             json.dumps([str(t) for t in tags]) if isinstance(tags, list | tuple | set) else "[]",
             name,
             self.kernel_id,
@@ -333,10 +333,18 @@ def _write_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
         conn.execute(_upsert(len(rows) - whole), tuple(flat(rows[whole:])))
 
 
+TAIL_LINES = 50
+TAIL_CHARS = 8192
+
+
 def _log_tail(job: Any) -> str | None:
-    """The last lines of the job's log, when the job keeps one (``log_tail``)."""
-    tail = getattr(job, "log_tail", None)
-    if callable(tail):
-        with contextlib.suppress(Exception):
-            tail = tail()
-    return tail if isinstance(tail, str) else None
+    """The last lines of the job's log (``job.logs()``), as ``logs()`` formats them."""
+    log = job._jobwidgets.log
+    if log is None:
+        return None
+    try:
+        lines = log.tail(TAIL_LINES)
+    except Exception:
+        return None
+    text = "\n".join(line.format() for line in lines)
+    return text[-TAIL_CHARS:] if text else None
