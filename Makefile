@@ -77,6 +77,7 @@ bench: install chromium
 	$(BIN)/python benchmarks/bench_browser.py
 	$(BIN)/python benchmarks/bench_panel.py
 	$(BIN)/python benchmarks/bench_live.py
+	$(BIN)/python benchmarks/bench_history.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .jupyter-local js/node_modules src/jobwidgets/static \
