@@ -137,10 +137,15 @@ class JobLog:
         """Add ``text`` written to ``stream``; a line without its end waits for the rest."""
         raw = self._raw
         raw.append((stream, text, time.time() if when is None else when))
+        if len(raw) >= SETTLE_AT or not self.marked:
+            self.after_write()
+
+    def after_write(self) -> None:
+        """After an append to ``_raw``: mark the job for its ticker, settle a full batch."""
         if not self.marked and self.notify is not None:
             self.marked = True
             self.notify()
-        if len(raw) >= SETTLE_AT:
+        if len(self._raw) >= SETTLE_AT:
             with self._lock:
                 self._settle()
 
@@ -297,12 +302,12 @@ ticker = _Ticker()
 # --------------------------------------------------------------- capture
 _current: contextvars.ContextVar[Any] | None = None
 """``jobwidgets.job._current``, set by ``install`` (this module sits below job.py)."""
-_echo: contextvars.ContextVar[bool] = contextvars.ContextVar("jobwidgets_echo", default=False)
-"""Whether the running job's output also goes where it went before (set with the job)."""
-_sink: contextvars.ContextVar[JobLog | None] = contextvars.ContextVar(
+_sink: contextvars.ContextVar[tuple[JobLog, bool] | None] = contextvars.ContextVar(
     "jobwidgets_sink", default=None
 )
-"""The log that the running job's output goes to (set with the job)."""
+"""The log that the running job's output goes to, and whether it is echoed too (set
+with the job)."""
+_now = time.time
 
 
 class JobStream(io.TextIOBase):
@@ -314,14 +319,18 @@ class JobStream(io.TextIOBase):
         self.target = target
 
     def write(self, text: str) -> int:
-        log = _sink.get()
-        if log is None:
+        sink = _sink.get()
+        if sink is None:
             return self.target.write(text)
         if type(text) is not str and not isinstance(text, str):
             msg = f"write() argument must be str, not {type(text).__name__}"
             raise TypeError(msg)
-        log.write(self.stream, text)
-        if _echo.get():
+        log, echo = sink
+        raw = log._raw  # JobLog.write, inlined: this runs for every piece printed
+        raw.append((self.stream, text, _now()))
+        if len(raw) >= SETTLE_AT or not log.marked:
+            log.after_write()
+        if echo:
             self.target.write(text)
         return len(text)
 
@@ -416,13 +425,11 @@ def job_started(job: Any, echo: bool) -> Callable[[], None]:
         if _handler is None:
             _handler = JobLogHandler()
             logging.getLogger().addHandler(_handler)
-    token = _echo.set(echo)
-    sink = _sink.set(job._log_target())
+    sink = _sink.set((job._log_target(), echo))
 
     def ended() -> None:
         global _handler, _running
         _sink.reset(sink)
-        _echo.reset(token)
         with _installed:
             _running -= 1
             if _running == 0 and _handler is not None:
