@@ -18,6 +18,12 @@ request, the queue of changes not yet delivered and the ``delivering`` mark, all
 (``flush``). Threads that wait for the job (``settle``) wait, after its final state, until
 the pending changes are delivered, so ``result()`` returns after the observers saw the
 end. Backends never reach in here: they call ``BaseJob._report`` (see ``jobwidgets.job``).
+
+A recorder (``set_recorder``; the history store installs one) hears of every change:
+under the job's lock, so in the order the changes were made, it is given one tuple
+``(job, changes)``. It must be tiny and never call back into the job (the history's is
+``SimpleQueue.put``). It does not count as an observer: an unobserved job keeps its
+fast path, and delivery to observers is unchanged.
 """
 
 from __future__ import annotations
@@ -40,6 +46,19 @@ if TYPE_CHECKING:
     from .job import BaseJob
 
 log = logging.getLogger("jobwidgets")
+
+Recorder = Callable[[tuple[Any, list[tuple[str, Any]]]], object]
+"""What ``set_recorder`` takes: called with ``(job, changes)`` under the job's lock."""
+
+_recorder: Recorder | None = None
+
+
+def set_recorder(recorder: Recorder | None) -> Recorder | None:
+    """Install the one recorder of job changes (None: none); return the previous one."""
+    global _recorder
+    previous, _recorder = _recorder, recorder
+    return previous
+
 
 NO_ID_YET = "(no id yet)"
 """What views show for a job whose id is still ``None`` (set later, by ``submit()``)."""
@@ -83,6 +102,7 @@ class _JobCore:
         "guards",
         "lock",
         "pending",
+        "record",
         "stamped",
         "status",
         "submitted",
@@ -106,6 +126,7 @@ class _JobCore:
         self.guards: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.value: Any = None
         self.exception: BaseException | None = None
+        self.record: str | None = None  # the job's history key, kept by the history writer
 
     def report(
         self,
@@ -151,6 +172,9 @@ class _JobCore:
                 if status is JobStatus.DONE and "progress" in stamped:
                     changes.append(("progress", 1.0))
             changes.append(("state", status))
+            recorder = _recorder
+            if recorder is not None:
+                recorder((job, changes))
             if self.cond is not None:
                 self.cond.notify_all()
             if not (job._trait_notifiers or self.pending or self.delivering or self.done_callbacks):
@@ -191,7 +215,11 @@ class _JobCore:
             if "submitted_at" in self.stamped:
                 return
             self.stamped.add("submitted_at")
-            self.pending.append([("submitted_at", time.time())])
+            changes: list[tuple[str, Any]] = [("submitted_at", time.time())]
+            self.pending.append(changes)
+            recorder = _recorder
+            if recorder is not None:
+                recorder((job, changes))
         self.flush(job)
 
     def set_progress(self, job: BaseJob, fraction: float | None) -> None:
@@ -199,7 +227,11 @@ class _JobCore:
             if self.status in JOB_FINAL_STATES:
                 return
             self.stamped.add("progress")
-            self.pending.append([("progress", fraction)])
+            changes: list[tuple[str, Any]] = [("progress", fraction)]
+            self.pending.append(changes)
+            recorder = _recorder
+            if recorder is not None:
+                recorder((job, changes))
         self.flush(job)
 
     def wait_final(self, job: BaseJob, timeout: float | None) -> JobStatus:

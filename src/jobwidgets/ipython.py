@@ -3,7 +3,8 @@
 ``import jobwidgets`` in a kernel calls ``activate()``: the JupyterLab job panel can then
 list the kernel's jobs (``panel.py``), and a job that is the last expression
 of a cell displays as a live badge (with a ``text/html`` snapshot and readable
-``text/plain`` for front ends where widgets can't render). ``%load_ext jobwidgets``
+``text/plain`` for front ends where widgets can't render), and the kernel's jobs are
+recorded in the job history (``jobwidgets.history``). ``%load_ext jobwidgets``
 adds the magic::
 
     %job_watcher        # a table of every job created in this kernel from now on
@@ -12,6 +13,8 @@ adds the magic::
 
 from __future__ import annotations
 
+import logging
+import os
 import shlex
 import sys
 from typing import Any
@@ -24,6 +27,7 @@ from .text import text_line
 __all__ = ["activate", "load_ipython_extension", "unload_ipython_extension"]
 
 _watcher: Any = None
+log = logging.getLogger("jobwidgets")
 
 
 def _shell() -> Any:
@@ -89,10 +93,37 @@ def activate(shell: Any = None) -> bool:
     formatter.for_type(BaseJob, _job_bundle)
     if getattr(shell, "kernel", None) is not None:
         monitor.notebook_view = _show_badge
+        _start_history()
     from .panel import register
 
     register(shell)
     return True
+
+
+def _kernel_id() -> str | None:
+    """This kernel's id, from its connection file's name (``kernel-<id>.json``)."""
+    try:
+        from ipykernel.kernelapp import IPKernelApp
+    except ImportError:
+        return None
+    if not IPKernelApp.initialized():
+        return None
+    name = os.path.basename(str(IPKernelApp.instance().connection_file or ""))
+    stem = name.removesuffix(".json")
+    return stem.removeprefix("kernel-") or None
+
+
+def _start_history() -> None:
+    """The job history is on by default in a kernel (``JOBWIDGETS_HISTORY=off`` turns it
+    off). Jupyter Server gives the kernel its notebook's path in ``JPY_SESSION_NAME``."""
+    from . import history
+
+    if history.enabled():
+        return
+    try:
+        history.enable(kernel_id=_kernel_id(), notebook=os.environ.get("JPY_SESSION_NAME"))
+    except Exception:  # the history must never keep jobwidgets from loading
+        log.exception("jobwidgets: the job history could not start")
 
 
 def _job_watcher(line: str) -> Any:

@@ -1,0 +1,257 @@
+"""Benchmarks of the job history; run with ``make bench`` or
+``python benchmarks/bench_history.py`` (``--quick`` for fewer rounds).
+
+h1. 10,000 jobs x 4 transitions (QUEUED, VALIDATING, RUNNING, DONE) with the history on
+    against off, in the same run, alternating: the process's CPU time (every thread,
+    the writer's included, until the history is written) and the wall time. Two
+    workloads: "burst" pushes every transition as fast as one thread can, "paced"
+    spreads them over about 1 s from a worker thread, as a busy backend does.
+h2. ``history.query(text=...)`` and ``GET /jobwidgets/api/history?text=...`` (a real
+    ``jupyter server``), first page of 50 with the total, over 100,000 records: a text
+    that many records match, and one that only a few match (a scan of every record).
+
+Prints a Markdown table of the results. Files go to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import secrets
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from jobwidgets import BaseJob, JobStatus, history
+from jobwidgets.history.records import COLUMNS
+from jobwidgets.history.store import open_store
+
+ROOT = Path(__file__).resolve().parents[1]
+JOBS = 10_000
+RECORDS = 100_000
+TRANSITIONS = (JobStatus.QUEUED, JobStatus.VALIDATING, JobStatus.RUNNING, JobStatus.DONE)
+
+
+class Backend:
+    name = "bench"
+
+
+class PushedJob(BaseJob):
+    pushes_status = True
+
+    def submit(self) -> None:
+        self._report(JobStatus.QUEUED)
+
+    def status(self) -> JobStatus:
+        return self._recorded_status()
+
+    def cancel(self) -> bool:
+        return False
+
+    def result(self) -> Any:
+        return None
+
+
+def push_all(jobs: list[PushedJob], seconds: float) -> None:
+    """Every job through its 4 transitions, in 20 chunks spread over ``seconds``."""
+    for status in TRANSITIONS:
+        chunks = 5
+        size = len(jobs) // chunks
+        for start in range(0, len(jobs), size):
+            for job in jobs[start : start + size]:
+                job._report(status)
+            if seconds:
+                time.sleep(seconds / (chunks * len(TRANSITIONS)))
+
+
+def workload(paced: bool, folder: Path | None) -> tuple[float, float]:
+    """CPU and wall seconds of one run; ``folder``: the history on, written there."""
+    if folder is not None:
+        history.enable(folder / f"h-{time.monotonic_ns()}.sqlite3", interval=0.5)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    jobs = [PushedJob(Backend(), f"bench-{i}") for i in range(JOBS)]
+    if paced:
+        pusher = threading.Thread(target=push_all, args=(jobs, 1.0))
+        pusher.start()
+        pusher.join()
+    else:
+        push_all(jobs, 0)
+    history.flush(timeout=60)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    if folder is not None:
+        history.disable()
+        records = history.query(path=next(folder.glob("h-*.sqlite3")), limit=None)
+        assert len(records) == JOBS
+        assert {r.status for r in records} == {"DONE"}
+        for path in folder.iterdir():
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    assert all(job.state is JobStatus.DONE for job in jobs)
+    return cpu, wall
+
+
+def h1(rounds: int, folder: Path) -> list[str]:
+    lines = []
+    for paced in (False, True):
+        off: list[tuple[float, float]] = []
+        on: list[tuple[float, float]] = []
+        workload(paced, None)  # warm up
+        for _ in range(rounds):
+            off.append(workload(paced, None))
+            on.append(workload(paced, folder))
+        cpu_off = statistics.median(c for c, _ in off)
+        cpu_on = statistics.median(c for c, _ in on)
+        wall_off = statistics.median(w for _, w in off)
+        wall_on = statistics.median(w for _, w in on)
+        lines.append(
+            f"| h1 | {'paced, 1 s' if paced else 'burst'} | {cpu_on:.3f} s / {cpu_off:.3f} s "
+            f"= **{cpu_on / cpu_off:.2f}x** | {wall_on:.3f} s / {wall_off:.3f} s = "
+            f"**{wall_on / wall_off:.2f}x** | {rounds} each | <= 1.05x |"
+        )
+    return lines
+
+
+def fill(path: Path) -> None:
+    """100,000 records over 90 days: 1 in 5 failed, 1 in 1,000 with a rare error text."""
+    conn = open_store(path)
+    rng = random.Random(13)
+    now = time.time()
+    rows = []
+    for n in range(RECORDS):
+        created = now - rng.random() * 90 * 86400
+        failed = n % 5 == 0
+        error = None
+        if failed:
+            error = "ZeroDivisionError: rare needle" if n % 1000 == 0 else "ValueError: bad input"
+        values = {
+            "id": f"bench-{n}",
+            "job_id": f"job-{n:06d}",
+            "backend": rng.choice(["local-thread", "dask", "aer_simulator"]),
+            "status": "ERROR" if failed else "DONE",
+            "created_at": created,
+            "submitted_at": created + 0.01,
+            "started_at": created + 0.1,
+            "finished_at": created + 2,
+            "progress": None,
+            "error": error,
+            "error_traceback": ("Traceback ...\n" * 10) if failed else None,
+            "log_tail": None,
+            "tags": "[]",
+            "job_class": "jobwidgets.backends.local.LocalJob",
+            "kernel_id": "k-1",
+            "notebook": f"project/analysis-{n % 20}.ipynb",
+            "kernel_ended": 0,
+            "updated_at": created + 2,
+        }
+        rows.append((*[values[c] for c in COLUMNS], "bench-run"))
+    marks = ", ".join("?" * (len(COLUMNS) + 1))
+    conn.execute("BEGIN")
+    conn.executemany(f"INSERT INTO jobs ({', '.join(COLUMNS)}, run_id) VALUES ({marks})", rows)
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def timed(fn: Any, runs: int) -> tuple[float, float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), max(times)
+
+
+def start_server(home: Path, path: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    config = home / "config" / "jupyter_server_config.d"
+    config.mkdir(parents=True)
+    shutil.copy(ROOT / "jupyter-config" / "jupyter_server_config.d" / "jobwidgets.json", config)
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"))
+    env.update(JUPYTER_DATA_DIR=str(home / "data"), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
+    env.update(JOBWIDGETS_HISTORY=str(path))
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    token = secrets.token_hex(16)
+    command = [sys.executable, "-m", "jupyter_server", "--no-browser", "--ServerApp.ip=127.0.0.1"]
+    command += [f"--ServerApp.port={port}", f"--IdentityProvider.token={token}"]
+    command += [f"--ServerApp.root_dir={home}", "--allow-root"]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}/jobwidgets/api/history"
+    for _ in range(200):
+        try:
+            get(url, token, "limit=0")
+            break
+        except OSError:
+            time.sleep(0.3)
+    return process, url, token
+
+
+def get(url: str, token: str, query: str) -> dict[str, Any]:
+    request = urllib.request.Request(f"{url}?{query}", headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body: dict[str, Any] = json.loads(response.read())
+    return body
+
+
+def h2(runs: int, folder: Path) -> list[str]:
+    path = folder / "big.sqlite3"
+    fill(path)
+    lines = []
+    process, url, token = start_server(folder / "server", path)
+    try:
+        for label, text in (("many match", "bad input"), ("few match", "rare needle")):
+            found = history.query(text=text, limit=50, path=path)
+            assert (found and len(found) == 50) or text == "rare needle"
+            median, worst = timed(lambda t=text: history.query(text=t, limit=50, path=path), runs)
+            query = f"text={urllib.request.quote(text)}&limit=50"
+            body = get(url, token, query)
+            assert body["total"] in (20_000 - 20, 20, 20_000), body["total"]
+            rest, rest_worst = timed(lambda q=query: get(url, token, q), runs)
+            lines.append(
+                f"| h2 | `text={text!r}` ({label}, {body['total']:,} of {RECORDS:,}) | "
+                f"query(): median {median:.1f} ms, max {worst:.1f} | REST with total: median "
+                f"{rest:.1f} ms, max {rest_worst:.1f} | {runs} each | <= 100 ms |"
+            )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    args = parser.parse_args()
+    rounds, runs = (3, 5) if args.quick else (7, 20)
+    folder = Path(tempfile.mkdtemp(prefix="jobwidgets-bench-history-"))
+    try:
+        print(f"Python {platform.python_version()}, {os.cpu_count()} cores, SQLite "
+              f"{sqlite3.sqlite_version}")  # fmt: skip
+        print("| # | workload | CPU, on / off | wall, on / off | runs | target |")
+        print("|---|---|---|---|---|---|")
+        for line in h1(rounds, folder):
+            print(line, flush=True)
+        for line in h2(runs, folder):
+            print(line, flush=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

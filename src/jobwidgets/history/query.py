@@ -1,0 +1,124 @@
+"""Reading, exporting and deleting records of a history file (any thread, any process).
+
+Each call opens the file, does its work and closes it; a file that does not exist reads
+as an empty history and is not created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .records import COLUMNS, JobRecord, parse_count, parse_filters, record_from_row
+from .store import open_store, sweep, transaction
+
+__all__ = ["check", "clear_file", "export_file", "export_records", "query_file", "sweep_file"]
+
+_ORDER = " ORDER BY created_at DESC, id DESC"
+
+
+@contextlib.contextmanager
+def _open(path: Path) -> Iterator[sqlite3.Connection | None]:
+    if not path.exists():
+        yield None
+        return
+    conn = open_store(path, create=False)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def check(*, limit: Any = 1000, offset: Any = 0, **filters: Any) -> None:
+    """Check filters and paging as ``query_file`` does, without reading anything."""
+    parse_filters(**filters)
+    parse_count("limit", limit, allow_none=True)
+    parse_count("offset", offset, allow_none=False)
+
+
+def query_file(
+    path: Path, *, limit: Any = 1000, offset: Any = 0, total: bool = False, **filters: Any
+) -> tuple[list[JobRecord], int | None]:
+    """Matching records, newest first, and (with ``total``) how many match in all."""
+    checked = parse_filters(**filters)
+    count = parse_count("limit", limit, allow_none=True)
+    skip = parse_count("offset", offset, allow_none=False)
+    where, params = checked.where()
+    with _open(path) as conn:
+        if conn is None:
+            return [], 0 if total else None
+        sql = f"SELECT {', '.join(COLUMNS)} FROM jobs{where}{_ORDER} LIMIT ? OFFSET ?"
+        rows = conn.execute(sql, [*params, -1 if count is None else count, skip]).fetchall()
+        found = None
+        if total:
+            found = conn.execute(f"SELECT count(*) FROM jobs{where}", params).fetchone()[0]
+    return [record_from_row(row) for row in rows], found
+
+
+def clear_file(path: Path, **filters: Any) -> int:
+    """Delete the matching records; return how many."""
+    where, params = parse_filters(**filters).where()
+    with _open(path) as conn:
+        if conn is None:
+            return 0
+        with transaction(conn):
+            deleted: int = conn.execute(f"DELETE FROM jobs{where}", params).rowcount
+    return deleted
+
+
+def sweep_file(path: Path) -> int:
+    """Mark the unfinished jobs of ended kernels (see ``store.sweep``); 0 if it can't."""
+    try:
+        with _open(path) as conn:
+            return 0 if conn is None else sweep(conn, path)
+    except (sqlite3.Error, OSError):
+        return 0
+
+
+def export_file(
+    path: Path, target: str | os.PathLike[str], format: str | None = None, **filters: Any
+) -> int:
+    """Write the matching records, newest first, to ``target`` as CSV or JSON; return
+    how many. ``format`` defaults to the target's suffix (``.json``), else CSV."""
+    _format(target, format)
+    records, _ = query_file(path, limit=None, **filters)
+    return export_records(records, target, format)
+
+
+def _format(target: str | os.PathLike[str], format: str | None) -> str:
+    if format is None:
+        return "json" if str(target).lower().endswith(".json") else "csv"
+    if format not in ("csv", "json"):
+        msg = f"format must be 'csv' or 'json', got {format!r}"
+        raise ValueError(msg)
+    return format
+
+
+def export_records(
+    records: list[JobRecord], target: str | os.PathLike[str], format: str | None = None
+) -> int:
+    """Write records to the file ``target``; return how many."""
+    chosen = _format(target, format)
+    with open(target, "w", encoding="utf-8", newline="") as out:
+        write_records(records, out, chosen)
+    return len(records)
+
+
+def write_records(records: list[JobRecord], out: Any, format: str) -> None:
+    """Write records to a text stream as ``csv`` (tags as a JSON list) or ``json``."""
+    if format == "json":
+        json.dump([record.to_json() for record in records], out, indent=1)
+        out.write("\n")
+        return
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for record in records:
+        data = record.to_json()
+        data["tags"] = json.dumps(data["tags"])
+        writer.writerow(["" if data[c] is None else data[c] for c in COLUMNS])

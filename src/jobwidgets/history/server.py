@@ -1,0 +1,126 @@
+"""The Jupyter Server extension that serves the job history, read-only, over REST.
+
+Enabled on install (``etc/jupyter/jupyter_server_config.d/jobwidgets.json``); no kernel
+is needed. The file is found by the kernels' rule (``JOBWIDGETS_HISTORY``, else
+``jobwidgets/history.sqlite3`` under Jupyter's data directory).
+
+``GET /jobwidgets/api/history`` takes the filters of ``jobwidgets.history.query`` as
+query parameters (``status`` repeated or comma-separated; ``since``/``until`` as epoch
+seconds, ISO 8601 or an age such as ``2d``), and ``limit`` (default 50) and ``offset``.
+It answers ``{"records": [...], "total": n, "limit": l, "offset": o, "enabled": true}``,
+newest first; with the history off, no records and ``"enabled": false``. A bad filter
+answers 400 with ``{"message": "..."}`` naming it.
+
+``DELETE /jobwidgets/api/history`` takes the same filters (not the paging), deletes what
+matches and answers ``{"deleted": n}``.
+
+Both go through Jupyter Server's authentication and authorization (``APIHandler``,
+``@web.authenticated``, ``@authorized`` on the resource ``jobwidgets``); the DELETE is
+XSRF-checked as every non-GET API request is. Before answering a GET, the server marks
+the unfinished jobs of kernels that have ended (at most every few seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+
+from .query import check, clear_file, query_file, sweep_file
+from .records import JobRecord
+from .store import history_path
+
+__all__ = ["HistoryHandler"]
+
+ROUTE = "/jobwidgets/api/history"
+DEFAULT_LIMIT = 50
+SWEEP_EVERY = 5.0
+_last_sweep = [0.0]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "jobwidgets.history.server"}]
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    web_app = serverapp.web_app
+    route = url_path_join(web_app.settings["base_url"], ROUTE)
+    web_app.add_handlers(".*$", [(route, HistoryHandler)])
+    serverapp.log.info("jobwidgets: serving the job history at %s", route)
+
+
+class HistoryHandler(APIHandler):
+    """``GET`` and ``DELETE`` on the job history."""
+
+    auth_resource = "jobwidgets"
+
+    def _filters(self) -> dict[str, Any]:
+        filters: dict[str, Any] = {}
+        statuses = self.get_query_arguments("status")
+        if statuses:
+            filters["status"] = statuses
+        for name in ("backend", "text", "notebook", "since", "until"):
+            value = self.get_query_argument(name, None)
+            if value is not None:
+                filters[name] = value
+        return filters
+
+    def _bad(self, exc: Exception) -> None:
+        self.set_status(400)
+        self.finish(json.dumps({"message": str(exc)}))
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        path = history_path()
+        records: list[JobRecord] = []
+        total: int | None = 0
+        limit = self.get_query_argument("limit", str(DEFAULT_LIMIT))
+        offset = self.get_query_argument("offset", "0")
+        try:
+            filters = self._filters()
+            if path is None:
+                check(limit=limit, offset=offset, **filters)
+            else:
+                if time.monotonic() - _last_sweep[0] > SWEEP_EVERY:
+                    _last_sweep[0] = time.monotonic()
+                    await asyncio.to_thread(sweep_file, path)
+                records, total = await asyncio.to_thread(
+                    query_file, path, limit=limit, offset=offset, total=True, **filters
+                )
+        except (ValueError, TypeError) as exc:
+            self._bad(exc)
+            return
+        self.finish(
+            json.dumps(
+                {
+                    "records": [record.to_json() for record in records],
+                    "total": total,
+                    "limit": int(limit),
+                    "offset": int(offset),
+                    "enabled": path is not None,
+                }
+            )
+        )
+
+    @web.authenticated
+    @authorized
+    async def delete(self) -> None:
+        path = history_path()
+        try:
+            filters = self._filters()
+            if path is None:
+                check(**filters)
+                deleted = 0
+            else:
+                deleted = await asyncio.to_thread(clear_file, path, **filters)
+        except (ValueError, TypeError) as exc:
+            self._bad(exc)
+            return
+        self.finish(json.dumps({"deleted": deleted}))

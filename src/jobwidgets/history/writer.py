@@ -1,0 +1,308 @@
+"""The one writer thread of a process: job changes in, batched upserts out.
+
+``Writer.start()`` installs the core's recorder (``jobwidgets._jobcore.set_recorder``):
+under the job's lock, each change puts one tuple ``(job, changes)`` on a
+``SimpleQueue`` (about a tenth of a microsecond; nothing else runs on the job's
+thread). The thread ``jobwidgets-history`` sleeps until a change comes, waits out the
+batch interval (0.5 s by default), then writes every job that changed, once each, in one
+transaction of upserts: at most a few transactions a second, whatever the number of jobs.
+A process killed with SIGKILL loses at most the last interval, and WAL keeps the file
+whole.
+
+A job's record key is made on first sight and kept in the job's core
+(``_JobCore.record``), read and written only by this thread. Jobs are held only while
+their changes wait in the queue.
+
+Failures never reach the jobs: a write that fails (a read-only or full disk) is warned
+about once, kept (up to ``MAX_KEPT`` records) and tried again with the next batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+import queue
+import sqlite3
+import threading
+import time
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any
+
+from .. import _jobcore
+from ..status import JobStatus
+from .records import COLUMNS
+from .store import (
+    HistoryWarning,
+    NewerSchemaError,
+    hold_run_lock,
+    mark_ended,
+    open_store,
+    prune,
+    release_run_lock,
+    sweep,
+)
+
+__all__ = ["Writer"]
+
+log = logging.getLogger("jobwidgets")
+
+MAX_KEPT = 100_000
+"""How many unwritten records a writer keeps while its disk refuses them."""
+
+_FIELDS = ("created_at", "submitted_at", "started_at", "finished_at", "progress", "error",
+           "error_traceback")  # fmt: skip
+_UPDATED = [c for c in COLUMNS if c not in ("id", "created_at", "run_id")]
+_UPSERT = (
+    f"INSERT INTO jobs ({', '.join(COLUMNS)}, run_id) "
+    f"VALUES ({', '.join('?' * (len(COLUMNS) + 1))}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(
+        f"{c} = excluded.{c}" if c in ("job_id", "backend", "status", "tags", "job_class",
+                                       "kernel_id", "notebook", "kernel_ended", "updated_at")
+        else f"{c} = coalesce(excluded.{c}, {c})"
+        for c in _UPDATED
+    )
+)  # fmt: skip
+_STOP = object()
+_NAMES = {status: status.name for status in JobStatus}
+
+
+class Writer:
+    """Records every job change of this process into the history file at ``path``.
+
+    Args:
+        path: the SQLite file.
+        interval: seconds between two batches.
+        kernel_id, notebook: written with each record.
+        retention_days, max_jobs: pruned once, at start (None: keep).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        interval: float = 0.5,
+        kernel_id: str | None = None,
+        notebook: str | None = None,
+        retention_days: float | None = 90,
+        max_jobs: int | None = 100_000,
+    ) -> None:
+        self.path = path
+        self.interval = interval
+        self.kernel_id = kernel_id
+        self.notebook = notebook
+        self.retention_days = retention_days
+        self.max_jobs = max_jobs
+        self.run_id = uuid.uuid4().hex[:16]
+        self.batches = 0
+        self._keys = itertools.count(1)
+        self._class_names: dict[type, str] = {}
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._kept: dict[str, tuple[Any, ...]] = {}
+        self._wake = threading.Event()
+        self._conn: sqlite3.Connection | None = None
+        self._lock_fd: int | None = None
+        self._warned = False
+        self._gave_up = False
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> Writer:
+        """Open the file, prune, mark the jobs of ended kernels, and start recording."""
+        self._open()
+        self._thread = threading.Thread(target=self._run, name="jobwidgets-history", daemon=True)
+        self._thread.start()
+        _jobcore.set_recorder(self._queue.put)
+        return self
+
+    def flush(self, timeout: float | None = 10) -> bool:
+        """Write everything recorded so far now; False if that took longer than timeout."""
+        if self._thread is None or not self._thread.is_alive():
+            return True
+        done = threading.Event()
+        self._queue.put(done)
+        self._wake.set()
+        return done.wait(timeout)
+
+    def close(self, timeout: float | None = 10) -> None:
+        """Write what is pending, mark this process's unfinished jobs "kernel ended",
+        and stop the thread."""
+        if self._closed:
+            return
+        self._closed = True
+        if _jobcore._recorder == self._queue.put:
+            _jobcore.set_recorder(None)
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._wake.set()
+            self._thread.join(timeout)
+        conn = self._conn
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                mark_ended(conn, self.run_id)
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            self._conn = None
+        release_run_lock(self.path, self.run_id, self._lock_fd)
+        self._lock_fd = None
+
+    # ---------------------------------------------------------------- internals
+    def _open(self) -> None:
+        try:
+            conn = open_store(self.path)
+            self._lock_fd = hold_run_lock(self.path, self.run_id)
+            prune(conn, days=self.retention_days, max_jobs=self.max_jobs)
+            sweep(conn, self.path, own_run=self.run_id)
+        except NewerSchemaError as exc:
+            self._warn(exc, "this process records no history")
+            self._gave_up = True
+            return
+        except (sqlite3.Error, OSError) as exc:
+            self._warn(exc)
+            return
+        self._conn = conn
+
+    def _warn(self, exc: BaseException, then: str | None = None) -> None:
+        if self._warned:
+            log.debug("jobwidgets: job history write failed again", exc_info=True)
+            return
+        self._warned = True
+        msg = (
+            f"jobwidgets: the job history {self.path} can't be written "
+            f"({type(exc).__name__}: {exc}); jobs run as usual, and "
+            + (
+                then
+                or "their history is kept in memory and written when the disk allows. Free "
+                "the disk or set JOBWIDGETS_HISTORY to a writable path (or 'off')"
+            )
+            + "."
+        )
+        warnings.warn(msg, HistoryWarning, stacklevel=2)
+
+    def _run(self) -> None:
+        get = self._queue.get
+        while True:
+            first = get()
+            if first is not _STOP and not isinstance(first, threading.Event):
+                self._wake.wait(self.interval)
+            self._wake.clear()
+            items = [first]
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    items.append(self._queue.get_nowait())
+            stop = False
+            events: list[threading.Event] = []
+            changes: list[tuple[Any, list[tuple[str, Any]]]] = []
+            for item in items:
+                if item is _STOP:
+                    stop = True
+                elif isinstance(item, threading.Event):
+                    events.append(item)
+                else:
+                    changes.append(item)
+            try:
+                self._write(changes)
+            except Exception:  # never let the thread die
+                log.exception("jobwidgets: the job history writer failed on a batch")
+            for event in events:
+                event.set()
+            if stop:
+                return
+
+    def _write(self, changes: list[tuple[Any, list[tuple[str, Any]]]]) -> None:
+        if self._gave_up:
+            return
+        rows = self._kept
+        now = time.time()
+        batch: dict[str, tuple[Any, dict[str, Any]]] = {}
+        for job, job_changes in changes:
+            state = job._jobwidgets
+            key = state.record
+            if key is None:
+                key = state.record = f"{self.run_id}-{next(self._keys)}"
+            entry = batch.get(key)
+            if entry is None:
+                batch[key] = (job, dict(job_changes))
+            else:
+                entry[1].update(job_changes)
+        row = self._row
+        for key, (job, fields) in batch.items():
+            kept = rows.get(key)
+            if kept is not None:  # an unwritten earlier row: keep what this batch doesn't set
+                fields = {**dict(zip(_FIELDS, kept[4:11], strict=True)), **fields}
+            rows[key] = row(key, job, fields, now)
+        if len(rows) > MAX_KEPT:  # the disk refused for a long time: drop the oldest
+            for key in list(itertools.islice(rows, len(rows) - MAX_KEPT)):
+                del rows[key]
+        if not rows:
+            return
+        if self._conn is None:
+            self._open()
+            if self._conn is None:
+                return
+        try:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_UPSERT, rows.values())
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._warn(exc)
+            return
+        rows.clear()
+        self.batches += 1
+
+    def _row(self, key: str, job: Any, fields: dict[str, Any], now: float) -> tuple[Any, ...]:
+        """The record of one job: the fields this batch changed (None: keep the stored
+        value), and what the job says of itself now (id, backend, class, tags, log)."""
+        get = fields.get
+        state = get("state")
+        status = _NAMES[state if state is not None else job._jobwidgets.status]
+        job_id = job._job_id
+        tags = getattr(job, "tags", None)
+        try:
+            backend = job._backend_name()
+        except Exception:
+            backend = type(job._backend).__name__
+        cls = type(job)
+        name = self._class_names.get(cls)
+        if name is None:
+            name = self._class_names[cls] = f"{cls.__module__}.{cls.__qualname__}"
+        return (
+            key,
+            None if job_id is None else str(job_id),
+            backend,
+            status,
+            get("created_at") or job._trait_values.get("created_at") or now,
+            get("submitted_at"),
+            get("started_at"),
+            get("finished_at"),
+            get("progress"),
+            get("error"),
+            get("error_traceback"),
+            _log_tail(job),
+            json.dumps([str(t) for t in tags]) if isinstance(tags, list | tuple | set) else "[]",
+            name,
+            self.kernel_id,
+            self.notebook,
+            False,
+            now,
+            self.run_id,
+        )
+
+
+def _log_tail(job: Any) -> str | None:
+    """The last lines of the job's log, when the job keeps one (``log_tail``)."""
+    tail = getattr(job, "log_tail", None)
+    if callable(tail):
+        with contextlib.suppress(Exception):
+            tail = tail()
+    return tail if isinstance(tail, str) else None

@@ -1,0 +1,299 @@
+"""The job history: what a record holds, where the file lives, its upkeep, and queries.
+
+Every test writes its own file under ``tmp_path``; ``history`` is a fixture that enables
+recording there and disables it at teardown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import stat
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from _jobs import FakeBackend, PushJob
+from jobwidgets import JobStatus, LocalBackend, history
+from jobwidgets.history import store
+
+
+@pytest.fixture
+def history_file(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "history.sqlite3"
+    history.enable(path, interval=0.05)
+    yield path
+    history.disable()
+
+
+def pushed(statuses: list[JobStatus], **kwargs: Any) -> PushJob:
+    job = PushJob(**kwargs)
+    job.submit()
+    for status in statuses:
+        job.push(status)
+    return job
+
+
+def test_a_record_holds_the_job_as_it_ended(history_file: Path, local_backend: Any) -> None:
+    backend: LocalBackend = local_backend(max_workers=2)
+
+    def fail() -> None:
+        raise RuntimeError("the token is abc")
+
+    def work() -> int:
+        job = __import__("jobwidgets").current_job()
+        job.set_progress(0.5)
+        return 1
+
+    failed, done = backend.run(fail), backend.run(work)
+    failed.wait_for_final_state(timeout=10)
+    done.wait_for_final_state(timeout=10)
+    records = {r.job_id: r for r in history.query()}
+    bad, good = records[failed.job_id()], records[done.job_id()]
+    assert bad.status == "ERROR" and bad.error == "RuntimeError: the token is abc"
+    assert bad.error_traceback is not None and "in fail" in bad.error_traceback
+    assert good.status == "DONE" and good.progress == 1.0 and good.error is None
+    for record, job in ((bad, failed), (good, done)):
+        assert record.backend == backend.name
+        assert record.job_class == "jobwidgets.backends.local.LocalJob"
+        assert (record.created_at, record.submitted_at, record.started_at, record.finished_at) == (
+            job.created_at,
+            job.submitted_at,
+            job.started_at,
+            job.finished_at,
+        )
+        assert not record.kernel_ended and record.tags == ()
+    assert stat.S_IMODE(history_file.stat().st_mode) == 0o600
+
+
+def test_writes_happen_on_the_writer_thread_only(history_file: Path) -> None:
+    writer = history._writer
+    assert writer is not None and writer._conn is not None
+    threads: set[str] = set()
+    writer._conn.set_trace_callback(lambda _sql: threads.add(threading.current_thread().name))
+    for _ in range(20):
+        pushed([JobStatus.RUNNING, JobStatus.DONE])
+    assert history.flush()
+    assert threads == {"jobwidgets-history"}
+
+
+def test_batches_coalesce_changes_into_a_few_transactions(tmp_path: Path) -> None:
+    history.enable(tmp_path / "h.sqlite3", interval=0.3)
+    try:
+        writer = history._writer
+        assert writer is not None
+        start = time.monotonic()
+        while time.monotonic() - start < 1.0:
+            pushed([JobStatus.RUNNING, JobStatus.DONE])
+            time.sleep(0.001)
+        history.flush()
+        assert writer.batches <= 6  # 1 s at one batch per 0.3 s, plus the flush
+    finally:
+        history.disable()
+
+
+def test_recording_keeps_jobs_unobserved_and_observers_in_order(history_file: Path) -> None:
+    job = pushed([JobStatus.RUNNING])
+    assert not job._trait_notifiers  # the recorder is not an observer
+    seen: list[str] = []
+    job.observe(lambda change: seen.append(change.new.name), "state")
+    job.push(JobStatus.DONE)
+    assert seen == ["DONE"]
+    [record] = history.query()
+    assert record.status == "DONE"
+
+
+def test_an_unfinished_job_keeps_its_status_with_a_kernel_ended_mark(tmp_path: Path) -> None:
+    history.enable(tmp_path / "h.sqlite3", interval=0.05)
+    job = pushed([JobStatus.RUNNING])
+    history.disable()
+    [record] = history.query(path=tmp_path / "h.sqlite3")
+    assert record.job_id == job.job_id()
+    assert (record.status, record.kernel_ended) == ("RUNNING", True)
+    assert record.status_text == "last seen RUNNING · kernel ended"
+
+
+def test_history_off_creates_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOBWIDGETS_HISTORY", "off")
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path))
+    assert history.enable() is None
+    assert not history.enabled()
+    pushed([JobStatus.RUNNING, JobStatus.DONE])
+    assert history.query() == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_file_lives_under_jupyters_data_dir_unless_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("JOBWIDGETS_HISTORY")
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
+    assert store.history_path() == tmp_path / "data" / "jobwidgets" / "history.sqlite3"
+    monkeypatch.setenv("JOBWIDGETS_HISTORY", str(tmp_path / "elsewhere.db"))
+    assert store.history_path() == tmp_path / "elsewhere.db"
+
+
+def test_a_corrupt_file_is_moved_aside_and_a_new_one_started(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    path.write_bytes(b"this is not a database, it is garbage " * 200)
+    with pytest.warns(store.HistoryWarning, match="moved to"):
+        history.enable(path, interval=0.05)
+    try:
+        pushed([JobStatus.DONE])
+        assert [r.status for r in history.query()] == ["DONE"]
+    finally:
+        history.disable()
+    [aside] = tmp_path.glob("history.sqlite3.corrupt-*")
+    assert aside.read_bytes().startswith(b"this is not a database")
+
+
+def test_a_file_of_a_newer_version_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.warns(store.HistoryWarning, match="newer than this"):
+        history.enable(path, interval=0.05)
+    try:
+        pushed([JobStatus.DONE])  # jobs work
+        history.flush()
+    finally:
+        history.disable()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 99
+        assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+
+
+def test_an_older_file_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    sqlite3.connect(path).close()  # version 0: an empty file
+    conn = store.open_store(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+        assert conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
+def test_retention_prunes_old_and_surplus_records_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    history.enable(path, interval=0.05)
+    jobs = [pushed([JobStatus.DONE]) for _ in range(5)]
+    history.disable()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE jobs SET updated_at = ? WHERE job_id = ?", (1.0, jobs[-1].job_id()))
+    history.enable(path, interval=0.05, retention_days=90, max_jobs=3)
+    history.disable()
+    kept = [r.job_id for r in history.query(path=path)]
+    assert kept == [job.job_id() for job in reversed(jobs[1:4])]
+
+
+def test_query_filters_pages_and_orders_newest_first(history_file: Path) -> None:
+    a = pushed([JobStatus.RUNNING, JobStatus.DONE], job_id="alpha-1")
+    b = pushed([JobStatus.RUNNING], job_id="beta-2", backend=FakeBackend("other"))
+    c = pushed([], job_id="gamma-3")
+    c.push(JobStatus.ERROR, error="ValueError: 100% bad_thing")
+    ids = [r.job_id for r in history.query()]
+    assert ids == ["gamma-3", "beta-2", "alpha-1"]
+    assert [r.job_id for r in history.query(status="ERROR")] == ["gamma-3"]
+    assert [r.job_id for r in history.query(status="done,RUNNING")] == ["beta-2", "alpha-1"]
+    assert [r.job_id for r in history.query(status=[JobStatus.DONE])] == ["alpha-1"]
+    assert [r.job_id for r in history.query(backend="other")] == ["beta-2"]
+    assert [r.job_id for r in history.query(text="100%")] == ["gamma-3"]
+    assert [r.job_id for r in history.query(text="a_t")] == []  # _ is no wildcard
+    assert [r.job_id for r in history.query(text="ALPHA")] == ["alpha-1"]
+    assert [r.job_id for r in history.query(limit=1, offset=1)] == ["beta-2"]
+    assert history.query(since="1h") and history.query(until="1h") == []
+    assert [r.job_id for r in history.query(since=b.created_at)] == ["gamma-3", "beta-2"]
+    since = dt.datetime.fromtimestamp((a.created_at or 0) - 0.5).isoformat()
+    assert len(history.query(since=since)) == 3
+    assert history.query(since=dt.timedelta(days=1), limit=0) == []
+
+
+@pytest.mark.parametrize(
+    ("filters", "named"),
+    [
+        ({"status": "FINISHED"}, "status must be one of INITIALIZING"),
+        ({"limit": -1}, "limit must be a whole number >= 0"),
+        ({"offset": -5}, "offset must be"),
+        ({"since": "yesterday"}, "since must be epoch seconds"),
+        ({"until": "3 fortnights"}, "until must be"),
+    ],
+)
+def test_bad_filters_are_refused_by_name(
+    history_file: Path, filters: dict[str, Any], named: str
+) -> None:
+    for call in (history.query, history.clear):
+        if call is history.clear and set(filters) & {"limit", "offset"}:
+            continue
+        with pytest.raises(ValueError, match=named):
+            call(**filters)
+
+
+def test_export_and_clear(history_file: Path, tmp_path: Path) -> None:
+    pushed([JobStatus.DONE], job_id="kept-1")
+    failed = pushed([], job_id="failed-2")
+    failed.push(JobStatus.ERROR, error="boom, with a comma")
+    assert history.export(tmp_path / "all.json") == 2
+    data = json.loads((tmp_path / "all.json").read_text())
+    assert [d["job_id"] for d in data] == ["failed-2", "kept-1"]
+    assert data[0]["tags"] == [] and data[0]["kernel_ended"] is False
+    assert history.export(tmp_path / "errors.csv", status="ERROR") == 1
+    lines = (tmp_path / "errors.csv").read_text().splitlines()
+    assert lines[0].startswith("id,job_id,backend,status,")
+    assert "failed-2" in lines[1] and '"boom, with a comma"' in lines[1]
+    with pytest.raises(ValueError, match="format must be 'csv' or 'json'"):
+        history.export(tmp_path / "x.xml", format="xml")
+    assert history.clear(status="ERROR") == 1
+    assert [r.job_id for r in history.query()] == ["kept-1"]
+    assert history.clear() == 1 and history.query() == []
+
+
+def test_warnings_are_given_once(tmp_path: Path) -> None:
+    """A writer that can't write warns once, however many batches fail."""
+    target = tmp_path / "not-a-folder"
+    target.write_text("a file where the history's folder should be")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history.enable(target / "history.sqlite3", interval=0.02)
+        try:
+            for _ in range(3):
+                job = pushed([JobStatus.RUNNING, JobStatus.DONE])
+                assert job.status() is JobStatus.DONE
+                history.flush()
+        finally:
+            history.disable()
+    mine = [w for w in caught if issubclass(w.category, store.HistoryWarning)]
+    assert len(mine) == 1, [str(w.message) for w in mine]
+    assert "can't be written" in str(mine[0].message)
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def test_history_file_path_env_is_used_by_enable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JOBWIDGETS_HISTORY", str(tmp_path / "env.sqlite3"))
+    assert history.enable(interval=0.05) == tmp_path / "env.sqlite3"
+    try:
+        pushed([JobStatus.DONE])
+        assert wait_for(lambda: os.path.exists(tmp_path / "env.sqlite3"))
+        assert len(history.query()) == 1
+    finally:
+        history.disable()
