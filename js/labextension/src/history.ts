@@ -19,9 +19,12 @@ import type { IRow, ITableModel } from '../../src/index.js';
 /** The path of the REST endpoint under the server's base URL. */
 export const HISTORY_PATH = 'jobwidgets/api/history';
 
-/** One job's record as the server answers it. */
+/** One job's record as the server answers it (jobwidgets.history.JobRecord). */
 export interface IHistoryRecord {
-  job_id: string;
+  /** the record's key in the history (a job id is unique only per backend) */
+  id: string;
+  /** null if the job never had an id */
+  job_id: string | null;
   backend: string;
   status: string;
   created_at: number | null;
@@ -64,17 +67,19 @@ export const EXPORT_PAGE_SIZE = 1000;
 /** The search box waits this long after the last key before it asks the server. */
 export const SEARCH_DELAY_MS = 250;
 
-/** The fields of an export, in their order (the CSV's columns). */
+/**
+ * The fields of an export, in their order (the CSV's columns): those of
+ * `python -m jobwidgets history export`, so both files read alike.
+ */
 export const EXPORT_FIELDS: (keyof IHistoryRecord)[] = [
+  'id',
   'job_id',
   'backend',
   'status',
-  'kernel_ended',
   'created_at',
   'submitted_at',
   'started_at',
   'finished_at',
-  'updated_at',
   'progress',
   'error',
   'error_traceback',
@@ -82,7 +87,9 @@ export const EXPORT_FIELDS: (keyof IHistoryRecord)[] = [
   'tags',
   'job_class',
   'kernel_id',
-  'notebook'
+  'notebook',
+  'kernel_ended',
+  'updated_at'
 ];
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -93,7 +100,8 @@ export function cleanRecord(raw: unknown): IHistoryRecord | null {
   if (!raw || typeof raw !== 'object') return null;
   const r = raw as Record<string, unknown>;
   return {
-    job_id: str(r.job_id) ?? '',
+    id: str(r.id) ?? '',
+    job_id: str(r.job_id),
     backend: str(r.backend) ?? '',
     status: str(r.status) ?? '',
     created_at: num(r.created_at),
@@ -160,12 +168,14 @@ export function recordToRow(record: IHistoryRecord, key: string): IRow {
 /**
  * One CSV field: quoted when it must be, and a text that a spreadsheet would
  * run as a formula (starting with =, +, -, @, a tab or a carriage return)
- * gets a leading apostrophe. Numbers stay numbers.
+ * gets a leading apostrophe. Numbers stay numbers; tags are a JSON list, and
+ * booleans Python's words, as in the command line's export.
  */
 function csvField(value: unknown): string {
   if (value == null) return '';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  let text = Array.isArray(value) ? value.map(String).join(';') : String(value);
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  let text = Array.isArray(value) ? `[${value.map((v) => JSON.stringify(String(v))).join(', ')}]` : String(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

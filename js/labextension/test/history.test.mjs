@@ -14,6 +14,7 @@ const { HistoryView } = await import("../lib/historyView.js");
 
 function record(i, fields = {}) {
   return {
+    id: `sim:${i}`,
     job_id: `job-${String(i).padStart(6, "0")}`,
     backend: "sim",
     status: "DONE",
@@ -248,6 +249,7 @@ test("an answer that is not a page of the history is an error", () => {
   assert.throws(() => parsePage({ rows: [] }), /not a page/);
   const page = parsePage({ records: [{ job_id: 7, status: "DONE", tags: "x", kernel_ended: "yes" }], total: 1 });
   assert.equal(page.records[0].job_id, "7");
+  assert.equal(parsePage({ records: [{ job_id: null }] }).records[0].job_id, null);
   assert.deepEqual(page.records[0].tags, []);
   assert.equal(page.records[0].kernel_ended, false);
 });
@@ -283,7 +285,8 @@ test("export: every matching record over all pages, as CSV and as JSON", async (
   assert.equal(lines[0], EXPORT_FIELDS.join(","));
   assert.equal(lines.length, 2500 + 2); // header, records, final empty
   assert.ok(text.includes('"bad ""value"", see\nbelow"'));
-  assert.ok(text.includes(",x;y,"));
+  assert.ok(text.includes(',"[""x"", ""y""]",'), "tags as a JSON list, as the command line writes them");
+  assert.ok(text.includes(",False,"));
   assert.ok(text.includes("'=HYPERLINK(1)"), "a formula is not run by a spreadsheet");
   assert.match(view.node.querySelector(".jw-history-status").textContent, /Exported 2,500 jobs as CSV/);
 

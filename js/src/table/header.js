@@ -66,8 +66,8 @@ export function createHeader({ model, store, state }, actions) {
     chips.hidden = true; // the counts of one page would mislead
   }
   if (state.remoteFilter) {
-    textInput.placeholder = "Search id, backend, error";
-    textInput.setAttribute("aria-label", "Search past jobs by id, backend or error");
+    textInput.placeholder = "Search id, backend, error, log, tags";
+    textInput.setAttribute("aria-label", "Search past jobs");
     statusSelect.setAttribute("aria-label", "Show past jobs of status");
   }
 
