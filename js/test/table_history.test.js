@@ -97,6 +97,8 @@ test("a job whose kernel ended shows its last status, never a made-up final one"
   const shown = [...status.childNodes].filter((n) => !n.hidden).map((n) => n.textContent.replace(/^\W+(?=R)/, ""));
   assert.equal(shown.join(" "), "last seen RUNNING \u00b7 kernel ended");
   assert.equal(status.title, "last seen RUNNING \u00b7 kernel ended");
+  assert.ok(stuck.querySelector(".jw-pill").classList.contains("jw-pill-ended"), "no activity spinner");
+  assert.ok(!fine.querySelector(".jw-pill").classList.contains("jw-pill-ended"));
   // a final job keeps its plain status, even with its kernel gone
   assert.equal(fine.querySelector(".jw-ended").hidden, true);
   assert.equal(fine.querySelector(".jw-last-seen").hidden, true);
@@ -141,6 +143,8 @@ test("details show the error, traceback and log tail of a past job, as text", as
   assert.equal(field("Notebook").hidden, false);
   assert.equal(field("Notebook").nextElementSibling.textContent, "work/a.ipynb");
   assert.equal(field("Tags").nextElementSibling.textContent, "a, b");
+  assert.equal(field("Cancel state").hidden, true); // nothing to cancel in the past
+  assert.equal(field("Key").hidden, true);
   assert.equal(details.querySelector(".jw-traceback:not(.jw-log-tail)").textContent, `Traceback\n  ${XSS}`);
   const log = details.querySelector(".jw-log-tail");
   assert.equal(log.hidden, false);

@@ -105,7 +105,7 @@ export class HistoryView {
     this._host = document.createElement('div');
     this._host.className = 'jw-panel-table jw-history-table';
 
-    node.append(bar, pager, this._status, this._host);
+    node.append(bar, this._status, this._host, pager);
 
     const on = (el: HTMLElement, type: string, fn: () => void) => {
       el.addEventListener(type, fn);

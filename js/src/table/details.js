@@ -31,6 +31,9 @@ const DETAIL_FIELDS = [
   ["updated_at", "Last update", "optional-clock"],
 ];
 
+/** Fields that say nothing about a past job (the History view). */
+const PAST_HIDES = new Set(["key", "cancel_state", "cancel_message"]);
+
 /** The text of one field of `row` at kernel time `t`. */
 function fieldText(row, field, kind, t) {
   const value = row[field];
@@ -91,7 +94,8 @@ export function createDetails({ store, state }, actions) {
     const t = store.now();
     setText(detailsTitle, `Job ${row.job_id ?? "(no id yet)"}`);
     for (const [field, , kind] of DETAIL_FIELDS) {
-      const shown = !kind?.startsWith("optional") || row[field] !== undefined;
+      const shown =
+        (!kind?.startsWith("optional") || row[field] !== undefined) && !(state.readonly && PAST_HIDES.has(field));
       detailTerms.get(field).hidden = !shown;
       detailValues.get(field).hidden = !shown;
       if (shown) setText(detailValues.get(field), fieldText(row, field, kind, t));

@@ -80,6 +80,7 @@ export function bindRow(view, row, { index, t, selected, detailsId, local, reado
   view.pill.update(row.status);
   setAttr(view.pill.root, "title", row.error ? String(row.error) : null);
   const ended = kernelEnded(row);
+  view.pill.root.classList.toggle("jw-pill-ended", ended); // no activity spinner: nothing runs
   view.lastSeen.hidden = !ended;
   view.ended.hidden = !ended;
   setAttr(view.pill.root.parentNode, "title", ended ? statusText(row) : null);
