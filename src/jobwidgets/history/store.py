@@ -116,6 +116,7 @@ def _v1(conn: sqlite3.Connection) -> None:
             updated_at REAL NOT NULL
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
+        CREATE INDEX IF NOT EXISTS jobs_notebook ON jobs (notebook, created_at);
         CREATE INDEX IF NOT EXISTS jobs_open ON jobs (run_id)
             WHERE kernel_ended = 0 AND status NOT IN {_FINAL_SQL};
         """,
