@@ -63,7 +63,7 @@ export type HistoryFetch = (params: URLSearchParams, method?: 'GET' | 'DELETE') 
 /** Rows of one page. */
 export const PAGE_SIZE = 100;
 /** Records per request while exporting. */
-export const EXPORT_PAGE_SIZE = 1000;
+export const EXPORT_PAGE_SIZE = 5000;
 /** The search box waits this long after the last key before it asks the server. */
 export const SEARCH_DELAY_MS = 250;
 
