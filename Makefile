@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS ?= widgets,dask,qiskit,test
+EXTRAS ?= widgets,dask,qiskit,tqdm,test
 # project-local Jupyter folders, so nothing from the user's own setup leaks in
 export JUPYTER_CONFIG_DIR  := $(CURDIR)/.jupyter-local/config
 export JUPYTER_DATA_DIR    := $(CURDIR)/.jupyter-local/data
@@ -78,6 +78,7 @@ bench: install chromium
 	$(BIN)/python benchmarks/bench_panel.py
 	$(BIN)/python benchmarks/bench_history_view.py
 	$(BIN)/python benchmarks/bench_live.py
+	$(BIN)/python benchmarks/bench_history.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .jupyter-local js/node_modules src/jobwidgets/static \

@@ -1,4 +1,4 @@
-"""Benchmark h3: the job panel's History view over 100,000 records, in Chromium against a
+"""Benchmark l3: the job panel's History view over 100,000 records, in Chromium against a
 real JupyterLab.
 
 Run with ``.venv/bin/python benchmarks/bench_history_view.py`` (``--repeat N`` for more
@@ -163,7 +163,7 @@ def main() -> None:
             finally:
                 page.close()
                 lab.shutdown_kernels()
-    print(f"benchmark h3, {platform.python_version()}, {platform.machine()}, {args.repeat} runs")
+    print(f"benchmark l3, {platform.python_version()}, {platform.machine()}, {args.repeat} runs")
     print()
     print("| History view opened | painted: median | max | server: median | target |")
     print("|---|---|---|---|---|")

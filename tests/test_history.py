@@ -23,6 +23,7 @@ import pytest
 from _jobs import FakeBackend, PushJob
 from jobwidgets import JobStatus, LocalBackend, history
 from jobwidgets.history import store
+from jobwidgets.history import writer as writer_module
 
 
 @pytest.fixture
@@ -73,15 +74,29 @@ def test_a_record_holds_the_job_as_it_ended(history_file: Path, local_backend: A
     assert stat.S_IMODE(history_file.stat().st_mode) == 0o600
 
 
-def test_writes_happen_on_the_writer_thread_only(history_file: Path) -> None:
-    writer = history._writer
-    assert writer is not None and writer._conn is not None
+def test_writes_happen_on_the_writer_thread_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     threads: set[str] = set()
-    writer._conn.set_trace_callback(lambda _sql: threads.add(threading.current_thread().name))
-    for _ in range(20):
-        pushed([JobStatus.RUNNING, JobStatus.DONE])
-    assert history.flush()
+    real_open = writer_module.open_store
+
+    def open_store(path: Path) -> sqlite3.Connection:  # opening, pruning, sweeping too
+        conn = real_open(path)
+        threads.add(threading.current_thread().name)
+        conn.set_trace_callback(lambda _sql: threads.add(threading.current_thread().name))
+        return conn
+
+    monkeypatch.setattr(writer_module, "open_store", open_store)
+    history.enable(tmp_path / "h.sqlite3", interval=0.05)
+    try:
+        for _ in range(20):
+            pushed([JobStatus.RUNNING])
+        assert history.flush()
+        assert [r.status for r in history.query()] == ["RUNNING"] * 20
+    finally:
+        history.disable()  # marks the unfinished jobs: a write too
     assert threads == {"jobwidgets-history"}
+    assert all(r.kernel_ended for r in history.query(path=tmp_path / "h.sqlite3"))
 
 
 def test_batches_coalesce_changes_into_a_few_transactions(tmp_path: Path) -> None:
@@ -140,11 +155,20 @@ def test_the_file_lives_under_jupyters_data_dir_unless_moved(
     assert store.history_path() == tmp_path / "elsewhere.db"
 
 
+def enable_for_warning(path: Path) -> str:
+    """Enable the history at ``path``; the one warning its writer gave while opening."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history.enable(path, interval=0.05)
+        history.flush()
+    [warning] = [w for w in caught if issubclass(w.category, store.HistoryWarning)]
+    return str(warning.message)
+
+
 def test_a_corrupt_file_is_moved_aside_and_a_new_one_started(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     path.write_bytes(b"this is not a database, it is garbage " * 200)
-    with pytest.warns(store.HistoryWarning, match="moved to"):
-        history.enable(path, interval=0.05)
+    assert "moved to" in enable_for_warning(path)
     try:
         pushed([JobStatus.DONE])
         assert [r.status for r in history.query()] == ["DONE"]
@@ -158,8 +182,7 @@ def test_a_file_of_a_newer_version_is_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA user_version = 99")
-    with pytest.warns(store.HistoryWarning, match="newer than this"):
-        history.enable(path, interval=0.05)
+    assert "newer than this" in enable_for_warning(path)
     try:
         pushed([JobStatus.DONE])  # jobs work
         history.flush()
@@ -208,9 +231,11 @@ def test_query_filters_pages_and_orders_newest_first(history_file: Path) -> None
     assert [r.job_id for r in history.query(status=[JobStatus.DONE])] == ["alpha-1"]
     assert [r.job_id for r in history.query(backend="other")] == ["beta-2"]
     assert [r.job_id for r in history.query(text="100%")] == ["gamma-3"]
-    assert [r.job_id for r in history.query(text="a_t")] == []  # _ is no wildcard
+    assert [r.job_id for r in history.query(text="a_1")] == []  # _ is no wildcard
     assert [r.job_id for r in history.query(text="ALPHA")] == ["alpha-1"]
     assert [r.job_id for r in history.query(limit=1, offset=1)] == ["beta-2"]
+    assert [r.job_id for r in history.query(text="-", limit=2, offset=1)] == ["beta-2", "alpha-1"]
+    assert history.query(text="-", offset=3) == []
     assert history.query(since="1h") and history.query(until="1h") == []
     assert [r.job_id for r in history.query(since=b.created_at)] == ["gamma-3", "beta-2"]
     since = dt.datetime.fromtimestamp((a.created_at or 0) - 0.5).isoformat()
@@ -297,3 +322,47 @@ def test_history_file_path_env_is_used_by_enable(
         assert len(history.query()) == 1
     finally:
         history.disable()
+
+
+def _child_records_nothing(queue: Any) -> None:
+    from jobwidgets import _jobcore
+
+    pushed([JobStatus.DONE])
+    queue.put((history.enabled(), _jobcore._recorder is None))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_forked_child_records_nothing(history_file: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_child_records_nothing, args=(queue,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads
+        child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    assert queue.get(timeout=10) == (False, True)
+    pushed([JobStatus.DONE])
+    assert len(history.query()) == 1  # the parent records as before
+
+
+def test_a_record_keeps_the_last_lines_of_the_jobs_log(
+    history_file: Path, local_backend: Any
+) -> None:
+    backend: LocalBackend = local_backend(max_workers=1)
+
+    def chatty() -> None:
+        for n in range(200):
+            print(f"line {n} of the job")
+        raise RuntimeError("after the talk")
+
+    job = backend.run(chatty)
+    job.wait_for_final_state(timeout=10)
+    [record] = history.query()
+    assert record.status == "ERROR" and record.log_tail is not None
+    lines = record.log_tail.splitlines()
+    assert len(lines) == writer_module.TAIL_LINES
+    assert lines[-1].endswith("line 199 of the job") and "stdout" in lines[-1]
+    assert history.query(text="after the talk")  # the error is searchable

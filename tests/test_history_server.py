@@ -177,7 +177,9 @@ def test_filters_and_paging(served: tuple[Server, list[str]]) -> None:
     _, comma = server.call("GET", {"status": "error,done"})
     assert comma["total"] == 30
     _, remote = server.call("GET", {"backend": "remote", "text": "input 1"})
-    assert ids(remote) == ["job-18", "job-15", "job-12"]
+    assert ids(remote) == ["job-18", "job-15", "job-12"] and remote["total"] == 3
+    _, text_page = server.call("GET", {"text": "job-", "limit": 4, "offset": 2})
+    assert ids(text_page) == newest_first[2:6] and text_page["total"] == 30
     _, recent = server.call("GET", {"since": "1h", "until": str(time.time() + 60)})
     assert recent["total"] == 30
     _, none = server.call("GET", {"since": "2999-01-01T00:00:00"})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,7 @@ FORBIDDEN = ("IPython", "ipywidgets", "anywidget", "ipykernel")
 # that fails because it is not installed) and then lets the import go on as usual.
 CHECK = f"""
 import sys
+from pathlib import Path
 
 FORBIDDEN = {FORBIDDEN!r}
 attempts = []
@@ -60,3 +63,51 @@ def test_the_check_itself_catches_a_forbidden_import(package: str) -> None:
     )
     assert done.returncode != 0
     assert package in done.stderr
+
+
+HISTORY = Path(__file__).resolve().parents[1] / "src" / "jobwidgets" / "history"
+ABOVE_HISTORY = ("bridge", "feed", "panel", "widgets", "ipython", "monitor")
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The ``jobwidgets`` modules a file imports, as dotted names relative to the package."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module is not None:
+            module = ("." * node.level) + node.module
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.update("." * node.level + alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def layer_of(name: str) -> str:
+    """``..bridge`` / ``jobwidgets.bridge.x`` -> ``bridge``."""
+    return name.lstrip(".").removeprefix("jobwidgets.").split(".")[0]
+
+
+def test_the_history_imports_nothing_above_it() -> None:
+    for path in sorted(HISTORY.glob("*.py")):
+        above = sorted(n for n in imported_modules(path) if n.startswith("..") and
+                       layer_of(n) in ABOVE_HISTORY)  # fmt: skip
+        assert not above, f"{path.name} imports {above}, above the history's layer"
+
+
+def test_the_core_imports_nothing_of_the_history() -> None:
+    src = HISTORY.parent
+    core = [p for p in src.glob("*.py") if p.stem not in ABOVE_HISTORY and p.stem != "__main__"]
+    core += list((src / "backends").glob("*.py"))
+    for path in core:
+        found = sorted(n for n in imported_modules(path) if "history" in n)
+        assert not found, f"{path.relative_to(src)} imports {found}"
+
+
+def test_the_import_check_sees_an_import_from_above(tmp_path: Path) -> None:
+    module = tmp_path / "bad.py"
+    module.write_text("from ..bridge import get_bridge\nfrom .. import history\n")
+    names = imported_modules(module)
+    assert any(layer_of(n) == "bridge" for n in names)
+    assert any("history" in n for n in names)

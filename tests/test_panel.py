@@ -230,8 +230,19 @@ class _FakeManager:
         pass
 
 
+class _Kernel:
+    """A kernel running a request from JupyterLab, whose execute requests carry a cellId."""
+
+    def __init__(self, metadata: dict[str, Any]) -> None:
+        self.metadata = metadata
+
+    def get_parent(self, channel: str = "shell") -> dict[str, Any]:
+        return {"metadata": self.metadata}
+
+
 class _Shell:
-    kernel = object()
+    def __init__(self, metadata: dict[str, Any] | None = None) -> None:
+        self.kernel = _Kernel({"cellId": "cell-1"} if metadata is None else metadata)
 
 
 def test_register_adds_the_target_once_and_announces_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -255,6 +266,20 @@ def test_register_adds_the_target_once_and_announces_it(monkeypatch: pytest.Monk
     assert [c.target_name for c in announced] == [panel.ANNOUNCE_TARGET]
     assert panel.register(_Shell()) is True  # once per kernel
     assert len(announced) == 1
+
+
+def test_register_announces_nothing_to_a_headless_executor(monkeypatch: pytest.MonkeyPatch) -> None:
+    import comm as comm_module
+
+    manager = _FakeManager()
+    announced: list[PanelComm] = []
+    monkeypatch.setattr(comm_module, "get_comm_manager", lambda: manager)
+    monkeypatch.setattr(comm_module, "create_comm", lambda **kw: announced.append(PanelComm(**kw)))
+    monkeypatch.setattr(panel, "_registered", None)
+    # nbclient (nbconvert, papermill, Voila) sends execute requests without a cellId
+    assert panel.register(_Shell(metadata={})) is True
+    assert set(manager.targets) == {panel.TARGET}  # a panel that connects is served
+    assert announced == []
 
 
 def test_importing_the_panel_module_loads_no_widget_package() -> None:

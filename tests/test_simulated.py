@@ -342,3 +342,20 @@ def test_the_most_progress_steps_are_allowed() -> None:
         assert backend.run("ok", run_time=0.5).result(timeout=5) == "ok"
     finally:
         backend.close()
+
+
+def test_a_running_job_reports_steps_with_notes_and_log_lines(
+    simulated_backend: Callable[..., SimulatedBackend],
+) -> None:
+    backend = simulated_backend(progress_steps=4, seed=5)
+    job = backend.run()
+    notes: list[str | None] = []
+    job.observe(lambda change: notes.append(change["new"]), "progress_text")
+    job.result(timeout=30)
+    assert notes == [
+        "step 1/4: calibrating",
+        "step 2/4: sampling",
+        "step 3/4: measuring",
+    ]
+    assert [line.text for line in job.log_records()] == notes
+    assert job.progress == 1.0

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._seconds import deadline
 from .errors import JobTimeoutError
+from .logs import JobLog, ticker
 from .status import JOB_FINAL_STATES, JobStatus
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ class _JobCore:
         "exception",
         "guards",
         "lock",
+        "log",
         "pending",
         "record",
         "stamped",
@@ -126,6 +128,7 @@ class _JobCore:
         self.guards: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.value: Any = None
         self.exception: BaseException | None = None
+        self.log: JobLog | None = None
         self.record: str | None = None  # the job's history key, kept by the history writer
 
     def report(
@@ -171,6 +174,9 @@ class _JobCore:
                     changes.append(("error_traceback", error_traceback))
                 if status is JobStatus.DONE and "progress" in stamped:
                     changes.append(("progress", 1.0))
+                if self.log is not None:  # the count is final with the state
+                    self.log.end()
+                    changes.append(("log_lines", self.log.total))
             changes.append(("state", status))
             recorder = _recorder
             if recorder is not None:
@@ -222,15 +228,39 @@ class _JobCore:
                 recorder((job, changes))
         self.flush(job)
 
-    def set_progress(self, job: BaseJob, fraction: float | None) -> None:
+    def set_progress(self, job: BaseJob, fraction: float | None, text: str | None) -> None:
         with self.lock:
             if self.status in JOB_FINAL_STATES:
                 return
             self.stamped.add("progress")
-            changes: list[tuple[str, Any]] = [("progress", fraction)]
+            changes: list[tuple[str, Any]] = [("progress", fraction), ("progress_text", text)]
             self.pending.append(changes)
             recorder = _recorder
             if recorder is not None:
+                recorder((job, changes))
+        self.flush(job)
+
+    def job_log(self, job: BaseJob) -> JobLog:
+        """The job's log, made on first use; a write to it marks the job for the ticker."""
+        log = self.log
+        if log is None:
+            with self.lock:
+                if self.log is None:
+                    self.log = JobLog(notify=ticker.notifier(job))
+                log = self.log
+        return log
+
+    def log_count_changed(self, job: BaseJob) -> None:
+        """From the log ticker: set ``log_lines``, unless the job is final (it is set)."""
+        if self.log is not None:
+            self.log.marked = False  # the next write marks the job again
+        with self.lock:
+            if self.log is None or self.status in JOB_FINAL_STATES:
+                return
+            changes: list[tuple[str, Any]] = [("log_lines", self.log.total)]
+            self.pending.append(changes)
+            recorder = _recorder
+            if recorder is not None:  # the history keeps the log's last lines
                 recorder((job, changes))
         self.flush(job)
 

@@ -15,10 +15,12 @@ raised                                ``_report(ERROR, exception=exc)`` (message
                                       traceback come from ``exc``; pass
                                       ``error_traceback=`` for a remote one)
 stopped                               ``_report(CANCELLED)``
-progress                              ``job.set_progress(fraction)``
+progress                              ``job.set_progress(fraction, text)``
+printed or logged text                ``_log(stream, text)`` (``"stdout"``,
+                                      ``"stderr"``), or whole lines from elsewhere:
+                                      ``_log_lines(lines, cut)``
 ====================================  ==============================================
-
-Log lines will travel the same way. The job's own subclass (``LocalJob``, ``DaskJob``,
+ The job's own subclass (``LocalJob``, ``DaskJob``,
 ...) uses the other methods: its ``cancel()`` returns ``_cancel_with(stop)``, the one
 place that decides what ``cancel()`` returns; its ``result()`` returns ``_outcome()``.
 
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ._jobcore import CancelAttempt, core, label
 from .errors import JobError
+from .logs import JobLog, LogLine
 from .status import JobStatus
 
 if TYPE_CHECKING:
@@ -106,6 +109,27 @@ class ForBackends:
         ``stop`` runs on the caller's thread without the job's lock held.
         """
         return core(self).cancel(_job(self), stop)
+
+    def _log(self, stream: str, text: str) -> None:
+        """Add text that the job's code wrote to ``stream`` to its log (any thread)."""
+        self._log_target().write(stream, text)
+
+    def _log_lines(self, lines: list[LogLine], cut: int = 0) -> None:
+        """Add whole lines to the job's log, and how many were cut before they came."""
+        self._log_target().extend(lines, cut)
+
+    def _log_target(self) -> JobLog:
+        """The job's log (made on first use), for the capture of its output."""
+        return core(self).job_log(_job(self))
+
+    def _set_log_bounds(self, max_lines: int, max_bytes: int) -> None:
+        """Keep at most ``max_lines`` lines (and about ``max_bytes``) of the job's log."""
+        log = self._log_target()
+        log.max_lines, log.max_bytes = max_lines, max_bytes
+
+    def _log_count_changed(self) -> None:
+        """For the log ticker: bring ``log_lines`` up to date."""
+        core(self).log_count_changed(_job(self))
 
     def _recorded_status(self) -> JobStatus:
         """The status last recorded (pushed, or found by a query), without a query."""

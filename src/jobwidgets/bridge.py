@@ -16,7 +16,9 @@ sleeping, CPU-bound, blocked in ``result()`` or ``wait_for_final_state()``, or a
 Who owns what:
 
 - The bridge's own state (``_dirty``, ``_poked``, ``_scheduled``, ``_views``) is guarded
-  by ``_lock``; ``watch``, ``unwatch``, ``mark`` and ``poke`` are safe from any thread.
+  by ``_lock``; ``watch``, ``unwatch``, ``mark`` and ``poke`` are safe from any thread,
+  and so is ``settle`` (a flush now, on the bridge's thread, waited for: the end of a
+  notebook cell uses it, ``jobwidgets.outputs``).
 - A view's state (its traits, its rows' pending messages, what it has sent) is owned by
   the bridge's thread (``owner_thread``): only ``view._jobs_changed`` touches it, and the
   bridge calls that only from its loop. Work that starts on another thread (a front-end
@@ -155,6 +157,35 @@ class Bridge:
         with self._lock:
             self._dirty[id(job)] = job
         self._request()
+
+    def settle(self, then: Callable[[], None] | None = None, timeout: float = 2.0) -> bool:
+        """Flush what is pending now, without waiting for the interval, then call
+        ``then``, both on the bridge's thread; wait (at most ``timeout`` seconds) until
+        that is done. Return whether it was done in time.
+
+        For the end of a notebook cell: what the views send then still belongs to the
+        cell. From the bridge's own thread, it runs at once."""
+
+        def run() -> None:
+            try:
+                self.owner_thread = threading.get_ident()
+                self._flush()
+                if then is not None:
+                    then()
+            except Exception:
+                log.exception("jobwidgets: the bridge could not settle")
+            finally:
+                done.set()
+
+        done = threading.Event()
+        if self.on_owner_thread():
+            run()
+            return True
+        try:
+            self.loop.call_soon_threadsafe(run)
+        except RuntimeError:  # the loop is closed: nothing is pending any more
+            return False
+        return done.wait(timeout)
 
     # ------------------------------------------------------------------ internals
     def _changed(self, change: Any) -> None:

@@ -17,9 +17,11 @@ import logging
 import os
 import shlex
 import sys
+import threading
 from typing import Any
 
-from . import monitor
+from . import monitor, outputs
+from .bridge import Bridge, get_bridge
 from .job import BaseJob
 from .rows import html_snapshot
 from .text import text_line
@@ -50,20 +52,60 @@ def _widgets_available(shell: Any) -> bool:
     return True
 
 
+def _text(jobs: list[BaseJob]) -> dict[str, str]:
+    job = jobs[0]
+    return {"text/plain": text_line(job), "text/html": html_snapshot(job)}
+
+
+_text_views: set[_JobText] = set()
+_text_views_lock = threading.Lock()
+
+
+class _JobText:
+    """A job shown as text only (no widgets): the output's text follows the job until
+    it is final (``jobwidgets.outputs``). Held here until then."""
+
+    def __init__(self, job: BaseJob, bridge: Bridge) -> None:
+        self.job = job
+        self.bridge = bridge
+        self.output = outputs.LiveOutput(bridge, lambda: [job], _text, on_final=self.release)
+
+    def follow(self, data: dict[str, Any]) -> None:
+        """Claim the output being shown; follow the job if that worked."""
+        self.output.claim(data)
+        if not self.output.claimed or self.job.state.final:
+            self.output.close()
+            return
+        with _text_views_lock:
+            _text_views.add(self)
+        self.bridge.watch(self.job, self)
+        self.bridge.mark(self.job)  # a change since the text was made
+
+    def _jobs_changed(self, jobs: list[BaseJob]) -> None:
+        self.output.refresh()
+
+    def release(self) -> None:
+        self.output.close()
+        self.bridge.unwatch(self.job, self)
+        with _text_views_lock:
+            _text_views.discard(self)
+
+
 def _job_bundle(job: BaseJob, include: Any = None, exclude: Any = None) -> Any:
     """A job's rich display: ``text/plain`` and ``text/html`` always (they need the core
-    only), and a live badge's widget view where widgets can render."""
-    data: dict[str, Any] = {"text/plain": text_line(job), "text/html": html_snapshot(job)}
+    only), and a live badge's widget view where widgets can render. The text follows the
+    job (``jobwidgets.outputs``)."""
     shell = _shell()
     if shell is not None and _widgets_available(shell):
         from .widgets import StatusBadge
 
-        badge_data = StatusBadge(job)._repr_mimebundle_()
+        badge_data = StatusBadge(job)._repr_mimebundle_()  # its output follows the job
         if isinstance(badge_data, tuple):
             badge_data = badge_data[0]
-        for mime, value in (badge_data or {}).items():
-            if mime.startswith("application/vnd.jupyter.widget-view"):
-                data[mime] = value
+        return dict(badge_data or {}) or _text([job])
+    view = _JobText(job, get_bridge())
+    data: dict[str, Any] = view.output.fallbacks()
+    view.follow(data)
     return data
 
 
@@ -72,12 +114,16 @@ def _show_badge(job: BaseJob) -> bool:
     shell = _shell()
     if shell is None or not _widgets_available(shell):
         return False
-    from IPython.display import display
-
     from .widgets import StatusBadge
 
-    display(StatusBadge(job))  # type: ignore[no-untyped-call]
+    outputs.show(StatusBadge(job))  # a cell's value: its text follows the job
     return True
+
+
+def _settle(_result: Any = None) -> None:
+    """After each cell: send the outputs' pending text updates while the cell is still
+    running, so that an executor (nbconvert) that keeps only what a cell sends keeps them."""
+    outputs.settle(get_bridge())
 
 
 def activate(shell: Any = None) -> bool:
@@ -93,6 +139,8 @@ def activate(shell: Any = None) -> bool:
     formatter.for_type(BaseJob, _job_bundle)
     if getattr(shell, "kernel", None) is not None:
         monitor.notebook_view = _show_badge
+        if _settle not in shell.events.callbacks["post_run_cell"]:
+            shell.events.register("post_run_cell", _settle)
         _start_history()
     from .panel import register
 
@@ -102,10 +150,10 @@ def activate(shell: Any = None) -> bool:
 
 def _kernel_id() -> str | None:
     """This kernel's id, from its connection file's name (``kernel-<id>.json``)."""
-    try:
-        from ipykernel.kernelapp import IPKernelApp
-    except ImportError:
+    kernelapp = sys.modules.get("ipykernel.kernelapp")  # never import ipykernel ourselves
+    if kernelapp is None:
         return None
+    IPKernelApp = kernelapp.IPKernelApp
     if not IPKernelApp.initialized():
         return None
     name = os.path.basename(str(IPKernelApp.instance().connection_file or ""))

@@ -43,9 +43,12 @@ from ._jobcore import (
     label,
 )
 from ._protocol import ForBackends
+from ._remote import RunningJob
 from ._subclass import _JobMeta, checked_status, checked_submit
 from ._waiting import JobCallback
 from .errors import JobCancelledError
+from .logs import LogLine
+from .logs import install as _install_capture
 from .registry import JobRegistry, default_registry
 from .status import JOB_FINAL_STATES, JobStatus
 
@@ -59,6 +62,9 @@ __all__ = [
     "format_exception",
     "wire_id",
 ]
+
+MAX_PROGRESS_TEXT = 200
+"""The longest progress text kept (``set_progress(fraction, text)``)."""
 
 _check_wait = _waiting.check_wait  # the monitor checks its interval with it
 
@@ -109,6 +115,12 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
     )
     progress = traitlets.Float(
         None, allow_none=True, help="Fraction done, 0..1, when the backend knows it."
+    )
+    progress_text = traitlets.Unicode(
+        None, allow_none=True, help='A short note on the progress, such as "340/1000 files".'
+    )
+    log_lines = traitlets.Int(
+        0, help="How many lines the job printed or logged so far (cut ones included)."
     )
 
     job_registry: ClassVar[JobRegistry | None] = default_registry
@@ -280,8 +292,12 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
         """Whether ``cancel()`` was called on this job while it ran."""
         return core(self).cancel_requested
 
-    def set_progress(self, fraction: float | None) -> None:
-        """Report how much of the job is done, from 0 to 1 (or None when unknown)."""
+    def set_progress(self, fraction: float | None, text: str | None = None) -> None:
+        """Report how much of the job is done, from 0 to 1 (or None when unknown).
+
+        ``text`` is a short note shown beside the bar, such as ``"340/1000 files"``
+        (cut to ``MAX_PROGRESS_TEXT`` characters).
+        """
         if fraction is not None:
             if isinstance(fraction, bool) or not isinstance(fraction, int | float):
                 msg = f"progress must be a number from 0 to 1 or None, got {fraction!r}"
@@ -290,7 +306,27 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
                 msg = f"progress must be between 0 and 1, got {fraction!r}"
                 raise ValueError(msg)
             fraction = float(fraction)
-        core(self).set_progress(self, fraction)
+        if text is not None:
+            if not isinstance(text, str):
+                msg = f"progress text must be a str or None, got {type(text).__name__}"
+                raise TypeError(msg)
+            text = text[:MAX_PROGRESS_TEXT]
+        core(self).set_progress(self, fraction, text)
+
+    def logs(self) -> str:
+        """What the job's code printed and logged so far, one line each, stamped.
+
+        Each line shows its time, its stream (``stdout``, ``stderr``) or log level, and
+        its text. A job keeps the last lines of its log (10,000 lines or about 1 MiB by
+        default, set per backend); a first line says how many earlier ones were cut.
+        """
+        log = core(self).log
+        return "" if log is None else log.text()
+
+    def log_records(self) -> list[LogLine]:
+        """The lines of ``logs()`` as records (time, stream or level, text)."""
+        log = core(self).log
+        return [] if log is None else log.records()
 
     # -------------------------------------------------------------------- observers
     def observe(
@@ -349,20 +385,25 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
         p.text(text_line(self))
 
 
-_current: contextvars.ContextVar[BaseJob | None] = contextvars.ContextVar(
+_current: contextvars.ContextVar[RunningJob | None] = contextvars.ContextVar(
     "jobwidgets_current_job", default=None
 )
 
 
-def current_job() -> BaseJob | None:
-    """The job whose code is running in this thread, or None outside a job.
+_install_capture(_current)
 
-    A function run by ``LocalBackend(kind="thread")`` uses it to honour cancellation::
 
-        for chunk in work:
-            jobwidgets.current_job().raise_if_cancelled()
+def current_job() -> RunningJob | None:
+    """The job whose code is running here, or None outside a job.
+
+    In a thread job it is the job itself. In a process job and in a Dask task it is a
+    ``RemoteJob``: a small stand-in that forwards progress and output to the kernel's
+    job. Either way the code of a job can::
+
+        job = jobwidgets.current_job()
+        for i, chunk in enumerate(work):
+            job.raise_if_cancelled()          # honour cancel()
             ...
-
-    and to report progress with ``current_job().set_progress(fraction)``.
+            job.set_progress((i + 1) / len(work), f"{i + 1}/{len(work)} chunks")
     """
     return _current.get()

@@ -2,7 +2,8 @@
 
 ``import jobwidgets`` in a kernel calls ``jobwidgets.ipython.activate()``, which calls
 ``register()`` here: it registers the comm target ``jobwidgets.panel`` with the kernel and
-announces it to the front ends. No cell has to display anything. Needs the core, the
+announces it to the front ends that show cells (not to headless executors such as
+nbconvert, which would log the unknown target). No cell has to display anything. Needs the core, the
 bridge and ``comm`` (which ipykernel brings), not the ``widgets`` extra.
 
 The panel (the ``jobwidgets`` JupyterLab extension) opens a comm to that target for the
@@ -150,8 +151,27 @@ def register(shell: Any = None) -> bool:
     get_bridge()
     manager.register_target(TARGET, _on_comm_open)
     _registered = manager
-    _announce()
+    if _from_a_notebook_front_end(shell.kernel):
+        _announce()
     return True
+
+
+def _from_a_notebook_front_end(kernel: Any) -> bool:
+    """Whether the request being run came from a front end that shows cells, where a
+    panel may be open: JupyterLab and Notebook 7 send each cell's ``cellId`` with its
+    execute request. Headless executors (nbclient, so nbconvert, papermill and Voila)
+    send none and have no panel; announcing to them only logs
+    ``No handler found for comm target``. Outside a request (a startup file), no front
+    end is listening yet: a panel opened later connects by itself."""
+    get_parent = getattr(kernel, "get_parent", None)
+    if get_parent is None:
+        return False
+    try:
+        parent = get_parent("shell")
+    except Exception:
+        return False
+    metadata = parent.get("metadata") if isinstance(parent, dict) else None
+    return isinstance(metadata, dict) and "cellId" in metadata
 
 
 def _announce() -> None:

@@ -4,7 +4,8 @@ render.
 
 The row's fields are listed in ``js/PROTOCOL.md``. The snapshot's text is the job's text
 line (``jobwidgets.text``) and its colour the status's (``jobwidgets.status.STYLES``), as
-in the front end. Needs the core only."""
+in the front end. A table's snapshot (``table_text``, ``table_html``) is its heading, its
+tally and one such line per job. Needs the core only."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from .job import BaseJob, wire_id
 from .status import COLOURS, STYLES, JobStatus
 from .text import text_line
 
-__all__ = ["counts", "html_snapshot", "row"]
+__all__ = ["MAX_SNAPSHOT_ROWS", "counts", "html_snapshot", "row", "table_html", "table_text"]
+
+MAX_SNAPSHOT_ROWS = 100
+"""The most jobs a table's snapshot lists one by one; its tally counts them all."""
 
 
 def row(
@@ -59,4 +63,42 @@ def html_snapshot(job: BaseJob) -> str:
         '<span role="status" title="' + title + '" style="display:inline-block;padding:1px 8px;'
         "border-radius:10px;font-family:var(--jp-ui-font-family,sans-serif);font-size:12px;"
         "border:1px solid " + colour + ";color:" + colour + '">' + text + "</span>"
+    )
+
+
+def _heading(title: str, jobs: list[BaseJob]) -> str:
+    """``Batch: 3 jobs (DONE 2, ERROR 1)``."""
+    tally = ", ".join(f"{name} {n}" for name, n in counts(jobs).items() if n)
+    noun = "job" if len(jobs) == 1 else "jobs"
+    return f"{title}: {len(jobs)} {noun}" + (f" ({tally})" if tally else "")
+
+
+def _more(jobs: list[BaseJob]) -> str:
+    hidden = len(jobs) - MAX_SNAPSHOT_ROWS
+    return f"… and {hidden} more" if hidden > 0 else ""
+
+
+def table_text(title: str, jobs: list[BaseJob]) -> str:
+    """A table as text: its heading and tally, then one text line per job (at most
+    ``MAX_SNAPSHOT_ROWS`` of them)."""
+    lines = [_heading(title, jobs)]
+    lines += [f"  {text_line(job)}" for job in jobs[:MAX_SNAPSHOT_ROWS]]
+    if more := _more(jobs):
+        lines.append(f"  {more}")
+    return "\n".join(lines)
+
+
+def table_html(title: str, jobs: list[BaseJob]) -> str:
+    """A static HTML table of the jobs' last states: the heading, then one snapshot badge
+    per job (at most ``MAX_SNAPSHOT_ROWS``); every job-provided text is escaped."""
+    items = "".join(
+        '<li style="margin:2px 0">' + html_snapshot(job) + "</li>"
+        for job in jobs[:MAX_SNAPSHOT_ROWS]
+    )
+    if more := _more(jobs):
+        items += "<li>" + html.escape(more) + "</li>"
+    return (
+        '<div style="font-family:var(--jp-ui-font-family,sans-serif);font-size:12px">'
+        "<div><strong>" + html.escape(_heading(title, jobs)) + "</strong></div>"
+        '<ul style="list-style:none;padding:0;margin:4px 0">' + items + "</ul></div>"
     )

@@ -66,7 +66,7 @@ export function createHeader({ model, store, state }, actions) {
     chips.hidden = true; // the counts of one page would mislead
   }
   if (state.remoteFilter) {
-    textInput.placeholder = "Search id, backend, error, log, tags";
+    textInput.placeholder = "Search id, backend, notebook, error, tags";
     textInput.setAttribute("aria-label", "Search past jobs");
     statusSelect.setAttribute("aria-label", "Show past jobs of status");
   }

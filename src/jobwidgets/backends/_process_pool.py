@@ -20,10 +20,13 @@ worker or asking to stop), each busy worker's pipe, and each busy worker's proce
 ``sentinel`` (ready when the process has died).
 
 **One job on a worker.** Each worker is a process with one duplex ``Pipe`` and runs one
-job at a time. The dispatcher sends the pickled ``(fn, args, kwargs)`` (cloudpickle when
-installed, so functions are sent by value). The worker answers ``b"started"`` as soon as
-it has received the payload, before it unpickles and calls it: the dispatcher then
-reports RUNNING. When the call returns, the worker sends a pickled
+job at a time (``_process_worker``). The dispatcher sends the pickled ``(job_id, fn,
+args, kwargs)`` (cloudpickle when installed, so functions are sent by value). The worker
+answers ``b"started"`` as soon as it has received the payload, before it unpickles and
+calls it: the dispatcher then reports RUNNING. While the call runs, the task's
+``RemoteJob`` sends pickled ``("progress", fraction, text)`` and ``("log", lines, cut)``
+messages, coalesced, which the dispatcher forwards to the job. When the call returns,
+the worker sends a pickled
 ``("done", pickled value, None, None)`` or ``("error", pickled exception, message,
 traceback_text)``. The value and the exception are pickled on their own (the exception
 is None when it can't be pickled): one that can't be unpickled in the parent makes only
@@ -64,8 +67,9 @@ from collections import deque
 from multiprocessing.context import BaseContext
 from typing import Any, Protocol
 
-from ..job import format_exception
+from .._remote import forward
 from ..status import JobStatus
+from ._process_worker import describe, worker_main
 
 __all__ = ["ProcessPool", "Report", "Task"]
 
@@ -96,61 +100,17 @@ class Report(Protocol):
     def __call__(self, job: Task, status: JobStatus, /, **details: Any) -> bool: ...
 
 
-def _worker_main(conn: multiprocessing.connection.Connection) -> None:
-    """A worker process: run tasks from ``conn`` until it closes."""
-    while True:
-        try:
-            payload = conn.recv_bytes()
-        except (EOFError, OSError):
-            return
-        conn.send_bytes(b"started")
-        try:
-            fn, args, kwargs = pickle.loads(payload)
-            value = fn(*args, **kwargs)
-        except BaseException as exc:
-            reply = _error_reply(exc)
-        else:
-            try:
-                reply = pickle.dumps(("done", pickle.dumps(value), None, None))
-            except BaseException as exc:
-                message, tb = _describe(exc)
-                reply = pickle.dumps(("error", None, f"result can't be pickled: {message}", tb))
-        conn.send_bytes(reply)
-
-
-def _describe(exc: BaseException) -> tuple[str, str]:
-    """``format_exception``, or a plain fallback if the exception can't even be shown."""
-    try:
-        return format_exception(exc)
-    except BaseException:
-        return f"{type(exc).__name__} (its message can't be shown)", ""
-
-
-def _error_reply(exc: BaseException) -> bytes:
-    """The worker's ``("error", pickled exception or None, message, traceback)``.
-
-    The exception is pickled on its own, so that the message and traceback reach the
-    parent even when the exception can't be pickled here or unpickled there.
-    """
-    message, tb = _describe(exc)
-    try:
-        blob: bytes | None = pickle.dumps(exc)
-    except BaseException:
-        blob = None
-    return pickle.dumps(("error", blob, message, tb))
-
-
 _NOT_TRANSFERRED = "couldn't be transferred from the worker process"
 
 
-def _decode(reply: bytes) -> tuple[JobStatus, dict[str, Any]]:
+def _decode(reply: tuple[Any, ...]) -> tuple[JobStatus, dict[str, Any]]:
     """A worker's final reply as the status and ``report`` details it stands for."""
-    kind, blob, message, tb = pickle.loads(reply)  # only str, bytes and None
+    kind, blob, message, tb = reply  # only str, bytes and None
     if kind == "done":
         try:
             return JobStatus.DONE, {"result": pickle.loads(blob)}
         except BaseException as exc:
-            why, local_tb = _describe(exc)
+            why, local_tb = describe(exc)
             error = f"the job's result {_NOT_TRANSFERRED}: {why}"
             return JobStatus.ERROR, {"error": error, "error_traceback": local_tb}
     exception: BaseException | None = None
@@ -160,7 +120,7 @@ def _decode(reply: bytes) -> tuple[JobStatus, dict[str, Any]]:
         try:
             exception = pickle.loads(blob)
         except BaseException as exc:
-            why = _describe(exc)[0]
+            why = describe(exc)[0]
             message = f"{message} (the exception {_NOT_TRANSFERRED}: {why})"
     details = {"exception": exception, "error": message, "error_traceback": tb}
     return JobStatus.ERROR, details
@@ -170,7 +130,7 @@ class _Worker:
     def __init__(self, ctx: BaseContext) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(  # type: ignore[attr-defined]
-            target=_worker_main, args=(child,), daemon=True, name="jobwidgets-worker"
+            target=worker_main, args=(child,), daemon=True, name="jobwidgets-worker"
         )
         self.process.start()
         child.close()
@@ -283,7 +243,7 @@ class ProcessPool:
                 if job.in_final_state():
                     continue
                 try:
-                    payload = _pickler.dumps((job.fn, job.args, job.kwargs))
+                    payload = _pickler.dumps((job.job_id(), job.fn, job.args, job.kwargs))
                 except Exception as exc:
                     hint = (
                         "; define the function in a module, or install cloudpickle"
@@ -299,7 +259,7 @@ class ProcessPool:
         for worker in dead:
             worker.stop(kill=True)
         for job, cause, why in failed:
-            message, tb = _describe(cause)
+            message, tb = describe(cause)
             error = f"{why}: {message}"
             try:
                 self._report(job, JobStatus.ERROR, exception=cause, error=error, error_traceback=tb)
@@ -392,7 +352,7 @@ class ProcessPool:
             worker.stop(kill=True)
         if job is None:
             return
-        message, tb = _describe(exc)
+        message, tb = describe(exc)
         error = f"the process pool failed while handling this job: {message}"
         try:
             self._report(job, JobStatus.ERROR, exception=exc, error=error, error_traceback=tb)
@@ -420,6 +380,11 @@ class ProcessPool:
             return
         if reply is None and worker.process.is_alive():
             return
+        message = None if reply is None else pickle.loads(reply)  # str, float, bytes, None
+        if message is not None and message[0] in ("progress", "log"):
+            if job is not None and not worker.killed:
+                forward(job, message)  # the job's progress or output, on the way
+            return
         with self._lock:
             self._busy.remove(worker)
             worker.job = None
@@ -433,8 +398,8 @@ class ProcessPool:
             return
         if killed:
             self._report(job, JobStatus.CANCELLED)
-        elif reply is not None:
-            status, details = _decode(reply)
+        elif message is not None:
+            status, details = _decode(message)
             self._report(job, status, **details)
         else:  # the worker died on its own
             code = worker.process.exitcode

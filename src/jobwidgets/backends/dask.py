@@ -18,6 +18,11 @@ When a worker dies while it runs the task, Dask either runs the task again elsew
 job goes back to QUEUED, then RUNNING, and ``attempts`` counts the starts) or, once
 ``distributed.scheduler.allowed-failures`` is used up, fails it with ``KilledWorker``
 (the job ends in ERROR).
+
+Jobs can outlive the kernel on a cluster that outlives it: ``DaskBackend(address,
+keep_on_cluster=True)`` publishes each task as a Dask dataset (``Client.publish_dataset``),
+which the scheduler keeps until it is forgotten (``forget_job``) or the scheduler stops.
+A later kernel gets the job back with ``retrieve_job(job_id)`` (the legacy qiskit name).
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ import dataclasses
 import functools
 import logging
 import threading
+import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -62,6 +69,8 @@ class _Task:
     future: Any = None
     worker: str | None = None
     attempts: int = 0
+    last_start: float = 0.0
+    """When a worker last started it (the event's time), so no start counts twice."""
 
 
 class DaskJob(FunctionJob):
@@ -130,6 +139,10 @@ class DaskBackend:
         address: the scheduler of a running cluster, e.g. ``"tcp://10.0.0.5:8786"``.
         client: a connected, synchronous ``distributed.Client`` to use instead.
         name: a readable name for tables (default ``"dask"``).
+        keep_on_cluster: keep every job on the cluster beyond this kernel's life, so a
+            later kernel can ``retrieve_job`` it; needs ``address`` or ``client``. Kept
+            jobs hold their results on the cluster until ``forget_job``, and ``close()``
+            leaves them running.
         **cluster_options: options for the embedded ``distributed.LocalCluster`` made
             when neither ``address`` nor ``client`` is given, such as ``n_workers`` and
             ``threads_per_worker``. It runs its workers in processes, with
@@ -149,8 +162,18 @@ class DaskBackend:
         *,
         client: Any = None,
         name: str = "dask",
+        keep_on_cluster: bool = False,
         **cluster_options: Any,
     ) -> None:
+        if not isinstance(keep_on_cluster, bool):
+            msg = f"keep_on_cluster must be True or False, got {keep_on_cluster!r}"
+            raise TypeError(msg)
+        if keep_on_cluster and address is None and client is None:
+            msg = (
+                "keep_on_cluster=True needs a cluster that outlives the kernel: give "
+                "address= (or client=); the embedded LocalCluster closes with the backend"
+            )
+            raise ValueError(msg)
         if address is not None and client is not None:
             msg = "give DaskBackend either address= or client=, not both"
             raise ValueError(msg)
@@ -175,11 +198,14 @@ class DaskBackend:
             msg = f"name must be a non-empty str, got {name!r}"
             raise TypeError(msg)
         self.name = name
+        self.keep_on_cluster = keep_on_cluster
         self._lock = threading.Lock()
         self._closed = False
         self._jobs: dict[str, tuple[DaskJob, _Task]] = {}  # the unfinished ones, by key
         self._batch = threading.local()  # map()'s batch, on the thread that maps
         self._workers: set[str] = set()
+        self._topics: set[str] = set()  # earlier backends' topics, of retrieved jobs
+        self._kept: weakref.WeakValueDictionary[str, DaskJob] = weakref.WeakValueDictionary()
         self._topic = f"jobwidgets-{uuid.uuid4().hex}"
         self.cluster: Any = None
         self._owns_client = client is None
@@ -251,15 +277,54 @@ class DaskBackend:
         return self._closed
 
     def close(self) -> None:
-        """Cancel the unfinished jobs; close the client and cluster this backend made."""
+        """Cancel the unfinished jobs (kept ones run on); close what this backend made."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             jobs = [job for job, _ in self._jobs.values()]
-        for job in jobs:
-            job.cancel()
+        if not self.keep_on_cluster:
+            for job in jobs:
+                job.cancel()
         self._shutdown()
+
+    def retrieve_job(self, job_id: str) -> DaskJob:
+        """The job ``job_id``, kept on the cluster by a ``keep_on_cluster`` backend.
+
+        It may come from an earlier kernel. The job is live: its status is pushed from
+        here on, and ``result()`` fetches its value from the cluster. Its function runs
+        only there (``job.fn`` can't be called here).
+
+        Raises:
+            JobError: the scheduler does not hold ``job_id`` (it was never kept, was
+                forgotten, or the scheduler restarted since).
+        """
+        if not isinstance(job_id, str):
+            msg = f"job_id must be a str, got {type(job_id).__name__}"
+            raise TypeError(msg)
+        self._check_open()
+        known = self._kept.get(job_id)
+        if known is not None:
+            return known
+        try:
+            kept = self.client.get_dataset(_dataset(job_id))
+        except KeyError:
+            msg = (
+                f"the Dask scheduler at {self.client.scheduler.address} does not hold job "
+                f"{job_id!r}: only jobs of a DaskBackend(..., keep_on_cluster=True) are "
+                "kept, until forget_job() or until the scheduler restarts"
+            )
+            raise JobError(msg) from None
+        return self._adopt(job_id, kept)
+
+    def forget_job(self, job_id: str) -> None:
+        """Let the cluster drop a kept job and its result (``retrieve_job`` fails after)."""
+        if not isinstance(job_id, str):
+            msg = f"job_id must be a str, got {type(job_id).__name__}"
+            raise TypeError(msg)
+        self._kept.pop(job_id, None)
+        with contextlib.suppress(KeyError):
+            self.client.unpublish_dataset(_dataset(job_id))
 
     def __enter__(self) -> DaskBackend:
         return self
@@ -307,9 +372,54 @@ class DaskBackend:
                 error = f"can't submit to Dask: {message}"
                 job._report(JobStatus.ERROR, exception=exc, error=error, error_traceback=tb)
             raise
+        if self.keep_on_cluster:
+            for job in jobs:
+                self._kept[job.job_id()] = job
+            self.client.publish_dataset(
+                **{
+                    _dataset(job.job_id()): {
+                        "future": future,
+                        "topic": self._topic,
+                        "function": funcname(job.fn),
+                        "submitted_at": time.time(),
+                    }
+                    for job, future in zip(jobs, futures, strict=True)
+                }
+            )
         for (job, task), future in zip(entries, futures, strict=True):
             task.future = future
             future.add_done_callback(functools.partial(self._on_done, job))
+
+    def _adopt(self, job_id: str, kept: Any) -> DaskJob:
+        """A job for a task kept by a backend of an earlier kernel: its starts so far,
+        from the scheduler's log of its topic, then live ones from that topic."""
+        future, topic = kept["future"], kept["topic"]
+        job = DaskJob(self, job_id, _elsewhere(str(kept.get("function", "task"))))
+        task = job._task
+        task.future = future
+        with self._lock:
+            self._jobs[job_id] = (job, task)
+            self._kept[job_id] = job
+            subscribe = topic != self._topic and topic not in self._topics
+            self._topics.add(topic)
+        job._report(JobStatus.QUEUED)
+        if subscribe:
+            self.client.subscribe_topic(topic, self._on_task_start)
+        starts = [
+            (when, message.get("worker"))
+            for when, message in self.client.get_events(topic)
+            if isinstance(message, dict) and message.get("key") == job_id
+        ]
+        states = self.client.sync(self.client.scheduler.get_task_status, keys=[job_id])
+        if states.get(job_id) in ("memory", "erred"):  # ended: wait for the client to hear
+            heard = threading.Event()
+            future.add_done_callback(lambda _future: heard.set())
+            heard.wait(30)
+        # on the reporter thread, as live starts are, but before returning: the job
+        # shows at once what the cluster knows
+        self._reporter.submit(_replay, job, task, starts, future).result()
+        future.add_done_callback(functools.partial(self._on_done, job))
+        return job
 
     def _send(self, jobs: list[DaskJob]) -> list[Any]:
         client = self.client
@@ -339,7 +449,7 @@ class DaskBackend:
     # ---------------------------------------------------------- cluster callbacks
     def _on_task_start(self, event: tuple[float, dict[str, Any]]) -> None:
         """On the client's event loop: a worker started one of this backend's tasks."""
-        message = event[1]
+        when, message = event
         worker = message.get("worker")
         if isinstance(worker, str) and worker not in self._workers:
             # hear of this worker's removal, to report the task's retry
@@ -347,7 +457,7 @@ class DaskBackend:
             self.client.subscribe_topic(worker, self._on_worker_event)
         entry = self._jobs.get(message.get("key"))  # type: ignore[arg-type]
         if entry is not None:
-            self._reporter.submit(_started, *entry, worker)
+            self._reporter.submit(_started, *entry, worker, when)
 
     def _on_worker_event(self, event: tuple[float, dict[str, Any]]) -> None:
         """On the client's event loop: something happened to a worker we used."""
@@ -391,7 +501,7 @@ class DaskBackend:
 
     def _shutdown(self) -> None:
         client = self.client
-        for topic in [self._topic, *self._workers]:
+        for topic in [self._topic, *self._topics, *self._workers]:
             with contextlib.suppress(Exception):  # already gone with the connection
                 client.unsubscribe_topic(topic)
         if self._owns_client:
@@ -401,17 +511,44 @@ class DaskBackend:
         self._reporter.shutdown(wait=True)
 
 
-def _started(job: DaskJob, task: _Task, worker: str | None) -> None:
-    """On the reporter thread: a worker started the task."""
+def _started(job: DaskJob, task: _Task, worker: str | None, when: float) -> None:
+    """On the reporter thread: a worker started the task (at ``when``, the event's time)."""
+    if when <= task.last_start:
+        return  # heard twice: from the scheduler's log and live
+    task.last_start = when
     task.worker = worker
     task.attempts += 1
     job._report(JobStatus.RUNNING)
+
+
+def _replay(job: DaskJob, task: _Task, starts: list[tuple[float, Any]], future: Any) -> None:
+    """On the reporter thread: what happened to a retrieved job before it was retrieved."""
+    for when, worker in starts:
+        _started(job, task, worker if isinstance(worker, str) else None, when)
+    if future.done():
+        job._backend._finish(job, future)
 
 
 def _requeued(job: DaskJob) -> None:
     """On the reporter thread: the worker running the task left; Dask runs it again."""
     if job.status() is JobStatus.RUNNING:
         job._report(JobStatus.QUEUED)
+
+
+def _dataset(job_id: str) -> str:
+    """The name under which a kept job's task is published on the scheduler."""
+    return f"jobwidgets/{job_id}"
+
+
+def _elsewhere(name: str) -> Callable[..., Any]:
+    """The ``fn`` of a retrieved job: its name, and an error if called here."""
+
+    def elsewhere(*_args: Any, **_kwargs: Any) -> Any:
+        msg = f"{name} belongs to a job retrieved from the cluster; its code runs only there"
+        raise JobError(msg)
+
+    elsewhere.__name__ = elsewhere.__qualname__ = name
+    return elsewhere
 
 
 def _as_future(value: Any) -> Any:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from .._seconds import check_seconds
 from ..errors import JobCancelledError, JobError, JobTimeoutError
 from ..job import CancelAttempt, _current
+from ..logs import DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, check_log_bounds, job_started
 from ..status import JobStatus
 from ._process_pool import ProcessPool
 from .function import FunctionJob
@@ -64,6 +65,10 @@ class LocalBackend:
             ``"local-process"``.
         mp_context: the ``multiprocessing`` start method for the process kind
             (default ``"spawn"``, which is safe in a kernel that runs threads).
+        echo_output: also let what a job prints go where it went before (the running
+            cell, the terminal); by default it goes only to the job's ``logs()``.
+        max_log_lines, max_log_bytes: how much of each job's log to keep (the last
+            10,000 lines, or about 1 MiB, by default).
 
     A context manager: leaving it closes the backend, which cancels the jobs still
     queued, waits for the running ones and keeps every finished result. To bound the
@@ -77,6 +82,9 @@ class LocalBackend:
         *,
         name: str | None = None,
         mp_context: str | None = "spawn",
+        echo_output: bool = False,
+        max_log_lines: int = DEFAULT_MAX_LINES,
+        max_log_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         if kind not in ("thread", "process"):
             msg = f"kind must be 'thread' or 'process', got {kind!r}"
@@ -89,6 +97,11 @@ class LocalBackend:
         if max_workers < 1:
             msg = f"max_workers must be at least 1, got {max_workers}"
             raise ValueError(msg)
+        if not isinstance(echo_output, bool):
+            msg = f"echo_output must be True or False, got {echo_output!r}"
+            raise TypeError(msg)
+        self.log_bounds = check_log_bounds(max_log_lines, max_log_bytes)
+        self.echo_output = echo_output
         self.kind = kind
         self.max_workers = max_workers
         self.name = name or f"local-{kind}"
@@ -99,7 +112,7 @@ class LocalBackend:
         self._threads: _ThreadRunner | None = None
         self._processes: ProcessPool | None = None
         if kind == "thread":
-            self._threads = _ThreadRunner(max_workers, self.name, self._report)
+            self._threads = _ThreadRunner(max_workers, self.name, self._report, echo_output)
         else:
             context = multiprocessing.get_context(mp_context)
             self._processes = ProcessPool(max_workers, context, self._report)
@@ -107,6 +120,8 @@ class LocalBackend:
     def run(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> LocalJob:
         """Submit ``fn(*args, **kwargs)`` and return its job, already QUEUED."""
         job = LocalJob(self, f"{self.name}-{next(self._ids)}", fn, args, kwargs)
+        if self.log_bounds != (DEFAULT_MAX_LINES, DEFAULT_MAX_BYTES):
+            job._set_log_bounds(*self.log_bounds)
         job.submit()
         return job
 
@@ -237,9 +252,12 @@ class _ThreadRunner:
     running loops.
     """
 
-    def __init__(self, max_workers: int, name: str, report: Callable[..., bool]) -> None:
+    def __init__(
+        self, max_workers: int, name: str, report: Callable[..., bool], echo: bool
+    ) -> None:
         self._max = max_workers
         self._report = report
+        self._echo = echo
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers, thread_name_prefix=f"jobwidgets-{name}"
         )
@@ -288,6 +306,7 @@ class _ThreadRunner:
         if not job._report(JobStatus.RUNNING):
             return  # cancelled before it could start
         token = _current.set(job)
+        ended = job_started(job, self._echo)
         try:
             value = job.fn(*job.args, **job.kwargs)
         except BaseException as exc:
@@ -297,4 +316,5 @@ class _ThreadRunner:
         else:
             self._report(job, JobStatus.DONE, result=value)
         finally:
+            ended()
             _current.reset(token)

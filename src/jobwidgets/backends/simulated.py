@@ -151,12 +151,18 @@ class _Plan:
     result: Any
     status: JobStatus = JobStatus.INITIALIZING
     run_started: float | None = None
+    steps: int = 0
+    """How many progress steps were reported."""
     job: SimulatedJob | None = None
     """The job, held while the service holds it (until its final state)."""
 
 
+_STEPS = ("calibrating", "sampling", "measuring", "aggregating", "checking")
+"""What the synthetic log lines of a running simulated job say, in turn."""
+
 _Reports = list[tuple[SimulatedJob, JobStatus, float | None, str | None]]
-"""What the engine reports once it releases its lock: job, status, progress, error."""
+"""What the engine reports once it releases its lock: job, status, progress, and the
+error (of a final state) or the note (of a progress step)."""
 
 
 class SimulatedBackend:
@@ -171,7 +177,8 @@ class SimulatedBackend:
         seed: seeds the random draws, so that runs are repeatable.
         time_scale: multiplies every duration; use a small one in tests.
         poll_only: jobs learn their status only from ``status()`` queries.
-        progress_steps: how many progress reports a running job pushes (0 for none).
+        progress_steps: how many progress reports a running job pushes (0 for none),
+            each with a note ("step 3/10: measuring") that is also a line of its log.
         name: a readable name for tables.
     """
 
@@ -370,8 +377,9 @@ class SimulatedBackend:
                 self._admit(now, reports)
             for job, status, progress, error in reports:
                 try:
-                    if progress is not None:
-                        job.set_progress(progress)
+                    if progress is not None:  # ``error`` is then the step's note
+                        job.set_progress(progress, error)
+                        job._log("stdout", f"{error}\n")
                     else:
                         job._report(status, error=error)
                 except Exception:
@@ -399,7 +407,10 @@ class SimulatedBackend:
             started = plan.run_started
             if started is not None and plan.run_time > 0 and plan.job and not self.poll_only:
                 fraction = min(1.0, (now - started) / plan.run_time)
-                reports.append((plan.job, JobStatus.RUNNING, fraction, None))
+                plan.steps += 1
+                what = _STEPS[(plan.steps - 1) % len(_STEPS)]
+                note = f"step {plan.steps}/{self.progress_steps}: {what}"
+                reports.append((plan.job, JobStatus.RUNNING, fraction, note))
         elif phase == "finish":
             self._active.discard(plan)
             self._set(plan, JobStatus.ERROR if plan.fails else JobStatus.DONE, reports)

@@ -23,6 +23,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .. import _jobcore
 from .query import check, clear_file, export_file, export_records, query_file
 from .records import JobRecord
 from .store import ENV, HistoryWarning, history_path
@@ -158,7 +159,7 @@ def query(
     Args:
         status: a ``JobStatus`` or its name, several, or a comma-separated text.
         backend: the backend's name, exactly.
-        text: a substring of the job id, backend, class, notebook, error, tags or log.
+        text: a substring of the job id, backend, class, notebook, error or tags.
         notebook: the notebook's path, exactly.
         since, until: bounds on the creation time: epoch seconds, a ``datetime``, a
             ``timedelta`` (that long ago), ISO 8601 text, or an age such as ``"2d"``.
@@ -204,4 +205,13 @@ def clear(*, path: str | os.PathLike[str] | None = None, **filters: Any) -> int:
     return clear_file(source, **filters)
 
 
+def _forget_in_child() -> None:
+    """A forked child has no writer thread: it records nothing (until it enables)."""
+    global _writer
+    _writer = None
+    _jobcore.set_recorder(None)
+
+
 atexit.register(disable)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)

@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--status", action="append", help="ERROR, DONE, ... (repeatable)")
     parser.add_argument("--backend", help="the backend's name")
-    parser.add_argument("--text", help="a substring of id, backend, class, error, tags or log")
+    parser.add_argument("--text", help="a substring of id, backend, class, notebook, error or tags")
     parser.add_argument("--notebook", help="the notebook's path")
     parser.add_argument("--since", help="epoch seconds, ISO 8601, or an age: 2d, 3h, 30m")
     parser.add_argument("--until", help="as --since")

@@ -50,15 +50,40 @@ def query_file(
     count = parse_count("limit", limit, allow_none=True)
     skip = parse_count("offset", offset, allow_none=False)
     where, params = checked.where()
+    paging = [-1 if count is None else count, skip or 0]
     with _open(path) as conn:
         if conn is None:
             return [], 0 if total else None
+        if checked.text is not None:
+            return _text_search(conn, where, params, paging, total)
         sql = f"SELECT {', '.join(COLUMNS)} FROM jobs{where}{_ORDER} LIMIT ? OFFSET ?"
-        rows = conn.execute(sql, [*params, -1 if count is None else count, skip]).fetchall()
-        found = None
+        rows = conn.execute(sql, [*params, *paging]).fetchall()
+        found: int | None = None
         if total:
-            found = conn.execute(f"SELECT count(*) FROM jobs{where}", params).fetchone()[0]
+            found = int(conn.execute(f"SELECT count(*) FROM jobs{where}", params).fetchone()[0])
     return [record_from_row(row) for row in rows], found
+
+
+def _text_search(
+    conn: sqlite3.Connection, where: str, params: list[Any], paging: list[int], total: bool
+) -> tuple[list[JobRecord], int | None]:
+    """A text search's page and total. The index ``jobs_time`` holds every searched
+    column in creation order, so the page's keys come from the index alone (at once for a
+    common text, one pass over the index for a rare one), then its records by key; the
+    total is a count over the same index."""
+    sql = f"SELECT id FROM jobs{where}{_ORDER} LIMIT ? OFFSET ?"
+    keys = [key for (key,) in conn.execute(sql, [*params, *paging])]
+    records: list[JobRecord] = []
+    if keys:
+        marks = ", ".join("?" * len(keys))
+        rows = conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM jobs WHERE id IN ({marks}){_ORDER}", keys
+        ).fetchall()
+        records = [record_from_row(row) for row in rows]
+    if not total:
+        return records, None
+    found = conn.execute(f"SELECT count(*) FROM jobs{where}", params).fetchone()[0]
+    return records, int(found)
 
 
 def clear_file(path: Path, **filters: Any) -> int:

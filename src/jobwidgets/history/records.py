@@ -2,7 +2,7 @@
 
 The filters are the same for ``query``, ``export``, ``clear``, the command line and the
 REST API: ``status`` (a name, several, or a comma-separated list), ``backend``,
-``text`` (a substring of the id, backend, class, notebook, error, tags or log),
+``text`` (a substring of the id, backend, class, notebook, error or tags; any case),
 ``notebook`` (its path), ``since`` and ``until`` (on the job's creation time: epoch
 seconds, a ``datetime``, an ISO 8601 text, or an age like ``2d``, ``3h``, ``30m``),
 ``limit`` and ``offset``. A bad value raises ``ValueError`` (``TypeError`` for a wrong
@@ -227,7 +227,7 @@ class Filters:
             params.append(self.until)
         if self.text is not None:
             pattern = "%" + re.sub(r"([\\%_])", r"\\\1", self.text) + "%"
-            columns = ("job_id", "backend", "job_class", "notebook", "error", "tags", "log_tail")
+            columns = ("job_id", "backend", "job_class", "notebook", "error", "tags")
             parts.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")")
             params.extend([pattern] * len(columns))
         return (" WHERE " + " AND ".join(parts)) if parts else "", params

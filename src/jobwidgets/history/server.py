@@ -9,7 +9,8 @@ query parameters (``status`` repeated or comma-separated; ``since``/``until`` as
 seconds, ISO 8601 or an age such as ``2d``), and ``limit`` (default 50) and ``offset``.
 It answers ``{"records": [...], "total": n, "limit": l, "offset": o, "enabled": true}``,
 newest first; with the history off, no records and ``"enabled": false``. A bad filter
-answers 400 with ``{"message": "..."}`` naming it.
+answers 400 with ``{"message": "..."}`` naming it; a file that can't be read, 503 with
+the reason.
 
 ``DELETE /jobwidgets/api/history`` takes the same filters (not the paging), deletes what
 matches and answers ``{"deleted": n}``.
@@ -25,7 +26,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -35,7 +38,7 @@ from tornado import web
 
 from .query import check, clear_file, query_file, sweep_file
 from .records import JobRecord
-from .store import history_path
+from .store import NewerSchemaError, history_path
 
 __all__ = ["HistoryHandler"]
 
@@ -110,6 +113,15 @@ class HistoryHandler(APIHandler):
         self.set_status(400)
         self.finish(json.dumps({"message": str(exc)}))
 
+    def _unreadable(self, path: Path | None, exc: Exception) -> None:
+        self.log.warning("jobwidgets: the job history %s can't be used: %s", path, exc)
+        self.set_status(503)
+        message = (
+            f"the job history {path} can't be used ({type(exc).__name__}: {exc}); a kernel "
+            f"that starts recording replaces a damaged file"
+        )
+        self.finish(json.dumps({"message": message}))
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -131,6 +143,9 @@ class HistoryHandler(APIHandler):
                 )
         except (ValueError, TypeError) as exc:
             self._bad(exc)
+            return
+        except (sqlite3.Error, OSError, NewerSchemaError) as exc:
+            self._unreadable(path, exc)
             return
         self.finish(
             json.dumps(
@@ -157,5 +172,8 @@ class HistoryHandler(APIHandler):
                 deleted = await asyncio.to_thread(clear_file, path, **filters)
         except (ValueError, TypeError) as exc:
             self._bad(exc)
+            return
+        except (sqlite3.Error, OSError, NewerSchemaError) as exc:
+            self._unreadable(path, exc)
             return
         self.finish(json.dumps({"deleted": deleted}))

@@ -91,6 +91,8 @@ def history_path(path: str | os.PathLike[str] | None = None) -> Path | None:
 
 # --------------------------------------------------------------------------- schema
 def _v1(conn: sqlite3.Connection) -> None:
+    # jobs_time holds what a text search reads, in creation order: the newest matches
+    # are found without reading the table, and a count reads the index alone.
     _script(
         conn,
         f"""
@@ -105,17 +107,19 @@ def _v1(conn: sqlite3.Connection) -> None:
             finished_at REAL,
             progress REAL,
             error TEXT,
-            error_traceback TEXT,
-            log_tail TEXT,
             tags TEXT NOT NULL DEFAULT '[]',
             job_class TEXT NOT NULL,
             kernel_id TEXT,
             notebook TEXT,
             run_id TEXT NOT NULL,
             kernel_ended INTEGER NOT NULL DEFAULT 0,
-            updated_at REAL NOT NULL
+            updated_at REAL NOT NULL,
+            -- the long texts last
+            log_tail TEXT,
+            error_traceback TEXT
         ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
+        CREATE INDEX IF NOT EXISTS jobs_time ON jobs (created_at, id, job_id, backend,
+            job_class, notebook, error, tags);
         CREATE INDEX IF NOT EXISTS jobs_notebook ON jobs (notebook, created_at);
         CREATE INDEX IF NOT EXISTS jobs_open ON jobs (run_id)
             WHERE kernel_ended = 0 AND status NOT IN {_FINAL_SQL};

@@ -1,13 +1,15 @@
 """The one writer thread of a process: job changes in, batched upserts out.
 
-``Writer.start()`` installs the core's recorder (``jobwidgets._jobcore.set_recorder``):
-under the job's lock, each change puts one tuple ``(job, changes)`` on a
-``SimpleQueue`` (about a tenth of a microsecond; nothing else runs on the job's
-thread). The thread ``jobwidgets-history`` sleeps until a change comes, waits out the
-batch interval (0.5 s by default), then writes every job that changed, once each, in one
-transaction of upserts: at most a few transactions a second, whatever the number of jobs.
-A process killed with SIGKILL loses at most the last interval, and WAL keeps the file
-whole.
+``Writer.start()`` starts the thread and installs the core's recorder
+(``jobwidgets._jobcore.set_recorder``): under the job's lock, each change puts one
+tuple ``(job, changes)`` on a ``SimpleQueue`` (about a tenth of a microsecond; nothing
+else runs on the job's thread). The thread ``jobwidgets-history`` sleeps until a change
+comes, waits out the batch interval (0.5 s by default), then writes every job that
+changed, once each, in one transaction of upserts: at most a few transactions a second,
+whatever the number of jobs. A process killed with SIGKILL loses at most the last
+interval, and WAL keeps the file whole. The thread also opens the file (pruning it and
+marking the jobs of ended kernels) and, on ``close()``, marks this process's unfinished
+jobs: no write happens on the caller's thread.
 
 A job's record key is made on first sight and kept in the job's core
 (``_JobCore.record``), read and written only by this thread. Jobs are held only while
@@ -56,17 +58,27 @@ MAX_KEPT = 100_000
 _FIELDS = ("created_at", "submitted_at", "started_at", "finished_at", "progress", "error",
            "error_traceback")  # fmt: skip
 _UPDATED = [c for c in COLUMNS if c not in ("id", "created_at", "run_id")]
-_UPSERT = (
-    f"INSERT INTO jobs ({', '.join(COLUMNS)}, run_id) "
-    f"VALUES ({', '.join('?' * (len(COLUMNS) + 1))}) "
-    "ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(
-        f"{c} = excluded.{c}" if c in ("job_id", "backend", "status", "tags", "job_class",
-                                       "kernel_id", "notebook", "kernel_ended", "updated_at")
-        else f"{c} = coalesce(excluded.{c}, {c})"
-        for c in _UPDATED
-    )
+_ON_CONFLICT = "ON CONFLICT (id) DO UPDATE SET " + ", ".join(
+    f"{c} = excluded.{c}" if c in ("job_id", "backend", "status", "tags", "job_class",
+                                   "kernel_id", "notebook", "kernel_ended", "updated_at")
+    else f"{c} = coalesce(excluded.{c}, {c})"
+    for c in _UPDATED
 )  # fmt: skip
+CHUNK = 64
+"""Records per statement: SQLite's module lets go of the GIL at each step of a statement,
+so one row per step would hand the GIL to the job threads once per record."""
+
+
+def _upsert(rows: int) -> str:
+    """The upsert of ``rows`` records in one statement."""
+    one = f"({', '.join('?' * (len(COLUMNS) + 1))})"
+    values = ", ".join([one] * rows)
+    return f"INSERT INTO jobs ({', '.join(COLUMNS)}, run_id) VALUES {values} {_ON_CONFLICT}"
+
+
+_UPSERT_CHUNK = _upsert(CHUNK)
+
+
 _STOP = object()
 _NAMES = {status: status.name for status in JobStatus}
 
@@ -113,11 +125,12 @@ class Writer:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Writer:
-        """Open the file, prune, mark the jobs of ended kernels, and start recording."""
-        self._open()
+        """Start recording. The thread first opens the file, prunes it and marks the jobs
+        of ended kernels (so the caller never waits for the disk); ``flush()`` waits for
+        that too."""
         self._thread = threading.Thread(target=self._run, name="jobwidgets-history", daemon=True)
-        self._thread.start()
         _jobcore.set_recorder(self._queue.put)
+        self._thread.start()
         return self
 
     def flush(self, timeout: float | None = 10) -> bool:
@@ -138,18 +151,23 @@ class Writer:
         if _jobcore._recorder == self._queue.put:
             _jobcore.set_recorder(None)
         if self._thread is not None and self._thread.is_alive():
-            self._queue.put(_STOP)
+            self._queue.put(_STOP)  # the thread writes, marks, and closes the file
             self._wake.set()
             self._thread.join(timeout)
-        conn = self._conn
+        else:
+            self._finish()
+
+    def _finish(self) -> None:
+        """Mark this process's unfinished jobs "kernel ended", close the file, free the
+        lock."""
+        conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 mark_ended(conn, self.run_id)
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
-            self._conn = None
-        release_run_lock(self.path, self.run_id, self._lock_fd)
-        self._lock_fd = None
+        fd, self._lock_fd = self._lock_fd, None
+        release_run_lock(self.path, self.run_id, fd)
 
     # ---------------------------------------------------------------- internals
     def _open(self) -> None:
@@ -185,6 +203,7 @@ class Writer:
         warnings.warn(msg, HistoryWarning, stacklevel=2)
 
     def _run(self) -> None:
+        self._open()
         get = self._queue.get
         while True:
             first = get()
@@ -209,6 +228,8 @@ class Writer:
                 self._write(changes)
             except Exception:  # never let the thread die
                 log.exception("jobwidgets: the job history writer failed on a batch")
+            if stop:
+                self._finish()
             for event in events:
                 event.set()
             if stop:
@@ -249,7 +270,7 @@ class Writer:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(_UPSERT, rows.values())
+                _write_rows(conn, list(rows.values()))
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -288,7 +309,7 @@ class Writer:
             get("progress"),
             get("error"),
             get("error_traceback"),
-            _log_tail(job),
+            _log_tail(job) if "log_lines" in fields else None,
             json.dumps([str(t) for t in tags]) if isinstance(tags, list | tuple | set) else "[]",
             name,
             self.kernel_id,
@@ -299,10 +320,31 @@ class Writer:
         )
 
 
+def _write_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Upsert the rows, ``CHUNK`` to a statement."""
+    flat = itertools.chain.from_iterable
+    whole = len(rows) - len(rows) % CHUNK
+    if whole:
+        conn.executemany(
+            _UPSERT_CHUNK,
+            (tuple(flat(rows[start : start + CHUNK])) for start in range(0, whole, CHUNK)),
+        )
+    if whole < len(rows):
+        conn.execute(_upsert(len(rows) - whole), tuple(flat(rows[whole:])))
+
+
+TAIL_LINES = 50
+TAIL_CHARS = 8192
+
+
 def _log_tail(job: Any) -> str | None:
-    """The last lines of the job's log, when the job keeps one (``log_tail``)."""
-    tail = getattr(job, "log_tail", None)
-    if callable(tail):
-        with contextlib.suppress(Exception):
-            tail = tail()
-    return tail if isinstance(tail, str) else None
+    """The last lines of the job's log (``job.logs()``), as ``logs()`` formats them."""
+    log = job._jobwidgets.log
+    if log is None:
+        return None
+    try:
+        lines = log.tail(TAIL_LINES)
+    except Exception:
+        return None
+    text = "\n".join(line.format() for line in lines)
+    return text[-TAIL_CHARS:] if text else None

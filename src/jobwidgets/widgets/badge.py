@@ -11,6 +11,7 @@ import traitlets
 from .. import rows
 from ..bridge import Bridge, get_bridge
 from ..job import BaseJob
+from ..outputs import LiveOutput
 from ..text import text_line
 from ._assets import front_end
 from ._base import OwnWidget
@@ -29,7 +30,8 @@ class StatusBadge(OwnWidget):  # type: ignore[misc,unused-ignore]
     sends a message only when the job changes, through the bridge, at a bounded rate.
 
     Threads: the comm opens with the row of the moment the badge is made; from then on
-    only the bridge's thread sets ``row`` and ``kernel_time`` (``_jobs_changed``).
+    only the bridge's thread sets ``row`` and ``kernel_time`` (``_jobs_changed``), and
+    updates the text of the outputs that show the badge (``jobwidgets.outputs``).
 
     An open badge holds its job; a closed one only weakly, so a closed badge that is
     still referenced (by IPython's ``Out``, say) doesn't keep a dropped job alive. It
@@ -50,6 +52,7 @@ class StatusBadge(OwnWidget):  # type: ignore[misc,unused-ignore]
         self._job: BaseJob | None = job  # None once closed
         self._job_ref = weakref.ref(job)
         self._bridge = bridge or get_bridge()
+        self._output = LiveOutput(self._bridge, self._shown_jobs, _fallbacks, final_is_last=True)
         self._bridge.watch(job, self)
         self._bridge.mark(job)  # a change between the snapshot and the watch
 
@@ -114,12 +117,20 @@ class StatusBadge(OwnWidget):  # type: ignore[misc,unused-ignore]
         with self.hold_sync():
             self.row = rows.row(job, BADGE_KEY)
             self.kernel_time = time.time()
+        self._output.refresh()
+
+    def _shown_jobs(self) -> list[BaseJob]:
+        job = self._job
+        return [] if job is None else [job]
 
     def close(self) -> None:
         """Stop following the job and close the widget."""
         bridge = self.__dict__.pop("_bridge", None)
         job = getattr(self, "_job", None)  # none when __init__ failed early
         self._job = None
+        output = self.__dict__.pop("_output", None)
+        if output is not None:
+            output.close()  # a closed badge's outputs keep their last text
         if bridge is not None and job is not None:
             bridge.unwatch(job, self)
         super().close()
@@ -128,6 +139,18 @@ class StatusBadge(OwnWidget):  # type: ignore[misc,unused-ignore]
         bundle: Any = super()._repr_mimebundle_(**kwargs)
         raw, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         data: dict[str, Any] = dict(raw) if raw else {}
-        data["text/plain"] = text_line(self.job)
-        data["text/html"] = rows.html_snapshot(self.job)
+        output = getattr(self, "_output", None)
+        if output is None:  # closed
+            data.update(_fallbacks([self.job]))
+        else:
+            data.update(output.fallbacks())
+            output.claim(data)
         return data, metadata
+
+
+def _fallbacks(jobs: list[BaseJob]) -> dict[str, str]:
+    """A badge's text where widgets can't render: its job's text line and HTML snapshot."""
+    if not jobs:
+        return {}
+    job = jobs[0]
+    return {"text/plain": text_line(job), "text/html": rows.html_snapshot(job)}

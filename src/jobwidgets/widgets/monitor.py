@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from ..bridge import Bridge
 from ..job import BaseJob
-from ..monitor import job_monitor
+from ..monitor import _StatusLine, job_monitor
 from .table import JobTable
 
 __all__ = ["JobMonitor", "job_monitor"]
@@ -24,6 +24,10 @@ class JobMonitor(JobTable):
     Unlike a plain callback, which (as in qiskit) only hears of statuses that are not
     final, a monitor sets ``wants_final_status``: ``wait_for_final_state`` also calls
     it with the final status, so a job that is already final shows too.
+
+    Where widgets can't render (a terminal, a script), the monitor writes the status
+    line that ``job_monitor`` writes, to ``sys.stdout``: each call rewrites it, and the
+    final status ends it with a newline.
     """
 
     wants_final_status: ClassVar[bool] = True
@@ -34,16 +38,35 @@ class JobMonitor(JobTable):
     ) -> None:
         super().__init__(title=title, compact=True, bridge=bridge, **kwargs)
         self._displayed = False
+        self._line: _StatusLine | None = None  # the status line, outside a kernel
+        self._line_job: BaseJob | None = None
 
     def __call__(self, job_id: Any, job_status: Any, job: BaseJob) -> None:
         """The callback: ``(job_id, job_status, job)``, as ``wait_for_final_state`` gives."""
         self.add(job)
-        if not self._displayed:
-            self._displayed = True
-            if _in_kernel():
-                from IPython.display import display
+        if self._displayed:
+            return
+        if _in_kernel():
+            from ..outputs import show
 
-                display(self)  # type: ignore[no-untyped-call]
+            self._displayed = True
+            show(self)  # a cell's value: its text follows the jobs (jobwidgets.outputs)
+            return
+        self._write_line(job)
+
+    def _write_line(self, job: BaseJob) -> None:
+        """Outside a kernel: ``job_monitor``'s status line for ``job``."""
+        if self._line is None or self._line_job is not job:
+            if self._line is not None and self._line_job is not None:
+                self._line.stream.write("\n")  # the previous job's line stays
+            self._line = _StatusLine(sys.stdout, "\r")
+            self._line_job = job
+        final = job.state.final
+        self._line.write(job, force=final)
+        if final:
+            self._line.stream.write("\n")
+            self._line.stream.flush()
+            self._line = self._line_job = None
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         self._displayed = True  # shown by the user: later calls update it in place

@@ -19,7 +19,9 @@ import traitlets
 from ..bridge import Bridge, get_bridge
 from ..feed import RowFeed, check_feed_args
 from ..job import BaseJob
+from ..outputs import LiveOutput
 from ..registry import JobRegistry
+from ..rows import table_html, table_text
 from ._assets import front_end
 from ._base import OwnWidget
 
@@ -66,8 +68,10 @@ class JobTable(RowFeed, OwnWidget):  # type: ignore[misc,unused-ignore]
         self.set_trait("feed_id", uuid.uuid4().hex)
         super().__init__(**kwargs)
         self.on_msg(self._on_front_end_msg)
+        bridge = bridge or get_bridge()
+        self._output = LiveOutput(bridge, lambda: self.jobs, self._fallbacks, lambda: self.title)
         self._start_feed(
-            bridge or get_bridge(),
+            bridge,
             self.feed_id,
             jobs=jobs,
             registry=registry,
@@ -82,8 +86,28 @@ class JobTable(RowFeed, OwnWidget):  # type: ignore[misc,unused-ignore]
         if getattr(self, "_closed", True):  # closed already, or __init__ failed early
             super().close()
             return
+        self._output.close()
         self._close_feed()
         super().close()
+
+    def _jobs_changed(self, jobs: list[BaseJob]) -> None:
+        """On the bridge's thread: send the rows that changed, then update the text of
+        the outputs that show the table (``jobwidgets.outputs``)."""
+        super()._jobs_changed(jobs)
+        self._output.refresh()
+
+    def _fallbacks(self, jobs: list[BaseJob]) -> dict[str, str]:
+        """The table where widgets can't render: its heading, then a line per job."""
+        title = f"{type(self).__name__} {self.title!r}"
+        return {"text/plain": table_text(title, jobs), "text/html": table_html(self.title, jobs)}
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle: Any = super()._repr_mimebundle_(**kwargs)
+        raw, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data: dict[str, Any] = dict(raw) if raw else {}
+        data.update(self._output.fallbacks())
+        self._output.claim(data)
+        return data, metadata
 
     def __repr__(self) -> str:
         tally = ", ".join(f"{name} {n}" for name, n in self.counts.items() if n)
