@@ -42,19 +42,16 @@ HISTORY = "#jw-panel-view-history"
 ROWS = f"{HISTORY} .jw-body .jw-row"
 
 SETUP_A = """\
-import json, os, threading, time
+import json, os, time
 import jobwidgets as jw
 import jobwidgets.history
 local = jw.LocalBackend(max_workers=2)
 done = [local.run(sum, range(10 + i)) for i in range(3)]
-gate = threading.Event()
 def fail_after_logging():
-    gate.wait(30)
+    print("step 1 of 2: loading")
+    print("step 2 of 2: <b>parsing</b>")
     raise ValueError("bad input <img src=x onerror=alert(1)>")
 failing = local.run(fail_after_logging)
-# the history keeps a job's `log_tail`; these jobs keep none of their own
-failing.log_tail = "step 1 of 2: loading\\nstep 2 of 2: <b>parsing</b>\\n"
-gate.set()
 sim = jw.SimulatedBackend(seed=1, init_time=0, queue_time=0, validation_time=0, name="sim-a")
 long = sim.run(run_time=600)
 for job in [*done, failing]:
@@ -261,8 +258,10 @@ def test_the_history_view(hpage: Any, history_lab: Lab) -> None:
     assert page.locator(f"{HISTORY} img").count() == 0
     traceback = details.locator(".jw-traceback:not(.jw-log-tail)").inner_text()
     assert "Traceback" in traceback and "fail_after_logging" in traceback, traceback
-    log = details.locator(".jw-log-tail").inner_text()
-    assert log.strip() == "step 1 of 2: loading\nstep 2 of 2: <b>parsing</b>", log
+    log = details.locator(".jw-log-tail").inner_text().splitlines()
+    assert len(log) == 2, log  # what the job printed, each line stamped
+    assert log[0].endswith("step 1 of 2: loading"), log
+    assert log[1].endswith("step 2 of 2: <b>parsing</b>"), log
     assert "history-a.ipynb" in text
     details.evaluate("(node) => { node.scrollTop = node.scrollHeight; }")
     screenshot(page.locator(PANEL), "history-failed-details")
@@ -299,10 +298,15 @@ def test_the_history_view(hpage: Any, history_lab: Lab) -> None:
         arg=PANEL,
         timeout=20000,
     )  # the restarted kernel has not imported jobwidgets
-    index = nb.append("import jobwidgets as jw\nagain = jw.LocalBackend(1).run(sum, [1, 2])")
-    nb.run_cell(index)
-    nb.wait_cell(index)
-    page.locator("#jw-panel-view-live .jw-body .jw-row .jw-c-id").first.wait_for(timeout=20000)
+    # the other notebook's kernel (jobwidgets imported): its live job list
+    OpenedNotebook(page, lab, "history-b.ipynb")
+    live_ids = page.locator("#jw-panel-view-live .jw-body .jw-row .jw-c-id")
+    live_ids.first.wait_for(timeout=20000)
+    assert live_ids.all_inner_texts() == [b_id]
+    # and the History follows the active notebook
+    history_tab.click()
+    wait_history_ids(page, [b_id])
+    assert "history-b.ipynb" in page.locator(f"{HISTORY} .jw-history-scope").inner_text()
     # JupyterLab runs comms over kernel subshells: when the kernel restarts while the live
     # list's comm waits for its subshell, JupyterLab leaves the cancelled
     # create_subshell_request unhandled. An issue of the live list's reconnection, not of
