@@ -50,13 +50,13 @@ export function kernelEnded(row) {
 }
 
 /**
- * Where a time that has not ended yet ends: `now` for a live job, the last
- * update (`updated_at`, or null) for a job whose kernel ended, null for a
- * final job without the time.
+ * Where a time that has not ended yet ends: `now` for a live job; unknown
+ * (null) for a final job without the time, and for a job whose kernel ended
+ * before it was final (it ran or waited until some moment after its last
+ * update: no made-up figure).
  */
 function openEnd(row, now) {
-  if (isFinal(row.status)) return null;
-  if (row.kernel_ended) return typeof row.updated_at === "number" ? row.updated_at : null;
+  if (isFinal(row.status) || row.kernel_ended) return null;
   return now;
 }
 

@@ -102,10 +102,11 @@ test("a job whose kernel ended shows its last status, never a made-up final one"
   // a final job keeps its plain status, even with its kernel gone
   assert.equal(fine.querySelector(".jw-ended").hidden, true);
   assert.equal(fine.querySelector(".jw-last-seen").hidden, true);
-  // times end at the last update instead of ticking on
-  assert.equal(stuck.querySelector(".jw-c-run").textContent, "30s");
-  assert.equal(runTime(row, 99999), 30);
+  // how long it ran is unknown: no ticking, no made-up figure; its time in queue is known
+  assert.equal(stuck.querySelector(".jw-c-run").textContent, "\u2014");
+  assert.equal(runTime(row, 99999), null);
   assert.equal(queueTime(row, 99999), 2);
+  assert.equal(queueTime({ ...row, status: "QUEUED", started_at: null }, 99999), null);
   assert.equal(statusText({ status: "QUEUED", kernel_ended: true }), "last seen QUEUED \u00b7 kernel ended");
   assert.equal(statusText({ status: "QUEUED" }), "QUEUED");
   // the details say it too
