@@ -114,18 +114,18 @@ def main() -> None:
     print(
         f"| k | captured `print` in a thread job vs plain `print` to a file, per line "
         f"(median of {options.rounds} rounds of {LINES:,} lines) | {one['captured_us']:.2f} µs "
-        f"vs {one['plain_us']:.2f} µs: **{one['ratio']:.2f}×** | ≤ 3× |"
+        f"vs {one['plain_us']:.2f} µs: **{one['ratio']:.2f}x** | ≤ 3x |"
     )
     for row in two:
         print(
-            f"| k | `set_progress` × 1,000,000 in a {row['where']} | {row['seconds']:.2f} s, "
+            f"| k | `set_progress` x 1,000,000 in a {row['where']} | {row['seconds']:.2f} s, "
             f"{row['messages']} progress messages (**{row['rate']:.1f}/s**) | ≤ 20/s per job |"
         )
     print(
         f"| k | a thread job printing 1,000,000 lines ({three['seconds']:.1f} s) | peak "
         f"{three['peak_mib']:.2f} MiB above baseline (bound {three['bound_mib']:.0f} MiB: "
-        f"**{three['peak_mib'] / three['bound_mib']:.2f}×**), {three['kept']:,} lines kept, "
-        f"{three['changes']} `log_lines` changes (**{three['rate']:.1f}/s**) | ≤ 2× the bound; "
+        f"**{three['peak_mib'] / three['bound_mib']:.2f}x**), {three['kept']:,} lines kept, "
+        f"{three['changes']} `log_lines` changes (**{three['rate']:.1f}/s**) | ≤ 2x the bound; "
         f"≤ 10/s |"
     )
 

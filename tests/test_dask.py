@@ -7,6 +7,7 @@ get it through ``PYTHONPATH``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -305,9 +306,12 @@ def test_a_killed_worker_means_a_retry_then_an_error(
 
 
 # ------------------------------------------------------- an existing cluster
-@pytest.fixture
-def external_scheduler(tmp_path: Path) -> Iterator[str]:
-    """``dask scheduler`` and one ``dask worker``, as separate processes on 127.0.0.1."""
+@contextlib.contextmanager
+def external_cluster(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``dask scheduler`` and one ``dask worker``, as separate processes on 127.0.0.1.
+
+    Yields the scheduler's address and its process; both processes end on exit.
+    """
     dask_cli = str(Path(sys.executable).with_name("dask"))
     scheduler_file = tmp_path / "scheduler.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path])}
@@ -325,7 +329,7 @@ def external_scheduler(tmp_path: Path) -> Iterator[str]:
     )
     worker = None
     try:
-        assert wait_until(scheduler_file.exists, timeout=60)
+        # the worker waits for the scheduler file itself: start both at once
         worker = subprocess.Popen(
             [
                 dask_cli,
@@ -339,8 +343,8 @@ def external_scheduler(tmp_path: Path) -> Iterator[str]:
             ],
             **common,
         )
-        address = json.loads(scheduler_file.read_text())["address"]
-        yield address
+        assert wait_until(lambda: _address_in(scheduler_file) is not None, timeout=60)
+        yield str(_address_in(scheduler_file)), scheduler
     finally:
         for process in (worker, scheduler):
             if process is not None:
@@ -351,6 +355,21 @@ def external_scheduler(tmp_path: Path) -> Iterator[str]:
                     process.wait(20)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+def _address_in(scheduler_file: Path) -> str | None:
+    """The address in a scheduler file, once the scheduler has written it whole."""
+    try:
+        return str(json.loads(scheduler_file.read_text())["address"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+@pytest.fixture
+def external_scheduler(tmp_path: Path) -> Iterator[str]:
+    """The address of an ``external_cluster``."""
+    with external_cluster(tmp_path) as (address, _scheduler):
+        yield address
 
 
 def test_an_existing_cluster_joined_by_address(external_scheduler: str, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ SRC = HERE.parent / "src"
 
 def hold(release: str, marker: str) -> str:
     """Run on a worker until ``release`` exists (2 minutes at most), then mark the end."""
+    print("holding until", Path(release).name)
     wait_for_file(release, limit=120)
     Path(marker).write_text("ran")
     return "finished"
@@ -99,7 +100,8 @@ seen = []
 job.observe(lambda change: seen.append(change.new.name), "state")
 status = job.status().name
 earlier = backend.retrieve_job({done!r})
-print(json.dumps([status, job.attempts, earlier.status().name, earlier.result(timeout=30)]))
+lines = [line.text for line in job.log_records()]
+print(json.dumps([status, job.attempts, earlier.status().name, earlier.result(timeout=30), lines]))
 """
 
 
@@ -115,10 +117,11 @@ def test_a_kept_job_is_retrieved_after_a_kernel_restart(
 
     kernel.restart_kernel(now=True)
 
-    status, attempts, earlier, value = _run(
+    status, attempts, earlier, value, lines = _run(
         kernel, RETRIEVE.format(address=external_scheduler, running=running, done=done)
     )
     assert (status, attempts) == ("RUNNING", 1)  # still running, across the restart
+    assert lines == ["holding until release"]  # what it printed before the restart
     assert (earlier, value) == ("DONE", 42)  # a job that ended meanwhile keeps its result
     release.touch()
     ended = _run(

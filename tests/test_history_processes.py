@@ -255,3 +255,51 @@ def test_the_command_line_prints_filters_and_refuses_bad_ones(tmp_path: Path) ->
         check=False,
     )
     assert off.returncode == 0 and "off" in off.stderr
+
+
+FULL_DISK = """
+import resource, signal, sys, warnings
+warnings.simplefilter("always")
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))  # a disk with 300 kB free
+from jobwidgets import BaseJob, JobStatus, history
+
+class Job(BaseJob):
+    pushes_status = True
+    def submit(self): self._report(JobStatus.QUEUED)
+    def status(self): return self._recorded_status()
+    def cancel(self): return False
+    def result(self): return None
+
+history.enable(sys.argv[1], interval=0.02)
+done = 0
+for batch in range(50):
+    for n in range(100):
+        job = Job("full", f"job-{batch}-{n}")
+        job.submit()
+        job._report(JobStatus.ERROR, error="x" * 200)
+        done += job.status() is JobStatus.ERROR
+    history.flush()
+history.disable()
+print(done)
+"""
+
+
+def test_a_full_disk_gives_one_warning_and_jobs_run(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(path)],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "5000"
+    assert done.stderr.count("HistoryWarning") == 1, done.stderr
+    assert "can't be written" in done.stderr
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        kept = conn.execute("SELECT count(*) FROM jobs").fetchone()[0]
+    assert 0 < kept < 5000  # what fitted was written, and the file is whole

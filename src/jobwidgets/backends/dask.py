@@ -17,7 +17,8 @@ worker's own queue), RUNNING while a worker executes it, then DONE, ERROR or CAN
 When a worker dies while it runs the task, Dask either runs the task again elsewhere (the
 job goes back to QUEUED, then RUNNING, and ``attempts`` counts the starts) or, once
 ``distributed.scheduler.allowed-failures`` is used up, fails it with ``KilledWorker``
-(the job ends in ERROR).
+(the job ends in ERROR). When the client loses the scheduler, the unfinished jobs end in
+ERROR, saying so, and the backend refuses new jobs.
 
 Jobs can outlive the kernel on a cluster that outlives it: ``DaskBackend(address,
 keep_on_cluster=True)`` publishes each task as a Dask dataset (``Client.publish_dataset``),
@@ -29,48 +30,41 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import dataclasses
 import functools
 import logging
 import threading
-import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .._remote import forward
 from ..errors import JobError
 from ..job import CancelAttempt, format_exception
 from ..status import JobStatus
+from . import _dask_keep as keep
 from ._dask_cluster import (
     ANNOTATION,
     PLUGIN_NAME,
     annotate,
     bind,
+    check_arguments,
     connect,
-    distributed,
+    connect_to_scheduler,
     funcname,
     start_local_cluster,
     task_start_plugin,
 )
+from ._dask_reports import Task as _Task
+from ._dask_reports import finish, guarded, requeued, started, value_of
+from ._dask_task import task_runner
 from .function import FunctionJob
 
 __all__ = ["DaskBackend", "DaskJob", "task_start_plugin"]
 
+log = logging.getLogger("jobwidgets")
 
-@dataclasses.dataclass(slots=True)
-class _Task:
-    """The cluster's side of one ``DaskJob``: made by the job, filled in by its backend.
-
-    The backend writes it (``future`` when it submits, ``worker`` and ``attempts`` on
-    its reporter thread as workers start the task); the job only reads it.
-    """
-
-    future: Any = None
-    worker: str | None = None
-    attempts: int = 0
-    last_start: float = 0.0
-    """When a worker last started it (the event's time), so no start counts twice."""
+CANCEL_REASON = "cancelled through jobwidgets"
 
 
 class DaskJob(FunctionJob):
@@ -111,10 +105,12 @@ class DaskJob(FunctionJob):
 
         Raises:
             JobError: the task raised (chained from its exception, whose remote
-                traceback is in ``error_traceback``) or was cancelled.
+                traceback is in ``error_traceback``) or was cancelled; or its value
+                can't be brought into this process (it doesn't pickle on the worker, or
+                doesn't unpickle here, or was lost with the scheduler).
             JobTimeoutError: the task did not finish within ``timeout`` seconds.
         """
-        return self._outcome(timeout, lambda: self._task.future.result())
+        return self._outcome(timeout, lambda: value_of(self, self._task.future))
 
     @property
     def future(self) -> Any:
@@ -128,7 +124,11 @@ class DaskJob(FunctionJob):
 
     @property
     def attempts(self) -> int:
-        """How many times a worker started the task (more than 1 after a lost worker)."""
+        """How many times a worker started the task (more than 1 after a lost worker).
+
+        A worker that dies at once may not tell that it started the task; a job that
+        ends with ``KilledWorker`` counts at least the attempts that Dask allowed.
+        """
         return self._task.attempts
 
 
@@ -138,6 +138,8 @@ class DaskBackend:
     Args:
         address: the scheduler of a running cluster, e.g. ``"tcp://10.0.0.5:8786"``.
         client: a connected, synchronous ``distributed.Client`` to use instead.
+        connect_timeout: with ``address``, the seconds to wait for the scheduler to
+            answer (default 5); ``OSError`` says what answered, or that nothing did.
         name: a readable name for tables (default ``"dask"``).
         keep_on_cluster: keep every job on the cluster beyond this kernel's life, so a
             later kernel can ``retrieve_job`` it; needs ``address`` or ``client``. Kept
@@ -162,6 +164,7 @@ class DaskBackend:
         *,
         client: Any = None,
         name: str = "dask",
+        connect_timeout: float | None = None,
         keep_on_cluster: bool = False,
         **cluster_options: Any,
     ) -> None:
@@ -174,45 +177,25 @@ class DaskBackend:
                 "address= (or client=); the embedded LocalCluster closes with the backend"
             )
             raise ValueError(msg)
-        if address is not None and client is not None:
-            msg = "give DaskBackend either address= or client=, not both"
-            raise ValueError(msg)
-        if cluster_options and (address is not None or client is not None):
-            options = ", ".join(sorted(cluster_options))
-            msg = (
-                f"cluster options ({options}) apply only to the embedded LocalCluster; "
-                "configure an existing cluster where it is started"
-            )
-            raise TypeError(msg)
-        if address is not None and not isinstance(address, str):
-            msg = f"address must be a scheduler address str like 'tcp://host:8786', got {address!r}"
-            raise TypeError(msg)
-        if client is not None:
-            if not isinstance(client, distributed.Client):
-                msg = f"client must be a distributed.Client, got {type(client).__name__}"
-                raise TypeError(msg)
-            if client.asynchronous:
-                msg = "DaskBackend needs a synchronous Client (made without asynchronous=True)"
-                raise ValueError(msg)
-        if not isinstance(name, str) or not name:
-            msg = f"name must be a non-empty str, got {name!r}"
-            raise TypeError(msg)
+        timeout = check_arguments(address, client, name, connect_timeout, cluster_options)
         self.name = name
         self.keep_on_cluster = keep_on_cluster
         self._lock = threading.Lock()
         self._closed = False
+        self._lost = False  # a task was cancelled because the client lost the scheduler
         self._jobs: dict[str, tuple[DaskJob, _Task]] = {}  # the unfinished ones, by key
         self._batch = threading.local()  # map()'s batch, on the thread that maps
         self._workers: set[str] = set()
         self._topics: set[str] = set()  # earlier backends' topics, of retrieved jobs
         self._kept: weakref.WeakValueDictionary[str, DaskJob] = weakref.WeakValueDictionary()
         self._topic = f"jobwidgets-{uuid.uuid4().hex}"
+        self._runner = task_runner()
         self.cluster: Any = None
         self._owns_client = client is None
         if client is not None:
             self.client: Any = client
         elif address is not None:
-            self.client = connect(address)
+            self.client = connect_to_scheduler(address, timeout)
         else:
             cluster_options.setdefault("processes", True)
             cluster_options.setdefault("dashboard_address", ":0")
@@ -224,6 +207,7 @@ class DaskBackend:
             except BaseException:
                 self.cluster.close()
                 raise
+        self._address = str(self.client.scheduler.address)
         # one thread per backend turns cluster events into job reports, so observers
         # never run on (and never stall) the client's event loop
         self._reporter = concurrent.futures.ThreadPoolExecutor(
@@ -306,16 +290,7 @@ class DaskBackend:
         known = self._kept.get(job_id)
         if known is not None:
             return known
-        try:
-            kept = self.client.get_dataset(_dataset(job_id))
-        except KeyError:
-            msg = (
-                f"the Dask scheduler at {self.client.scheduler.address} does not hold job "
-                f"{job_id!r}: only jobs of a DaskBackend(..., keep_on_cluster=True) are "
-                "kept, until forget_job() or until the scheduler restarts"
-            )
-            raise JobError(msg) from None
-        return self._adopt(job_id, kept)
+        return self._adopt(job_id, keep.fetch(self.client, job_id))
 
     def forget_job(self, job_id: str) -> None:
         """Let the cluster drop a kept job and its result (``retrieve_job`` fails after)."""
@@ -323,8 +298,7 @@ class DaskBackend:
             msg = f"job_id must be a str, got {type(job_id).__name__}"
             raise TypeError(msg)
         self._kept.pop(job_id, None)
-        with contextlib.suppress(KeyError):
-            self.client.unpublish_dataset(_dataset(job_id))
+        keep.forget(self.client, job_id)
 
     def __enter__(self) -> DaskBackend:
         return self
@@ -333,7 +307,7 @@ class DaskBackend:
         self.close()
 
     def __repr__(self) -> str:
-        where = "closed" if self._closed else str(self.client.scheduler.address)
+        where = "closed" if self._closed else self._address
         return f"<DaskBackend {self.name!r} {where}>"
 
     # --------------------------------------------------------------- for DaskJob
@@ -353,18 +327,26 @@ class DaskBackend:
         if self._closed:
             msg = f"{self.name} is closed; create a new DaskBackend to run more jobs"
             raise JobError(msg)
+        status = self.client.status
+        if self._lost or status != "running":
+            msg = (
+                f"DaskBackend {self.name!r} lost its scheduler at {self._address} (its client is "
+                f"{status}); create a new DaskBackend once the scheduler runs again"
+            )
+            raise JobError(msg)
 
     def _send_batch(self, entries: list[tuple[DaskJob, _Task]]) -> None:
         with self._lock:
             self._check_open()
             for job, task in entries:
                 self._jobs[job.job_id()] = (job, task)
-        jobs = [job for job, _ in entries]
         # QUEUED before the task exists, so that its start can't be reported first
-        for job in jobs:
+        for job, _ in entries:
             job._report(JobStatus.QUEUED)
+        entries = [entry for entry in entries if not entry[0].cancel_requested]
+        jobs = [job for job, _ in entries]  # those not cancelled meanwhile (by an observer)
         try:
-            futures = self._send(jobs)
+            futures = self._send(jobs) if jobs else []
         except BaseException as exc:
             message, tb = format_exception(exc)
             for job in jobs:
@@ -375,26 +357,18 @@ class DaskBackend:
         if self.keep_on_cluster:
             for job in jobs:
                 self._kept[job.job_id()] = job
-            self.client.publish_dataset(
-                **{
-                    _dataset(job.job_id()): {
-                        "future": future,
-                        "topic": self._topic,
-                        "function": funcname(job.fn),
-                        "submitted_at": time.time(),
-                    }
-                    for job, future in zip(jobs, futures, strict=True)
-                }
-            )
+            keep.publish(self.client, self._topic, jobs, futures)
         for (job, task), future in zip(entries, futures, strict=True):
             task.future = future
+            if job.cancel_requested:  # cancelled while it was being sent
+                future.cancel(reason=CANCEL_REASON)
             future.add_done_callback(functools.partial(self._on_done, job))
 
     def _adopt(self, job_id: str, kept: Any) -> DaskJob:
         """A job for a task kept by a backend of an earlier kernel: its starts so far,
         from the scheduler's log of its topic, then live ones from that topic."""
         future, topic = kept["future"], kept["topic"]
-        job = DaskJob(self, job_id, _elsewhere(str(kept.get("function", "task"))))
+        job = DaskJob(self, job_id, keep.elsewhere(str(kept.get("function", "task"))))
         task = job._task
         task.future = future
         with self._lock:
@@ -405,35 +379,33 @@ class DaskBackend:
         job._report(JobStatus.QUEUED)
         if subscribe:
             self.client.subscribe_topic(topic, self._on_task_start)
-        starts = [
-            (when, message.get("worker"))
-            for when, message in self.client.get_events(topic)
-            if isinstance(message, dict) and message.get("key") == job_id
-        ]
-        states = self.client.sync(self.client.scheduler.get_task_status, keys=[job_id])
-        if states.get(job_id) in ("memory", "erred"):  # ended: wait for the client to hear
-            heard = threading.Event()
-            future.add_done_callback(lambda _future: heard.set())
-            heard.wait(30)
-        # on the reporter thread, as live starts are, but before returning: the job
+        events = list(self.client.get_events(topic))
+        keep.wait_for_known_end(self.client, future, job_id)
+        # on the reporter thread, as live events are, but before returning: the job
         # shows at once what the cluster knows
-        self._reporter.submit(_replay, job, task, starts, future).result()
+        self._reporter.submit(keep.replay, job, task, events, future, self._finish).result()
         future.add_done_callback(functools.partial(self._on_done, job))
         return job
 
     def _send(self, jobs: list[DaskJob]) -> list[Any]:
         client = self.client
-        with annotate(**{ANNOTATION: self._topic}):
+        # each task runs through the runner, which makes it a job on its worker
+        # (current_job(), captured output); see _dask_task
+        runner, topic = self._runner, self._topic
+        with annotate(**{ANNOTATION: topic}):
             if len(jobs) == 1:
                 job = jobs[0]
                 fn, kwargs = bind(job.fn, job.kwargs)
                 args = [_as_future(arg) for arg in job.args]
-                return [client.submit(fn, *args, key=job.job_id(), pure=False, **kwargs)]
-            fn = jobs[0].fn
+                return [
+                    client.submit(runner, fn, topic, *args, key=job.job_id(), pure=False, **kwargs)
+                ]
+            count = len(jobs)
             columns = [list(column) for column in zip(*(job.args for job in jobs), strict=True)]
             columns = [[_as_future(arg) for arg in column] for column in columns]
             keys = [job.job_id() for job in jobs]
-            futures: list[Any] = client.map(fn, *columns, key=keys, pure=False)
+            fns, topics = [jobs[0].fn] * count, [topic] * count
+            futures: list[Any] = client.map(runner, fns, topics, *columns, key=keys, pure=False)
             return futures
 
     def _stop(self, job: DaskJob, task: _Task) -> CancelAttempt:
@@ -442,32 +414,44 @@ class DaskBackend:
         if future is not None:
             if future.status in ("finished", "error"):
                 return CancelAttempt.NOT_STOPPED  # it ended; its final state is on its way
-            future.cancel(reason="cancelled through jobwidgets")
+            future.cancel(reason=CANCEL_REASON)
         self._jobs.pop(job.job_id(), None)
         return CancelAttempt.STOPPED
 
     # ---------------------------------------------------------- cluster callbacks
     def _on_task_start(self, event: tuple[float, dict[str, Any]]) -> None:
         """On the client's event loop: a worker started one of this backend's tasks."""
-        when, message = event
-        worker = message.get("worker")
-        if isinstance(worker, str) and worker not in self._workers:
-            # hear of this worker's removal, to report the task's retry
-            self._workers.add(worker)
-            self.client.subscribe_topic(worker, self._on_worker_event)
-        entry = self._jobs.get(message.get("key"))  # type: ignore[arg-type]
-        if entry is not None:
-            self._reporter.submit(_started, *entry, worker, when)
+        try:
+            when, message = event
+            key = str(message.get("key"))
+            entry = self._jobs.get(key)
+            forwarded = message.get("jobwidgets")
+            if forwarded is not None:  # progress or output from the task's current_job()
+                if entry is not None and isinstance(forwarded, list | tuple):
+                    self._reporter.submit(guarded, _forward, entry[0], tuple(forwarded))
+                return
+            worker = message.get("worker")
+            if entry is not None:
+                self._reporter.submit(guarded, started, *entry, worker, when)
+            if isinstance(worker, str) and worker not in self._workers:
+                # hear of this worker's removal, to report the task's retry
+                self._workers.add(worker)
+                self.client.subscribe_topic(worker, self._on_worker_event)
+        except Exception:  # the loop serves every job: log, and go on
+            log.exception("jobwidgets: %s could not handle a task event", self.name)
 
     def _on_worker_event(self, event: tuple[float, dict[str, Any]]) -> None:
         """On the client's event loop: something happened to a worker we used."""
-        message = event[1]
-        if not isinstance(message, dict) or message.get("action") != "remove-worker":
-            return
-        for key in message.get("processing-tasks", ()):
-            entry = self._jobs.get(key)
-            if entry is not None:
-                self._reporter.submit(_requeued, entry[0])
+        try:
+            message = event[1]
+            if not isinstance(message, dict) or message.get("action") != "remove-worker":
+                return
+            for key in message.get("processing-tasks", ()):
+                entry = self._jobs.get(key)
+                if entry is not None:
+                    self._reporter.submit(guarded, requeued, entry[0])
+        except Exception:
+            log.exception("jobwidgets: %s could not handle a worker event", self.name)
 
     def _on_done(self, job: DaskJob, future: Any) -> None:
         """On Dask's callback thread: the task's future is finished, erred or cancelled.
@@ -476,28 +460,14 @@ class DaskBackend:
         cluster told earlier, so that a task's RUNNING always comes before its end.
         """
         try:
-            self._reporter.submit(self._finish, job, future)
+            self._reporter.submit(guarded, self._finish, job, future)
         except RuntimeError:  # the backend is closing: report from here
-            self._finish(job, future)
+            guarded(self._finish, job, future)
 
     def _finish(self, job: DaskJob, future: Any) -> None:
         self._jobs.pop(job.job_id(), None)
-        state = future.status
-        if state == "finished":
-            job._report(JobStatus.DONE)
-        elif state == "error":
-            try:
-                exc = future.exception(timeout=30)
-                tb = future.traceback(timeout=30)
-            except Exception as failure:
-                exc, tb = failure, failure.__traceback__
-            message, text = format_exception(exc, tb)
-            job._report(JobStatus.ERROR, exception=exc, error=message, error_traceback=text)
-        elif job.cancel_requested:
-            job._report(JobStatus.CANCELLED)
-        else:  # cancelled by Dask itself, e.g. when the client lost its scheduler
-            reason = getattr(getattr(future, "_state", None), "exception", None)
-            job._report(JobStatus.CANCELLED, error=str(reason or "cancelled by Dask"))
+        if finish(job, job._task, future, self._address):
+            self._lost = True  # new jobs are refused from now on
 
     def _shutdown(self) -> None:
         client = self.client
@@ -511,44 +481,10 @@ class DaskBackend:
         self._reporter.shutdown(wait=True)
 
 
-def _started(job: DaskJob, task: _Task, worker: str | None, when: float) -> None:
-    """On the reporter thread: a worker started the task (at ``when``, the event's time)."""
-    if when <= task.last_start:
-        return  # heard twice: from the scheduler's log and live
-    task.last_start = when
-    task.worker = worker
-    task.attempts += 1
-    job._report(JobStatus.RUNNING)
-
-
-def _replay(job: DaskJob, task: _Task, starts: list[tuple[float, Any]], future: Any) -> None:
-    """On the reporter thread: what happened to a retrieved job before it was retrieved."""
-    for when, worker in starts:
-        _started(job, task, worker if isinstance(worker, str) else None, when)
-    if future.done():
-        job._backend._finish(job, future)
-
-
-def _requeued(job: DaskJob) -> None:
-    """On the reporter thread: the worker running the task left; Dask runs it again."""
-    if job.status() is JobStatus.RUNNING:
-        job._report(JobStatus.QUEUED)
-
-
-def _dataset(job_id: str) -> str:
-    """The name under which a kept job's task is published on the scheduler."""
-    return f"jobwidgets/{job_id}"
-
-
-def _elsewhere(name: str) -> Callable[..., Any]:
-    """The ``fn`` of a retrieved job: its name, and an error if called here."""
-
-    def elsewhere(*_args: Any, **_kwargs: Any) -> Any:
-        msg = f"{name} belongs to a job retrieved from the cluster; its code runs only there"
-        raise JobError(msg)
-
-    elsewhere.__name__ = elsewhere.__qualname__ = name
-    return elsewhere
+def _forward(job: DaskJob, message: tuple[Any, ...]) -> None:
+    """On the reporter thread: a task's progress or output, for its job."""
+    if not forward(job, message):
+        log.warning("jobwidgets: a Dask task sent a message of an unknown kind, %.40r", message)
 
 
 def _as_future(value: Any) -> Any:

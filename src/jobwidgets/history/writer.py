@@ -266,8 +266,8 @@ class Writer:
             self._open()
             if self._conn is None:
                 return
+        conn = self._conn
         try:
-            conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
                 _write_rows(conn, list(rows.values()))
@@ -276,6 +276,9 @@ class Writer:
                 raise
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
+            if conn.in_transaction:  # a COMMIT that failed (a full disk) leaves it open
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             self._warn(exc)
             return
         rows.clear()
