@@ -76,6 +76,7 @@ bench: install chromium
 	$(BIN)/python benchmarks/bench_qiskit.py
 	$(BIN)/python benchmarks/bench_browser.py
 	$(BIN)/python benchmarks/bench_panel.py
+	$(BIN)/python benchmarks/bench_history_view.py
 	$(BIN)/python benchmarks/bench_live.py
 	$(BIN)/python benchmarks/bench_history.py
 

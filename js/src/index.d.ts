@@ -19,6 +19,17 @@ export interface IRow {
   traceback: string | null;
   cancel_state: string | null;
   cancel_message: string | null;
+  // A past job (the panel's History view) also has these:
+  /** the last lines the job printed or logged */
+  log_tail?: string | null;
+  /** its kernel ended before the job was final: `status` is the last one seen */
+  kernel_ended?: boolean;
+  /** the last time its record changed (epoch seconds) */
+  updated_at?: number | null;
+  notebook?: string | null;
+  kernel_id?: string | null;
+  job_class?: string;
+  tags?: string[];
 }
 
 /** The small part of an anywidget model that the table view uses. */

@@ -41,14 +41,40 @@ export function isFinal(status) {
 // ---------------------------------------------------------------------------
 // Rows
 
+/**
+ * True for a past job (a History record) whose kernel ended while the job was
+ * not final: its status is the last one seen, and its times no longer tick.
+ */
+export function kernelEnded(row) {
+  return Boolean(row?.kernel_ended) && !isFinal(row.status);
+}
+
+/**
+ * Where a time that has not ended yet ends: `now` for a live job; unknown
+ * (null) for a final job without the time, and for a job whose kernel ended
+ * before it was final (it ran or waited until some moment after its last
+ * update: no made-up figure).
+ */
+function openEnd(row, now) {
+  if (isFinal(row.status) || row.kernel_ended) return null;
+  return now;
+}
+
+/** The status as words: "RUNNING", or "last seen RUNNING · kernel ended". */
+export function statusText(row) {
+  const info = statusInfo(row?.status);
+  const label = info.label === "UNKNOWN" && row?.status ? String(row.status) : info.label;
+  return kernelEnded(row) ? `last seen ${label} \u00b7 kernel ended` : label;
+}
+
 /** Seconds spent waiting before running, ticking with `now`; null if unknown. */
 export function queueTime(row, now) {
   const from = row?.submitted_at;
   if (from == null) return null;
   let to = row.started_at ?? row.finished_at;
   if (to == null) {
-    if (isFinal(row.status)) return null;
-    to = now;
+    to = openEnd(row, now);
+    if (to == null) return null;
   }
   return Math.max(0, to - from);
 }
@@ -59,8 +85,8 @@ export function runTime(row, now) {
   if (from == null) return null;
   let to = row.finished_at;
   if (to == null) {
-    if (isFinal(row.status)) return null;
-    to = now;
+    to = openEnd(row, now);
+    if (to == null) return null;
   }
   return Math.max(0, to - from);
 }
@@ -71,8 +97,8 @@ export function totalTime(row, now) {
   if (from == null) return null;
   let to = row.finished_at;
   if (to == null) {
-    if (isFinal(row.status)) return null;
-    to = now;
+    to = openEnd(row, now);
+    if (to == null) return null;
   }
   return Math.max(0, to - from);
 }

@@ -15,6 +15,10 @@
 // `model_id`): the JupyterLab job panel renders this view against an adapter
 // over its own comm. `model.get("fill")` (not a JobTable trait) makes the
 // body fill the height its container gives it instead of at most 360px.
+// `model.get("readonly")` and `model.get("remote_filter")` (the panel's History
+// view) show past jobs: no Cancel buttons, a Notebook column instead of
+// Actions, no status chips, and the search box and status filter sent to the
+// model as {type: "filter", status, text} instead of filtering here.
 //
 // A view is made of the parts in table/: the header, toolbar and confirm
 // (header.js), the virtual body and its row pool (body.js), the details
@@ -58,6 +62,10 @@ function render({ model, el }) {
   // flags are this view's.
   const { store, release } = acquireStore(model);
   const state = createViewState();
+  // The History view (labextension/src/history*.ts): read-only rows, filtered
+  // by the server; the filter goes to the model as {type: "filter", status, text}.
+  state.readonly = Boolean(model.get("readonly"));
+  state.remoteFilter = Boolean(model.get("remote_filter"));
   const { dirty } = state;
   const fill = Boolean(model.get("fill"));
   const view = { model, store, state, fill };

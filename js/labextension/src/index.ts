@@ -10,17 +10,22 @@ import {
 import { ICommandPalette, ISessionContext, Notification } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { ServerConnection } from '@jupyterlab/services';
 import type { Kernel } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 import type { Widget } from '@lumino/widgets';
 
 import { ANNOUNCE_TARGET, DEFAULT_SETTINGS, IKernelLike, INotice, PanelModel } from './model.js';
+import { HISTORY_PATH, HistoryModel } from './history.js';
+import type { HistoryFetch } from './history.js';
+import { HistoryView } from './historyView.js';
 import { JobsPanel } from './panel.js';
 
 const PLUGIN_ID = 'jobwidgets:plugin';
 const PANEL_ID = 'jobwidgets-panel';
 const COMMAND = 'jobwidgets:show-panel';
+const HISTORY_COMMAND = 'jobwidgets:show-history';
 
 const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="16" viewBox="0 0 24 24">
   <g class="jp-icon3" fill="#616161">
@@ -33,6 +38,42 @@ export const jobsIcon = new LabIcon({ name: 'jobwidgets:jobs', svgstr: ICON_SVG 
 
 interface ITrackedWidget extends Widget {
   sessionContext: ISessionContext;
+}
+
+/**
+ * The server's job history (jobwidgets' server extension), through
+ * ServerConnection so the token and the XSRF cookie go with each request.
+ */
+function historyFetch(settings: ServerConnection.ISettings): HistoryFetch {
+  return async (params, method = 'GET') => {
+    // URLExt.join(baseUrl, HISTORY_PATH), without one more dependency
+    const url = `${settings.baseUrl.replace(/\/*$/, '/')}${HISTORY_PATH}?${params.toString()}`;
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(url, { method }, settings);
+    } catch (err) {
+      throw new Error(`the server did not answer (${err instanceof Error ? err.message : String(err)})`);
+    }
+    const text = await response.text();
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: said below
+    }
+    if (!response.ok) {
+      const message = (body as { message?: unknown } | null)?.message;
+      if (response.status === 404 && typeof message !== 'string') {
+        throw new Error(
+          "this server has no job history (jobwidgets' server extension is not enabled: " +
+            'jupyter server extension enable jobwidgets)'
+        );
+      }
+      throw new Error(typeof message === 'string' ? message : `HTTP ${response.status} ${response.statusText}`);
+    }
+    if (body === null) throw new Error('the server answered something that is not JSON');
+    return body;
+  };
 }
 
 function showNotice(notice: INotice): void {
@@ -56,7 +97,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null
   ) => {
     const model = new PanelModel({ notify: showNotice });
-    const panel = new JobsPanel(model);
+    const history = new HistoryView({
+      model: new HistoryModel({ fetch: historyFetch(app.serviceManager.serverSettings) })
+    });
+    const panel = new JobsPanel(model, history);
     panel.id = PANEL_ID;
     panel.title.icon = jobsIcon;
     panel.title.caption = 'Jobs';
@@ -70,6 +114,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => app.shell.activateById(PANEL_ID)
     });
     palette?.addItem({ command: COMMAND, category: 'Jobs' });
+    app.commands.addCommand(HISTORY_COMMAND, {
+      label: 'Show Job History',
+      caption: 'Show past jobs, also of ended kernels',
+      icon: jobsIcon,
+      execute: () => {
+        app.shell.activateById(PANEL_ID);
+        panel.showTab('history');
+      }
+    });
+    palette?.addItem({ command: HISTORY_COMMAND, category: 'Jobs' });
 
     // ---------------------------------------------------------- settings
     if (settingRegistry) {
@@ -106,6 +160,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const sync = () => {
       const kernel = followed?.sessionContext.session?.kernel ?? null;
       model.setKernel(kernel as unknown as IKernelLike | null, followed ? labelOf(followed) : '');
+      history.model.setNotebook(followed ? followed.sessionContext.path || null : null);
     };
     const follow = (widget: Widget | null) => {
       if (!isTracked(widget) || widget === followed) return;

@@ -1,13 +1,19 @@
-// The side panel: a header naming the kernel it follows, then either the
-// JobTable's own view (rendered against the panel's CommModel, so looks and
-// behaviour are the table's) or a sentence saying why there is nothing to list.
+// The side panel: a header naming the kernel it follows, two tabs, and under
+// them either the live list (the JobTable's own view rendered against the
+// panel's CommModel, so looks and behaviour are the table's, or a sentence
+// saying why there is nothing to list) or the History view (historyView.ts:
+// past jobs from the server, rendered by the same table view).
 //
 // Text reaches the page only through textContent.
 
 import { Widget } from '@lumino/widgets';
 
 import type { CommModel, PanelModel, PanelState } from './model.js';
+import type { HistoryView } from './historyView.js';
 import { tableView } from '../../src/index.js';
+
+/** The panel's two views. */
+export type PanelTab = 'live' | 'history';
 
 const EMPTY_TEXT: Record<PanelState, string> = {
   'no-kernel': 'No kernel. Open a notebook or a console to list its jobs here.',
@@ -21,9 +27,10 @@ const EMPTY_TEXT: Record<PanelState, string> = {
 };
 
 export class JobsPanel extends Widget {
-  constructor(model: PanelModel) {
+  constructor(model: PanelModel, history: HistoryView | null = null) {
     super();
     this._panelModel = model;
+    this._history = history;
     this.addClass('jw-panel');
     this.addClass('jw-root');
 
@@ -42,15 +49,79 @@ export class JobsPanel extends Widget {
     this._host = document.createElement('div');
     this._host.className = 'jw-panel-host';
 
-    this.node.append(header, this._empty, this._host);
+    if (!history) {
+      this.node.append(header, this._empty, this._host);
+    } else {
+      // Tabs (WAI-ARIA tabs: arrow keys move between them, Tab enters the view).
+      const tabs = document.createElement('div');
+      tabs.className = 'jw-panel-tabs';
+      tabs.setAttribute('role', 'tablist');
+      tabs.setAttribute('aria-label', 'Jobs views');
+      const live = document.createElement('div');
+      live.className = 'jw-panel-live';
+      live.append(this._empty, this._host);
+      history.node.classList.add('jw-panel-history');
+      for (const [tab, text, panel] of [
+        ['live', 'Live', live],
+        ['history', 'History', history.node]
+      ] as const) {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'jw-panel-tab';
+        button.textContent = text;
+        button.id = `jw-panel-tab-${tab}`;
+        button.dataset.jwTab = tab;
+        button.setAttribute('role', 'tab');
+        panel.id = `jw-panel-view-${tab}`;
+        panel.setAttribute('role', 'tabpanel');
+        panel.setAttribute('aria-labelledby', button.id);
+        button.setAttribute('aria-controls', panel.id);
+        button.addEventListener('click', () => this.showTab(tab));
+        tabs.appendChild(button);
+        this._tabs.set(tab, { button, panel });
+      }
+      tabs.addEventListener('keydown', (event) => {
+        if (!['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(event.key)) return;
+        event.preventDefault();
+        const next = event.key === 'ArrowLeft' || event.key === 'Home' ? 'live' : 'history';
+        this.showTab(next);
+        this._tabs.get(next)?.button.focus();
+      });
+      this.node.append(header, tabs, live, history.node);
+    }
     this._unsubscribe = model.changed(() => this._update());
     this._update();
+    this._showTab('live');
+  }
+
+  /** The view shown: the live list or the History. */
+  get tab(): PanelTab {
+    return this._tab;
+  }
+
+  /** Show the live list or the History view (which then asks the server for its page). */
+  showTab(tab: PanelTab): void {
+    if (!this._history) return;
+    this._showTab(tab);
+    if (tab === 'history') this._history.show();
+  }
+
+  private _showTab(tab: PanelTab): void {
+    this._tab = tab;
+    this.node.dataset.jwTab = tab;
+    for (const [name, { button, panel }] of this._tabs) {
+      const on = name === tab;
+      button.setAttribute('aria-selected', String(on));
+      button.tabIndex = on ? 0 : -1;
+      panel.hidden = !on;
+    }
   }
 
   dispose(): void {
     if (this.isDisposed) return;
     this._unsubscribe();
     this._unrender();
+    this._history?.dispose();
     super.dispose();
   }
 
@@ -96,6 +167,9 @@ export class JobsPanel extends Widget {
   }
 
   private _panelModel: PanelModel;
+  private _history: HistoryView | null;
+  private _tab: PanelTab = 'live';
+  private _tabs = new Map<PanelTab, { button: HTMLButtonElement; panel: HTMLElement }>();
   private _kernelLabel: HTMLSpanElement;
   private _stateNote: HTMLSpanElement;
   private _empty: HTMLDivElement;

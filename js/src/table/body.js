@@ -62,7 +62,8 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
       cellEl.setAttribute("aria-sort", "none");
       headCells.set(col.sort, { cellEl, btn, arrow });
     } else {
-      cellEl.textContent = col.label;
+      // Past jobs can't be cancelled: their column names the notebook instead.
+      cellEl.textContent = col.id === "actions" && state.readonly ? "Notebook" : col.label;
     }
     head.appendChild(cellEl);
   }
@@ -134,6 +135,7 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
         selected: key === state.selectedKey,
         detailsId,
         local: store.local.get(key),
+        readonly: state.readonly,
       });
       if (view.root.parentNode !== body) body.appendChild(view.root);
     }
@@ -148,7 +150,7 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
   function tick(t) {
     for (let i = 0; i < rendered.end - rendered.start; i++) {
       const view = pool[i];
-      if (view && view.row && !isFinal(view.row.status)) bindTimes(view, t);
+      if (view && view.row && !isFinal(view.row.status) && !view.row.kernel_ended) bindTimes(view, t);
     }
   }
 

@@ -1,9 +1,10 @@
-// The details of the selected row: every field of the row, and its traceback.
+// The details of the selected row: every field of the row, its traceback and
+// (for past jobs) the last lines of its log.
 //
 // The region is rendered from the view's `selectedKey` and the store's row of
 // that key; when the row is gone the region hides and the selection clears.
 
-import { formatClock, formatDuration, formatProgress, isFinal, queueTime, runTime, statusInfo } from "../model.js";
+import { formatClock, formatDuration, formatProgress, isFinal, queueTime, runTime, statusText } from "../model.js";
 import { h, listen, setText, uniqueId } from "../dom.js";
 
 const DETAIL_FIELDS = [
@@ -21,16 +22,29 @@ const DETAIL_FIELDS = [
   ["error", "Error"],
   ["cancel_state", "Cancel state"],
   ["cancel_message", "Cancel message"],
+  // Past jobs (the History view) carry these too; live rows don't, and then
+  // the fields are not shown.
+  ["notebook", "Notebook", "optional"],
+  ["kernel_id", "Kernel", "optional"],
+  ["job_class", "Job class", "optional"],
+  ["tags", "Tags", "optional"],
+  ["updated_at", "Last update", "optional-clock"],
 ];
+
+/** Fields that say nothing about a past job (the History view). */
+const PAST_HIDES = new Set(["key", "cancel_state", "cancel_message"]);
 
 /** The text of one field of `row` at kernel time `t`. */
 function fieldText(row, field, kind, t) {
   const value = row[field];
-  if (kind === "clock") return value == null ? "\u2014" : `${formatClock(value)} (${value})`;
+  if (kind === "clock" || kind === "optional-clock") {
+    return value == null ? "\u2014" : `${formatClock(value)} (${value})`;
+  }
+  if (Array.isArray(value)) return value.length ? value.map(String).join(", ") : "\u2014";
   if (kind === "queue") return formatDuration(queueTime(row, t));
   if (kind === "run") return formatDuration(runTime(row, t));
   if (kind === "progress") return formatProgress(value) || "\u2014";
-  if (field === "status") return statusInfo(value).label === "UNKNOWN" ? String(value) : statusInfo(value).label;
+  if (field === "status") return statusText(row);
   return value == null || value === "" ? "\u2014" : String(value);
 }
 
@@ -54,15 +68,20 @@ export function createDetails({ store, state }, actions) {
   detailsHead.append(detailsTitle, detailsClose);
   const detailsList = h("dl", "jw-details-list");
   const detailValues = new Map();
+  const detailTerms = new Map();
   for (const [field, label] of DETAIL_FIELDS) {
     const dt = h("dt", "", label);
     const dd = h("dd", "");
     detailsList.append(dt, dd);
     detailValues.set(field, dd);
+    detailTerms.set(field, dt);
   }
   const tracebackLabel = h("div", "jw-details-label", "Traceback");
   const traceback = h("pre", "jw-traceback");
-  details.append(detailsHead, detailsList, tracebackLabel, traceback);
+  // The last lines the job printed or logged (past jobs' records keep them).
+  const logLabel = h("div", "jw-details-label", "Log (last lines)");
+  const log = h("pre", "jw-traceback jw-log-tail");
+  details.append(detailsHead, detailsList, tracebackLabel, traceback, logLabel, log);
 
   function render() {
     const row = state.selectedKey === null ? undefined : store.rows.get(state.selectedKey);
@@ -74,18 +93,28 @@ export function createDetails({ store, state }, actions) {
     details.hidden = false;
     const t = store.now();
     setText(detailsTitle, `Job ${row.job_id ?? "(no id yet)"}`);
-    for (const [field, , kind] of DETAIL_FIELDS) setText(detailValues.get(field), fieldText(row, field, kind, t));
+    for (const [field, , kind] of DETAIL_FIELDS) {
+      const shown =
+        (!kind?.startsWith("optional") || row[field] !== undefined) && !(state.readonly && PAST_HIDES.has(field));
+      detailTerms.get(field).hidden = !shown;
+      detailValues.get(field).hidden = !shown;
+      if (shown) setText(detailValues.get(field), fieldText(row, field, kind, t));
+    }
     const tb = row.traceback == null ? "" : String(row.traceback);
     tracebackLabel.hidden = tb === "";
     traceback.hidden = tb === "";
     setText(traceback, tb);
+    const tail = row.log_tail == null ? "" : String(row.log_tail);
+    logLabel.hidden = tail === "";
+    log.hidden = tail === "";
+    setText(log, tail);
   }
 
   /** Update the time fields of an open, unfinished row to the kernel time `t`. */
   function tick(t) {
     if (state.selectedKey === null) return;
     const row = store.rows.get(state.selectedKey);
-    if (row && !isFinal(row.status)) {
+    if (row && !isFinal(row.status) && !row.kernel_ended) {
       setText(detailValues.get("queue"), formatDuration(queueTime(row, t)));
       setText(detailValues.get("run"), formatDuration(runTime(row, t)));
     }

@@ -60,6 +60,21 @@ export function createHeader({ model, store, state }, actions) {
   const clearBtn = h("button", "jw-btn", "Clear finished");
   clearBtn.type = "button";
   toolbar.append(textInput, statusSelect, cancelAllBtn, clearBtn);
+  if (state.readonly) {
+    cancelAllBtn.hidden = true;
+    clearBtn.hidden = true;
+    chips.hidden = true; // the counts of one page would mislead
+  }
+  if (state.remoteFilter) {
+    textInput.placeholder = "Search id, backend, notebook, error, tags";
+    textInput.setAttribute("aria-label", "Search past jobs");
+    statusSelect.setAttribute("aria-label", "Show past jobs of status");
+  }
+
+  /** The History view filters on the server: tell the model. */
+  function sendFilter() {
+    if (state.remoteFilter) model.send({ type: "filter", status: state.filter.status, text: state.filter.text });
+  }
 
   const confirm = h("div", "jw-confirm");
   confirm.setAttribute("role", "group");
@@ -112,6 +127,7 @@ export function createHeader({ model, store, state }, actions) {
     state.filter.status = status;
     state.dirty.filter = true;
     state.dirty.header = true;
+    sendFilter();
     actions.filterChanged();
   }
 
@@ -141,6 +157,7 @@ export function createHeader({ model, store, state }, actions) {
     listen(textInput, "input", () => {
       state.filter.text = textInput.value;
       state.dirty.filter = true;
+      sendFilter();
       actions.filterChanged();
     }),
     listen(statusSelect, "change", () => setStatusFilter(statusSelect.value)),

@@ -1,7 +1,7 @@
 // One row of the table's body: its elements, made once and recycled by the
 // body's pool (body.js), and how a row of the store is written into them.
 
-import { cancelDisplay, formatClock, formatDuration, formatProgress, queueTime, runTime } from "../model.js";
+import { cancelDisplay, formatClock, formatDuration, formatProgress, kernelEnded, queueTime, runTime, statusText } from "../model.js";
 import { createPill, h, setAttr, setText } from "../dom.js";
 
 /** @typedef {import("../index.js").IRow} IRow */
@@ -21,7 +21,12 @@ export function createRowView() {
   const backend = cell("jw-c-backend");
   const statusCell = cell("jw-c-status");
   const pill = createPill();
-  statusCell.appendChild(pill.root);
+  // A past job whose kernel ended before it was final: "last seen RUNNING · kernel ended".
+  const lastSeen = h("span", "jw-last-seen", "last seen");
+  const ended = h("span", "jw-ended", "\u00b7 kernel ended");
+  lastSeen.hidden = true;
+  ended.hidden = true;
+  statusCell.append(lastSeen, pill.root, ended);
   const submitted = cell("jw-c-submitted");
   const queue = cell("jw-c-queue");
   const run = cell("jw-c-run");
@@ -36,7 +41,7 @@ export function createRowView() {
   button.type = "button";
   const note = h("span", "jw-cancel-note");
   actions.append(button, note);
-  return { root, id, backend, pill, submitted, queue, run, bar, pct, button, note, key: null, row: null };
+  return { root, id, backend, pill, lastSeen, ended, submitted, queue, run, bar, pct, button, note, key: null, row: null };
 }
 
 /** The time cells of `view`'s row at kernel time `t`. */
@@ -56,8 +61,9 @@ export function bindTimes(view, t) {
  * @param {boolean} at.selected   its details are open
  * @param {string} at.detailsId   the id of the details region
  * @param {object | undefined} at.local  the row's cancel state in the store, if any
+ * @param {boolean} [at.readonly]  a past job: no Cancel; the cell shows its notebook
  */
-export function bindRow(view, row, { index, t, selected, detailsId, local }) {
+export function bindRow(view, row, { index, t, selected, detailsId, local, readonly = false }) {
   view.key = row.key;
   view.row = row;
   const r = view.root;
@@ -73,12 +79,26 @@ export function bindRow(view, row, { index, t, selected, detailsId, local }) {
   setAttr(view.backend, "title", backend);
   view.pill.update(row.status);
   setAttr(view.pill.root, "title", row.error ? String(row.error) : null);
+  const ended = kernelEnded(row);
+  view.pill.root.classList.toggle("jw-pill-ended", ended); // no activity spinner: nothing runs
+  view.lastSeen.hidden = !ended;
+  view.ended.hidden = !ended;
+  setAttr(view.pill.root.parentNode, "title", ended ? statusText(row) : null);
   setText(view.submitted, formatClock(row.submitted_at));
   bindTimes(view, t);
   const pct = formatProgress(row.progress);
   view.bar.hidden = pct === "";
   if (pct !== "") view.bar.value = Math.min(1, Math.max(0, row.progress));
   setText(view.pct, pct);
+  if (readonly) {
+    view.button.hidden = true;
+    const notebook = row.notebook == null ? "" : String(row.notebook);
+    setText(view.note, notebook);
+    setAttr(view.note, "title", notebook || null);
+    view.note.className = "jw-cancel-note jw-notebook";
+    return;
+  }
+  view.button.hidden = false;
   const c = cancelDisplay(row, local);
   view.button.disabled = c.disabled;
   setAttr(view.button, "aria-label", `Cancel job ${jobId}`);

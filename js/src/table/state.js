@@ -34,6 +34,10 @@ export function createViewState() {
     /** @type {{column: string | null, direction: "asc" | "desc"}} */
     sort: { column: null, direction: "asc" },
     filter: { status: "", text: "" },
+    /** the filter is the kernel's or server's job (the History view): rows come filtered */
+    remoteFilter: false,
+    /** past jobs (the History view): no Cancel, no Clear finished */
+    readonly: false,
     /** @type {string | null} the row whose details are open */
     selectedKey: null,
     /** @type {Set<string>} keys of rows changed since the last frame */
@@ -62,7 +66,7 @@ export function orderKeys(state, rows, now) {
 
 /** Recompute `viewKeys` from `sortedKeys` and the filter. */
 export function filterKeys(state, rows) {
-  if (!isFiltering(state)) {
+  if (state.remoteFilter || !isFiltering(state)) {
     state.viewKeys = state.sortedKeys;
     return;
   }

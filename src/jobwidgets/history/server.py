@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -54,14 +55,46 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     web_app = serverapp.web_app
     route = url_path_join(web_app.settings["base_url"], ROUTE)
-    web_app.add_handlers(".*$", [(route, HistoryHandler)])
+    root_dir = str(getattr(serverapp, "root_dir", "") or "")
+    web_app.add_handlers(".*$", [(route, HistoryHandler, {"root_dir": root_dir})])
     serverapp.log.info("jobwidgets: serving the job history at %s", route)
 
 
+def server_path(root_dir: str, notebook: str) -> str:
+    """The path a kernel of this server records for ``notebook``, a path relative to the
+    server's root as the front end knows it: Jupyter Server gives its kernels the
+    absolute path in ``JPY_SESSION_NAME``. An absolute ``notebook`` stays as it is."""
+    if not root_dir or os.path.isabs(notebook):
+        return notebook
+    return os.path.normpath(os.path.join(root_dir, notebook.lstrip("/")))
+
+
+def front_end_path(root_dir: str, notebook: str | None) -> str | None:
+    """A recorded notebook path as the front end knows it: relative to the server's
+    root when it lies under it, else as recorded."""
+    if not notebook or not root_dir or not os.path.isabs(notebook):
+        return notebook
+    root = os.path.normpath(root_dir)
+    path = os.path.normpath(notebook)
+    if os.path.commonpath([root, path]) != root or path == root:
+        return notebook
+    return os.path.relpath(path, root).replace(os.sep, "/")
+
+
 class HistoryHandler(APIHandler):
-    """``GET`` and ``DELETE`` on the job history."""
+    """``GET`` and ``DELETE`` on the job history. Notebook paths, in the ``notebook``
+    filter and in the records, are relative to the server's root, as the front end
+    knows them."""
 
     auth_resource = "jobwidgets"
+
+    def initialize(self, root_dir: str = "") -> None:
+        self.root_dir = root_dir
+
+    def _record(self, record: JobRecord) -> dict[str, Any]:
+        data = record.to_json()
+        data["notebook"] = front_end_path(self.root_dir, record.notebook)
+        return data
 
     def _filters(self) -> dict[str, Any]:
         filters: dict[str, Any] = {}
@@ -72,6 +105,8 @@ class HistoryHandler(APIHandler):
             value = self.get_query_argument(name, None)
             if value is not None:
                 filters[name] = value
+        if isinstance(filters.get("notebook"), str):
+            filters["notebook"] = server_path(self.root_dir, filters["notebook"])
         return filters
 
     def _bad(self, exc: Exception) -> None:
@@ -115,7 +150,7 @@ class HistoryHandler(APIHandler):
         self.finish(
             json.dumps(
                 {
-                    "records": [record.to_json() for record in records],
+                    "records": [self._record(record) for record in records],
                     "total": total,
                     "limit": int(limit),
                     "offset": int(offset),

@@ -120,6 +120,7 @@ def _v1(conn: sqlite3.Connection) -> None:
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS jobs_time ON jobs (created_at, id, job_id, backend,
             job_class, notebook, error, tags);
+        CREATE INDEX IF NOT EXISTS jobs_notebook ON jobs (notebook, created_at);
         CREATE INDEX IF NOT EXISTS jobs_open ON jobs (run_id)
             WHERE kernel_ended = 0 AND status NOT IN {_FINAL_SQL};
         """,
