@@ -365,9 +365,9 @@ def cancel(feed_id: str, keys: list[str]) -> str:
     if not isinstance(keys, list):
         message = f"keys must be a list of row keys, such as ['1'], got {type(keys).__name__}"
         return json.dumps([{"ok": False, "message": message}])
-    feed = feeds.get(feed_id)
-    if feed is None:
-        return json.dumps([{"ok": False, "message": f"no open job table {feed_id!r}"}])
+    feed = _open_feed(feed_id)
+    if not isinstance(feed, RowFeed):
+        return json.dumps([{"ok": False, "message": feed}])
     wanted, ignored = _request_keys(keys)
     outcomes = feed._cancel_keys(wanted)
     if ignored:
@@ -377,8 +377,18 @@ def cancel(feed_id: str, keys: list[str]) -> str:
 
 def sync(feed_id: str) -> str:
     """Ask the open feed ``feed_id`` to send all its rows at the next flush."""
-    feed = feeds.get(feed_id)
-    if feed is None:
-        return json.dumps({"ok": False, "message": f"no open job table {feed_id!r}"})
+    feed = _open_feed(feed_id)
+    if not isinstance(feed, RowFeed):
+        return json.dumps({"ok": False, "message": feed})
     feed._request_reset()
     return json.dumps({"ok": True})
+
+
+def _open_feed(feed_id: object) -> RowFeed | str:
+    """The open feed ``feed_id``, or what the route answers when there is none."""
+    if not isinstance(feed_id, str):
+        return f"feed_id must be a str (a table's feed_id), got {type(feed_id).__name__}"
+    feed = feeds.get(feed_id)
+    if feed is None:
+        return f"no open job table {_summary.repr(feed_id)}"
+    return feed

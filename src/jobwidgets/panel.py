@@ -27,6 +27,7 @@ import logging
 import threading
 from typing import Any
 
+from ._shown import shown
 from .bridge import Bridge, get_bridge
 from .feed import RowFeed
 from .registry import JobRegistry, default_registry
@@ -104,7 +105,9 @@ def connect(
         raise TypeError(msg)
     for name in ("comm_id", "send", "on_msg", "on_close"):
         if not hasattr(comm, name):
-            msg = f"the panel needs a comm (with comm_id, send, on_msg, on_close), got {comm!r}"
+            msg = (
+                f"the panel needs a comm (with comm_id, send, on_msg, on_close), got {shown(comm)}"
+            )
             raise TypeError(msg)
     feed = PanelFeed(comm, registry, bridge or get_bridge())
     with _feeds_lock:

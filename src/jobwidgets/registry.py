@@ -17,6 +17,8 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ._shown import shown
+
 if TYPE_CHECKING:
     from .job import BaseJob
 
@@ -36,6 +38,11 @@ class JobRegistry:
 
     def add(self, job: BaseJob) -> None:
         """Add a job and tell every subscriber about it."""
+        from .job import BaseJob  # job.py imports this module
+
+        if not isinstance(job, BaseJob):
+            msg = f"job must be a jobwidgets job (a BaseJob), got {type(job).__name__}"
+            raise TypeError(msg)
         key = next(self._keys)
         refs = self._refs
 
@@ -54,7 +61,7 @@ class JobRegistry:
     def subscribe(self, fn: Callable[[BaseJob], Any]) -> Callable[[], None]:
         """Call ``fn(job)`` for every job created from now on; return an unsubscribe."""
         if not callable(fn):
-            msg = f"subscribe needs a callable taking a job, got {fn!r}"
+            msg = f"fn must be a callable taking a job (subscribe), got {shown(fn)}"
             raise TypeError(msg)
         key = next(self._keys)
         with self._lock:

@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .._shown import shown
 from ..errors import JobError
 from ..job import CancelAttempt, format_exception
 from ..status import JobStatus
@@ -162,7 +163,10 @@ class DaskBackend:
             )
             raise TypeError(msg)
         if address is not None and not isinstance(address, str):
-            msg = f"address must be a scheduler address str like 'tcp://host:8786', got {address!r}"
+            msg = (
+                "address must be a scheduler address str like 'tcp://host:8786', "
+                f"got {shown(address)}"
+            )
             raise TypeError(msg)
         if client is not None:
             if not isinstance(client, distributed.Client):
@@ -172,7 +176,7 @@ class DaskBackend:
                 msg = "DaskBackend needs a synchronous Client (made without asynchronous=True)"
                 raise ValueError(msg)
         if not isinstance(name, str) or not name:
-            msg = f"name must be a non-empty str, got {name!r}"
+            msg = f"name must be a non-empty str, got {shown(name)}"
             raise TypeError(msg)
         self.name = name
         self._lock = threading.Lock()
@@ -224,7 +228,7 @@ class DaskBackend:
     def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[DaskJob]:
         """Submit ``fn`` once per item (like the built-in ``map``), in one batch."""
         if not callable(fn):
-            msg = f"DaskBackend.map needs a callable, got {fn!r}"
+            msg = f"fn must be callable: DaskBackend.map needs a callable, got {shown(fn)}"
             raise TypeError(msg)
         if not iterables:
             msg = "DaskBackend.map needs at least one iterable of arguments"
