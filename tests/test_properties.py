@@ -932,6 +932,31 @@ def test_panel_messages_from_the_front_end(widgets: Widgets, data: Any) -> None:
 
 @PROPERTY
 @given(
+    registry_=st.one_of(st.none(), anything, st.just("registry")),
+    bridge=st.one_of(st.just("bridge"), anything),
+)
+def test_panel_connect(widgets: Widgets, registry_: Any, bridge: Any) -> None:
+    from jobwidgets import panel
+
+    if registry_ == "registry":
+        registry_ = JobRegistry()
+    channel = RecordingComm(target_name="jobwidgets.panel")
+    made = attempt(
+        "panel.connect(comm, registry, bridge)",
+        panel.connect,
+        channel,
+        registry_,
+        _bridge_arg(widgets, bridge),
+    )
+    if not refused(made, "registry", "bridge"):
+        made.value.close()
+    channel.close()
+    assert panel.open_feeds() == []
+    widgets.check_closed()
+
+
+@PROPERTY
+@given(
     feed_id=st.one_of(anything, st.just("open")),
     keys=st.one_of(anything, json_like, st.lists(st.one_of(json_like, small_ints))),
 )
@@ -1015,3 +1040,118 @@ class FakeQiskitBackend:
 
     def run(self, *_args: Any, **_kwargs: Any) -> None:
         raise AssertionError("no circuit should reach the backend")
+
+
+# ------------------------------------------------------- what the properties found
+def _with_local(use: Callable[[LocalBackend], Any]) -> Any:
+    backend = LocalBackend(1)
+    try:
+        return use(backend)
+    finally:
+        backend.close()
+
+
+def _with_simulated(use: Callable[[SimulatedBackend], Any]) -> Any:
+    with SimulatedBackend(time_scale=1e-4) as backend:
+        return use(backend)
+
+
+def _run_one(backend: LocalBackend) -> Any:
+    try:
+        return backend.run(abs, -1).result(HANG)
+    finally:
+        backend.close()
+
+
+def _qiskit(**options: Any) -> Any:
+    from jobwidgets.qiskit import QiskitBackend
+
+    return QiskitBackend(FakeQiskitBackend(), **options)
+
+
+def _qiskit_run(circuits: Any) -> Any:
+    backend = _qiskit()
+    try:
+        return backend.run(circuits)
+    finally:
+        backend.close()
+
+
+def _to_status(value: Any) -> Any:
+    from jobwidgets.qiskit import to_status
+
+    return to_status(value)
+
+
+FOUND = [
+    pytest.param(lambda: PlainJob(FakeBackend(), _huge(1)), "job_id", id="job_id-huge"),
+    pytest.param(
+        lambda: PolledJob().wait_for_final_state(1, 0, _huge(1)), "callback", id="callback-huge"
+    ),
+    pytest.param(lambda: PushJob().set_progress("half"), "fraction", id="set_progress"),
+    pytest.param(lambda: PushJob().add_done_callback(None), "fn", id="add_done_callback"),
+    pytest.param(lambda: PushJob().observe(None), "handler", id="observe-handler"),
+    pytest.param(lambda: PushJob().observe(_nothing, 5), "names", id="observe-names-int"),
+    pytest.param(lambda: PushJob().observe(_nothing, b"state"), "names", id="observe-names-bytes"),
+    pytest.param(lambda: PushJob().observe(_nothing, "state", []), "type", id="observe-type"),
+    pytest.param(lambda: LocalBackend(-_huge(1)), "max_workers", id="max_workers-huge"),
+    pytest.param(lambda: LocalBackend(1, "process", mp_context="x"), "mp_context", id="mp_context"),
+    pytest.param(
+        lambda: LocalBackend(1, "process", mp_context=[]), "mp_context", id="mp_context-list"
+    ),
+    pytest.param(lambda: _run_one(LocalBackend(1, name=[_huge(1)])), "name", id="local-name"),
+    pytest.param(lambda: _with_local(lambda b: b.run(None)), "fn", id="run-fn"),
+    pytest.param(lambda: _with_local(lambda b: b.map(abs, None)), "iterables", id="map-iterables"),
+    pytest.param(
+        lambda: SimulatedBackend(failure_probability=_huge(1)),
+        "failure_probability",
+        id="failure_probability-huge",
+    ),
+    pytest.param(lambda: SimulatedBackend(capacity=-_huge(1)), "capacity", id="capacity-huge"),
+    pytest.param(lambda: SimulatedBackend(name=[_huge(1)]).run(), "name", id="simulated-name"),
+    pytest.param(lambda: _with_simulated(lambda b: b.run_many(None)), "count", id="run_many-none"),
+    pytest.param(
+        lambda: _with_simulated(lambda b: b.run_many(-1)), "count", id="run_many-negative"
+    ),
+    pytest.param(lambda: SharedPoller().watch(None), "job", id="poller-watch"),
+    pytest.param(lambda: JobRegistry().subscribe(None), "fn", id="subscribe"),
+    pytest.param(lambda: JobRegistry().add(None), "job", id="registry-add"),
+    pytest.param(
+        lambda: job_monitor(PolledJob(JobStatus.DONE), output=5), "output", id="job_monitor-output"
+    ),
+    pytest.param(lambda: _qiskit(name=_huge(1)), "name", id="qiskit-name"),
+    pytest.param(lambda: _qiskit_run(None), "circuits", id="qiskit-run"),
+    pytest.param(lambda: _to_status(None), "value", id="to_status"),
+]
+
+
+@pytest.mark.parametrize(("call", "name"), FOUND)
+def test_what_the_properties_found_is_refused_by_name(call: Callable[[], Any], name: str) -> None:
+    error = attempt("found", call)
+    assert refused(error, name), f"accepted: {show(error.value)}"
+
+
+def test_what_the_properties_found_works() -> None:
+    with SimulatedBackend(capacity=_huge(1)) as backend:
+        assert "an int of 16610 bits" in repr(backend)
+    for route in (feed.cancel, feed.sync):
+        answer = json.loads(route([], ["1"]) if route is feed.cancel else route([]))
+        answer = answer[0] if isinstance(answer, list) else answer
+        assert answer["ok"] is False and "feed_id must be a str" in answer["message"]
+
+
+@pytest.mark.parametrize("widget", ["badge", "table", "panel"])
+def test_what_the_properties_found_in_widgets(widgets: Widgets, widget: str) -> None:
+    from jobwidgets import panel
+    from jobwidgets.widgets import JobTable, StatusBadge
+
+    channel = RecordingComm(target_name="jobwidgets.panel")
+    calls = {
+        "badge": lambda: StatusBadge(PushJob(), bridge=5),
+        "table": lambda: JobTable(bridge=True),
+        "panel": lambda: panel.connect(channel, JobRegistry(), 5),
+    }
+    assert refused(attempt(f"found: {widget}", calls[widget]), "bridge")
+    channel.close()
+    widgets.check_closed()
+    assert panel.open_feeds() == []
