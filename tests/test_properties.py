@@ -1093,7 +1093,7 @@ FOUND = [
     pytest.param(lambda: PushJob().observe(None), "handler", id="observe-handler"),
     pytest.param(lambda: PushJob().observe(_nothing, 5), "names", id="observe-names-int"),
     pytest.param(lambda: PushJob().observe(_nothing, b"state"), "names", id="observe-names-bytes"),
-    pytest.param(lambda: PushJob().observe(_nothing, "state", []), "type", id="observe-type"),
+    pytest.param(lambda: PushJob().observe(_nothing, "state", 5), "type", id="observe-type"),
     pytest.param(lambda: LocalBackend(-_huge(1)), "max_workers", id="max_workers-huge"),
     pytest.param(lambda: LocalBackend(1, "process", mp_context="x"), "mp_context", id="mp_context"),
     pytest.param(
