@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ._jobcore import _JobCore
 from ._shown import shown
 
 if TYPE_CHECKING:
@@ -38,9 +39,9 @@ class JobRegistry:
 
     def add(self, job: BaseJob) -> None:
         """Add a job and tell every subscriber about it."""
-        from .job import BaseJob  # job.py imports this module
-
-        if not isinstance(job, BaseJob):
+        # every BaseJob carries a _JobCore (job.py imports this module, so the check
+        # reads the core rather than importing BaseJob on each call)
+        if not isinstance(getattr(job, "_jobwidgets", None), _JobCore):
             msg = f"job must be a jobwidgets job (a BaseJob), got {type(job).__name__}"
             raise TypeError(msg)
         key = next(self._keys)
