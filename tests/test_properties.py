@@ -1095,6 +1095,12 @@ def _to_status(value: Any) -> Any:
     return to_status(value)
 
 
+def _observe_twice(names: list[str]) -> None:
+    job = PushJob()
+    job.observe(_nothing, names)
+    job.unobserve(_nothing, names)  # traitlets removed the handler once per name given
+
+
 FOUND = [
     pytest.param(lambda: PlainJob(FakeBackend(), _huge(1)), "job_id", id="job_id-huge"),
     pytest.param(
@@ -1144,6 +1150,8 @@ def test_what_the_properties_found_is_refused_by_name(call: Callable[[], Any], n
 
 
 def test_what_the_properties_found_works() -> None:
+    outcome = attempt("found: unobserve", _observe_twice, ["state", "state"])
+    assert isinstance(outcome, Outcome), outcome
     with SimulatedBackend(capacity=_huge(1)) as backend:
         assert "an int of 16610 bits" in repr(backend)
     for route in (feed.cancel, feed.sync):

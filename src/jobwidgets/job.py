@@ -329,6 +329,7 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
     ) -> None:
         """Stop calling a handler given to ``observe``."""
         guards = core(self).guards
+        names = _check_names(names)
         super().unobserve(guards.get(handler, handler), names=names, type=type)
 
     # ------------------------------------------------------------------------ display
@@ -362,21 +363,27 @@ def _check_observer(handler: object, names: Any, type: object) -> Any:
     if not callable(handler):
         msg = f"handler must be a callable taking the change, got {shown(handler)}"
         raise TypeError(msg)
-    if names is not traitlets.All and not isinstance(names, str):
-        if isinstance(names, bytes | bytearray) or not isinstance(names, Iterable):
-            msg = (
-                f"names must be a trait name, a list of them, or traitlets.All, got {shown(names)}"
-            )
-            raise TypeError(msg)
-        names = list(names)
-        for name in names:
-            if name is not traitlets.All and not isinstance(name, str):
-                msg = f"names must hold trait names (str), got {shown(name)} in {shown(names)}"
-                raise TypeError(msg)
+    names = _check_names(names)
     if type is not traitlets.All and not isinstance(type, str):
         msg = f"type must be 'change' or traitlets.All, got {shown(type)}"
         raise TypeError(msg)
     return names
+
+
+def _check_names(names: Any) -> Any:
+    """``names`` for traitlets: ``All``, a str, or a list of them, each once (traitlets'
+    ``unobserve`` raises ``ValueError`` for a name given twice)."""
+    if names is traitlets.All or isinstance(names, str):
+        return names
+    if isinstance(names, bytes | bytearray) or not isinstance(names, Iterable):
+        msg = f"names must be a trait name, a list of them, or traitlets.All, got {shown(names)}"
+        raise TypeError(msg)
+    names = list(names)
+    for name in names:
+        if name is not traitlets.All and not isinstance(name, str):
+            msg = f"names must hold trait names (str), got {shown(name)} in {shown(names)}"
+            raise TypeError(msg)
+    return list(dict.fromkeys(names))
 
 
 _current: contextvars.ContextVar[BaseJob | None] = contextvars.ContextVar(
