@@ -884,6 +884,37 @@ def test_job_table_and_monitor(widgets: Widgets, monitor: bool, data: st.DataObj
     widgets.check_closed()
 
 
+@PROPERTY
+@given(
+    job=mixed(st.sampled_from(["shown", "other"])),
+    jobs=mixed(st.sampled_from([None, "shown", "both", []])),
+)
+def test_table_methods(widgets: Widgets, job: Any, jobs: Any) -> None:
+    from jobwidgets.widgets import JobTable
+
+    shown_job, other = PushJob(), PushJob()
+    for made in (shown_job, other):
+        made.submit()
+    if isinstance(job, str):
+        job = {"shown": shown_job, "other": other}.get(job, job)
+    if isinstance(jobs, str):
+        jobs = {"shown": [shown_job], "both": iter([shown_job, other])}.get(jobs, jobs)
+    table = JobTable([shown_job], bridge=widgets.bridge)
+    try:
+        added = attempt("JobTable.add(job)", table.add, job)
+        if not refused(added, "job"):
+            assert job in table.jobs
+        cancelled = attempt("JobTable.cancel(jobs)", table.cancel, jobs)
+        if not refused(cancelled, "jobs"):
+            assert all(isinstance(ok, bool) for ok in cancelled.value.values())
+        removed = attempt("JobTable.remove(job)", table.remove, job)
+        assert isinstance(removed, Outcome), removed  # removing what isn't shown does nothing
+        widgets.flush()
+    finally:
+        table.close()
+    widgets.check_closed()
+
+
 CONTENT = st.one_of(
     json_like,
     st.fixed_dictionaries(
@@ -1158,6 +1189,21 @@ def test_what_the_properties_found_works() -> None:
         answer = json.loads(route([], ["1"]) if route is feed.cancel else route([]))
         answer = answer[0] if isinstance(answer, list) else answer
         assert answer["ok"] is False and "feed_id must be a str" in answer["message"]
+
+
+def test_a_table_cancels_the_jobs_given_as_a_generator(widgets: Widgets) -> None:
+    from jobwidgets.widgets import JobTable
+
+    jobs = [PushJob(), PushJob()]
+    for job in jobs:
+        job.submit()
+    table = JobTable(jobs, bridge=widgets.bridge)
+    try:
+        assert refused(attempt("found: cancel(job)", table.cancel, jobs[0]), "jobs")
+        assert table.cancel(job for job in jobs) == {job.job_id(): True for job in jobs}
+    finally:
+        table.close()
+    widgets.check_closed()
 
 
 @pytest.mark.parametrize("widget", ["badge", "table", "panel"])

@@ -200,6 +200,14 @@ class RowFeed:
 
     def cancel(self, jobs: Iterable[BaseJob] | None = None) -> dict[str, bool]:
         """Cancel the given jobs (default: every unfinished one); return id -> accepted."""
+        if jobs is not None:
+            if isinstance(jobs, BaseJob) or not isinstance(jobs, Iterable):
+                msg = (
+                    f"jobs must be an iterable of jobwidgets jobs or None, got "
+                    f"{type(jobs).__name__}; pass a list, such as jobs=[job]"
+                )
+                raise TypeError(msg)
+            jobs = list(jobs)  # read once: a generator serves every row
         with self._lock:
             targets = [
                 key
