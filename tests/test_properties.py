@@ -1158,6 +1158,7 @@ FOUND = [
     ),
     pytest.param(lambda: SimulatedBackend(capacity=-_huge(1)), "capacity", id="capacity-huge"),
     pytest.param(lambda: SimulatedBackend(name=[_huge(1)]).run(), "name", id="simulated-name"),
+    pytest.param(lambda: SimulatedBackend(seed="\ud800"), "seed", id="seed-surrogate"),
     pytest.param(lambda: _with_simulated(lambda b: b.run_many(None)), "count", id="run_many-none"),
     pytest.param(
         lambda: _with_simulated(lambda b: b.run_many(-1)), "count", id="run_many-negative"
@@ -1180,11 +1181,31 @@ def test_what_the_properties_found_is_refused_by_name(call: Callable[[], Any], n
     assert refused(error, name), f"accepted: {show(error.value)}"
 
 
+def _table_of_one() -> Any:
+    from jobwidgets.widgets import JobTable
+
+    loop = ManualLoop()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(comm, "create_comm", RecordingComm)
+        return JobTable([PushJob()], bridge=Bridge(loop, clock=loop.clock))
+
+
 def test_what_the_properties_found_works() -> None:
     outcome = attempt("found: unobserve", _observe_twice, ["state", "state"])
     assert isinstance(outcome, Outcome), outcome
     with SimulatedBackend(capacity=_huge(1)) as backend:
         assert "an int of 16610 bits" in repr(backend)
+    table = _table_of_one()
+    try:
+        (outcome,) = json.loads(feed.cancel(table.feed_id, [_huge(1)]))
+        assert outcome == {
+            "key": "an int of 16610 bits",
+            "job_id": None,
+            "ok": False,
+            "message": "no such job",
+        }
+    finally:
+        table.close()
     for route in (feed.cancel, feed.sync):
         answer = json.loads(route([], ["1"]) if route is feed.cancel else route([]))
         answer = answer[0] if isinstance(answer, list) else answer

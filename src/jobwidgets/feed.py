@@ -16,13 +16,13 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import reprlib
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ._shown import shown
 from .bridge import Bridge
 from .job import BaseJob
 from .registry import JobRegistry
@@ -38,12 +38,6 @@ MAX_CANCEL_KEYS = 1000
 ``cancel``) may name. A front end asks for one row a click; the keys beyond the cap are
 ignored, with one warning, so a runaway request can't flood the page with answers."""
 
-_summary = reprlib.Repr()
-_summary.maxstring = 80
-_summary.maxother = 80
-_summary.maxlist = _summary.maxdict = _summary.maxtuple = 5
-_summary.maxlevel = 3
-
 
 def _request_keys(keys: list[Any]) -> tuple[list[str], int]:
     """The row keys one cancel request asks for, each once, in order and at most
@@ -54,7 +48,7 @@ def _request_keys(keys: list[Any]) -> tuple[list[str], int]:
 
 def _key_text(key: Any) -> str:
     """A requested key as text, bounded (a row key is a short string of digits)."""
-    return key[:80] if isinstance(key, str) else _summary.repr(key)
+    return key[:80] if isinstance(key, str) else shown(key)
 
 
 def _too_many(ignored: int) -> str:
@@ -304,9 +298,7 @@ class RowFeed:
         elif kind == "clear_finished":
             self.clear_finished()
         else:
-            log.warning(
-                "jobwidgets: %s ignored an unknown message %s", self._what, _summary.repr(content)
-            )
+            log.warning("jobwidgets: %s ignored an unknown message %s", self._what, shown(content))
 
     def _request_reset(self) -> None:
         """Send every row at the next flush. Safe from any thread."""
@@ -398,5 +390,5 @@ def _open_feed(feed_id: object) -> RowFeed | str:
         return f"feed_id must be a str (a table's feed_id), got {type(feed_id).__name__}"
     feed = feeds.get(feed_id)
     if feed is None:
-        return f"no open job table {_summary.repr(feed_id)}"
+        return f"no open job table {shown(feed_id)}"
     return feed

@@ -71,6 +71,18 @@ def _check_number(name: str, value: object, what: str, fits: Callable[[float], b
     return number
 
 
+def _seeded(seed: Any) -> random.Random:
+    """A generator seeded with ``seed``, or the error of ``random.seed`` naming it."""
+    try:
+        return random.Random(seed)
+    except (TypeError, ValueError) as exc:  # ValueError: a str that isn't UTF-8
+        msg = (
+            "seed must be None, an int, a float, a str or bytes (as for random.seed), "
+            f"got {shown(seed)}: {exc}"
+        )
+        raise (TypeError if isinstance(exc, TypeError) else ValueError)(msg) from exc
+
+
 def _probability(number: float) -> bool:
     return 0 <= number <= 1
 
@@ -225,7 +237,7 @@ class SimulatedBackend:
         self.poll_only = bool(poll_only)
         self.progress_steps = progress_steps
         self.name = name
-        self._random = random.Random(seed)
+        self._random = _seeded(seed)
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
         self._events: list[tuple[float, int, _Plan, str]] = []
