@@ -312,7 +312,7 @@ def test_progress_out_of_range_is_a_value_error(bad: float) -> None:
 @pytest.mark.parametrize("bad", ["0.5", True, [0.5], object()])
 def test_progress_not_a_number_is_a_type_error(bad: Any) -> None:
     job = PushJob()
-    with pytest.raises(TypeError, match="progress must be a number"):
+    with pytest.raises(TypeError, match=r"fraction \(the progress\) must be a number"):
         job.set_progress(bad)
     assert job.progress is None
 

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
+from ._shown import shown
 from .errors import JobCancelledError
 from .logs import JobLog, LogLine
 
@@ -54,10 +55,10 @@ def check_progress(fraction: Any, text: Any) -> tuple[float | None, str | None]:
     """Validate ``set_progress``'s arguments (the same rule as ``BaseJob.set_progress``)."""
     if fraction is not None:
         if isinstance(fraction, bool) or not isinstance(fraction, int | float):
-            msg = f"progress must be a number from 0 to 1 or None, got {fraction!r}"
+            msg = f"progress must be a number from 0 to 1 or None, got {shown(fraction)}"
             raise TypeError(msg)
         if not 0 <= fraction <= 1:
-            msg = f"progress must be between 0 and 1, got {fraction!r}"
+            msg = f"progress must be between 0 and 1, got {shown(fraction)}"
             raise ValueError(msg)
         fraction = float(fraction)
     if text is not None:

@@ -18,6 +18,8 @@ import threading
 import time
 from typing import Literal, overload
 
+from ._shown import shown
+
 __all__ = ["check_seconds", "deadline", "waitable"]
 
 
@@ -72,7 +74,7 @@ def check_seconds(
     bound = "> 0" if positive else ">= 0"
     alternative = " or None" if none else ""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        msg = f"{name} must be a number of seconds {bound}{alternative}, got {value!r}"
+        msg = f"{name} must be a number of seconds {bound}{alternative}, got {shown(value)}"
         raise TypeError(msg)
     try:
         seconds = float(value)
@@ -80,19 +82,12 @@ def check_seconds(
         seconds = math.inf if value > 0 else -math.inf
     if math.isnan(seconds) or seconds < 0 or (positive and seconds == 0):
         hint = f" ({meaning})" if meaning else ""
-        msg = f"{name} must be {bound} seconds{alternative}{hint}, got {_shown(value)}"
+        msg = f"{name} must be {bound} seconds{alternative}{hint}, got {shown(value)}"
         raise ValueError(msg)
     if finite and math.isinf(seconds):
-        msg = f"{name} must be a finite number of seconds {bound}, got {_shown(value)}"
+        msg = f"{name} must be a finite number of seconds {bound}, got {shown(value)}"
         raise ValueError(msg)
     return seconds
-
-
-def _shown(value: float) -> str:
-    """The value for a message; a huge int is described, not printed in full."""
-    if isinstance(value, int) and value.bit_length() > 64:
-        return f"an int of {value.bit_length()} bits"
-    return repr(value)
 
 
 def deadline(timeout: object) -> float | None:

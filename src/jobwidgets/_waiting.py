@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ._jobcore import core
 from ._queries import queries
 from ._seconds import check_seconds, deadline, waitable
+from ._shown import shown
 from .poller import default_poller
 from .status import JOB_FINAL_STATES, JobStatus
 
@@ -51,7 +52,7 @@ def wait_for_final_state(
     until = deadline(timeout)
     check_wait(wait)
     if callback is not None and not callable(callback):
-        msg = f"callback must be callable with (job_id, job_status, job), got {callback!r}"
+        msg = f"callback must be callable with (job_id, job_status, job), got {shown(callback)}"
         raise TypeError(msg)
     state = core(job)
     final_too = _wants_final(callback)

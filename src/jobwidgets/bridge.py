@@ -44,7 +44,7 @@ from typing import Any, Protocol
 from .job import BaseJob
 from .poller import SharedPoller, default_poller
 
-__all__ = ["Bridge", "JobView", "get_bridge"]
+__all__ = ["Bridge", "JobView", "bridge_or_default", "get_bridge"]
 
 log = logging.getLogger("jobwidgets")
 
@@ -270,6 +270,19 @@ def _own_loop() -> tuple[asyncio.AbstractEventLoop, int]:
 
 _bridge: Bridge | None = None
 _bridge_lock = threading.Lock()
+
+
+def bridge_or_default(bridge: object) -> Bridge:
+    """A view's ``bridge=`` argument: a ``Bridge``, or None for the process's bridge.
+
+    Views check it before they open a comm or watch a job, so that a bad value leaves
+    nothing behind."""
+    if bridge is None:
+        return get_bridge()
+    if not isinstance(bridge, Bridge):
+        msg = f"bridge must be a jobwidgets Bridge or None, got {type(bridge).__name__}"
+        raise TypeError(msg)
+    return bridge
 
 
 def get_bridge() -> Bridge:

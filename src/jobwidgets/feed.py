@@ -16,13 +16,13 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import reprlib
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ._shown import shown
 from .bridge import Bridge
 from .job import BaseJob
 from .registry import JobRegistry
@@ -38,12 +38,6 @@ MAX_CANCEL_KEYS = 1000
 ``cancel``) may name. A front end asks for one row a click; the keys beyond the cap are
 ignored, with one warning, so a runaway request can't flood the page with answers."""
 
-_summary = reprlib.Repr()
-_summary.maxstring = 80
-_summary.maxother = 80
-_summary.maxlist = _summary.maxdict = _summary.maxtuple = 5
-_summary.maxlevel = 3
-
 
 def _request_keys(keys: list[Any]) -> tuple[list[str], int]:
     """The row keys one cancel request asks for, each once, in order and at most
@@ -54,7 +48,7 @@ def _request_keys(keys: list[Any]) -> tuple[list[str], int]:
 
 def _key_text(key: Any) -> str:
     """A requested key as text, bounded (a row key is a short string of digits)."""
-    return key[:80] if isinstance(key, str) else _summary.repr(key)
+    return key[:80] if isinstance(key, str) else shown(key)
 
 
 def _too_many(ignored: int) -> str:
@@ -200,6 +194,14 @@ class RowFeed:
 
     def cancel(self, jobs: Iterable[BaseJob] | None = None) -> dict[str, bool]:
         """Cancel the given jobs (default: every unfinished one); return id -> accepted."""
+        if jobs is not None:
+            if isinstance(jobs, BaseJob) or not isinstance(jobs, Iterable):
+                msg = (
+                    f"jobs must be an iterable of jobwidgets jobs or None, got "
+                    f"{type(jobs).__name__}; pass a list, such as jobs=[job]"
+                )
+                raise TypeError(msg)
+            jobs = list(jobs)  # read once: a generator serves every row
         with self._lock:
             targets = [
                 key
@@ -296,9 +298,7 @@ class RowFeed:
         elif kind == "clear_finished":
             self.clear_finished()
         else:
-            log.warning(
-                "jobwidgets: %s ignored an unknown message %s", self._what, _summary.repr(content)
-            )
+            log.warning("jobwidgets: %s ignored an unknown message %s", self._what, shown(content))
 
     def _request_reset(self) -> None:
         """Send every row at the next flush. Safe from any thread."""
@@ -365,9 +365,9 @@ def cancel(feed_id: str, keys: list[str]) -> str:
     if not isinstance(keys, list):
         message = f"keys must be a list of row keys, such as ['1'], got {type(keys).__name__}"
         return json.dumps([{"ok": False, "message": message}])
-    feed = feeds.get(feed_id)
-    if feed is None:
-        return json.dumps([{"ok": False, "message": f"no open job table {feed_id!r}"}])
+    feed = _open_feed(feed_id)
+    if not isinstance(feed, RowFeed):
+        return json.dumps([{"ok": False, "message": feed}])
     wanted, ignored = _request_keys(keys)
     outcomes = feed._cancel_keys(wanted)
     if ignored:
@@ -377,8 +377,18 @@ def cancel(feed_id: str, keys: list[str]) -> str:
 
 def sync(feed_id: str) -> str:
     """Ask the open feed ``feed_id`` to send all its rows at the next flush."""
-    feed = feeds.get(feed_id)
-    if feed is None:
-        return json.dumps({"ok": False, "message": f"no open job table {feed_id!r}"})
+    feed = _open_feed(feed_id)
+    if not isinstance(feed, RowFeed):
+        return json.dumps({"ok": False, "message": feed})
     feed._request_reset()
     return json.dumps({"ok": True})
+
+
+def _open_feed(feed_id: object) -> RowFeed | str:
+    """The open feed ``feed_id``, or what the route answers when there is none."""
+    if not isinstance(feed_id, str):
+        return f"feed_id must be a str (a table's feed_id), got {type(feed_id).__name__}"
+    feed = feeds.get(feed_id)
+    if feed is None:
+        return f"no open job table {shown(feed_id)}"
+    return feed

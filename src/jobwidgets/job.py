@@ -25,7 +25,7 @@ import abc
 import contextvars
 import functools
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from typing import Any, ClassVar
 
 import traitlets
@@ -44,6 +44,7 @@ from ._jobcore import (
 )
 from ._protocol import ForBackends
 from ._remote import RunningJob
+from ._shown import shown
 from ._subclass import _JobMeta, checked_status, checked_submit
 from ._waiting import JobCallback
 from .errors import JobCancelledError
@@ -158,7 +159,7 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
         if job_id is not None and not isinstance(job_id, str):
             msg = (
                 f"job_id must be a str (or None until the job has an id), "
-                f"got {type(job_id).__name__}: pass str({job_id!r}) if that is its id"
+                f"got {type(job_id).__name__}: pass str({shown(job_id)}) if that is its id"
             )
             raise TypeError(msg)
         if job_id == "":
@@ -252,7 +253,7 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
         A job that can only be polled calls them when a query finds its final state.
         """
         if not callable(fn):
-            msg = f"add_done_callback needs a callable taking the job, got {fn!r}"
+            msg = f"fn must be a callable taking the job (add_done_callback), got {shown(fn)}"
             raise TypeError(msg)
         state = core(self)
         with state.lock:
@@ -300,10 +301,13 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
         """
         if fraction is not None:
             if isinstance(fraction, bool) or not isinstance(fraction, int | float):
-                msg = f"progress must be a number from 0 to 1 or None, got {fraction!r}"
+                msg = (
+                    "fraction (the progress) must be a number from 0 to 1 or None, "
+                    f"got {shown(fraction)}"
+                )
                 raise TypeError(msg)
             if not 0 <= fraction <= 1:
-                msg = f"progress must be between 0 and 1, got {fraction!r}"
+                msg = f"fraction (the progress) must be between 0 and 1, got {shown(fraction)}"
                 raise ValueError(msg)
             fraction = float(fraction)
         if text is not None:
@@ -345,6 +349,7 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
         if isinstance(handler, traitlets.EventHandler):  # an @observe method of a class
             super().observe(handler, names=names, type=type)
             return
+        names = _check_observer(handler, names, type)
         state = core(self)
         guard = state.guards.get(handler)
         if guard is None:
@@ -360,6 +365,7 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
     ) -> None:
         """Stop calling a handler given to ``observe``."""
         guards = core(self).guards
+        names = _check_names(names)
         super().unobserve(guards.get(handler, handler), names=names, type=type)
 
     # ------------------------------------------------------------------------ display
@@ -383,6 +389,37 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
         from .text import text_line  # text.py imports this module
 
         p.text(text_line(self))
+
+
+def _check_observer(handler: object, names: Any, type: object) -> Any:
+    """``names`` for traitlets (an iterable as a list), once every argument is checked.
+
+    Refuses what traitlets would take without a word (a handler that can't be called)
+    or fail on without naming it (``names=5``, an unhashable ``type``)."""
+    if not callable(handler):
+        msg = f"handler must be a callable taking the change, got {shown(handler)}"
+        raise TypeError(msg)
+    names = _check_names(names)
+    if type is not traitlets.All and not isinstance(type, str):
+        msg = f"type must be 'change' or traitlets.All, got {shown(type)}"
+        raise TypeError(msg)
+    return names
+
+
+def _check_names(names: Any) -> Any:
+    """``names`` for traitlets: ``All``, a str, or a list of them, each once (traitlets'
+    ``unobserve`` raises ``ValueError`` for a name given twice)."""
+    if names is traitlets.All or isinstance(names, str):
+        return names
+    if isinstance(names, bytes | bytearray) or not isinstance(names, Iterable):
+        msg = f"names must be a trait name, a list of them, or traitlets.All, got {shown(names)}"
+        raise TypeError(msg)
+    names = list(names)
+    for name in names:
+        if name is not traitlets.All and not isinstance(name, str):
+            msg = f"names must hold trait names (str), got {shown(name)} in {shown(names)}"
+            raise TypeError(msg)
+    return list(dict.fromkeys(names))
 
 
 _current: contextvars.ContextVar[RunningJob | None] = contextvars.ContextVar(

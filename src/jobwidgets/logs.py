@@ -31,6 +31,8 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
+from ._shown import shown
+
 if TYPE_CHECKING:
     from .job import BaseJob
 
@@ -52,6 +54,8 @@ LINE_COST = 64
 SETTLE_AT = 1024
 """How many written chunks wait, at most, before they become lines."""
 TICK = 0.1
+IDLE = 1.0
+"""How long the log ticker's thread waits for work before it ends."""
 """The least time between two updates of one job's ``log_lines``."""
 STREAMS = ("stdout", "stderr")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -78,7 +82,9 @@ def check_log_bounds(max_lines: object, max_bytes: object) -> tuple[int, int]:
     """Validate the bounds a backend passes on to its jobs' logs."""
     for name, value in (("max_log_lines", max_lines), ("max_log_bytes", max_bytes)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            msg = f"{name} must be an int >= 1 (how much of a job's log to keep), got {value!r}"
+            msg = (
+                f"{name} must be an int >= 1 (how much of a job's log to keep), got {shown(value)}"
+            )
             raise ValueError(msg) if isinstance(value, int) else TypeError(msg)
     return max_lines, max_bytes  # type: ignore[return-value]
 
@@ -281,8 +287,15 @@ class _Ticker:
         self._wake.set()
 
     def _run(self) -> None:
+        """Wake on a mark, wait ``TICK``, update the marked jobs; end after ``IDLE`` s
+        without marks (``mark`` starts a new thread)."""
         while True:
-            self._wake.wait()
+            if not self._wake.wait(IDLE):
+                with self._lock:
+                    if not self._wake.is_set():
+                        self._thread = None
+                        return
+                continue
             time.sleep(TICK)
             with self._lock:
                 self._wake.clear()

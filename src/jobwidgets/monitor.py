@@ -8,12 +8,14 @@ it writes) lives in ``jobwidgets.text`` and is re-exported here.
 
 from __future__ import annotations
 
+import io
 import math
 import sys
 import time
 from collections.abc import Callable
 from typing import TextIO
 
+from ._shown import shown
 from .job import BaseJob, _check_wait
 from .text import text_line
 
@@ -58,8 +60,9 @@ def job_monitor(
     wait = 5.0 if interval is None else interval
     _check_wait(wait, "interval")
     if not isinstance(line_discipline, str):
-        msg = f"line_discipline must be a str such as '\\r', got {line_discipline!r}"
+        msg = f"line_discipline must be a str such as '\\r', got {shown(line_discipline)}"
         raise TypeError(msg)
+    _check_output(output)
     if quiet:
         job.wait_for_final_state(wait=wait)
         return
@@ -68,6 +71,22 @@ def job_monitor(
         job.wait_for_final_state(wait=wait)
         return
     _StatusLine(output if output is not None else sys.stdout, line_discipline).follow(job, wait)
+
+
+def _check_output(output: object) -> None:
+    """Refuse, before any wait, an ``output`` the status line can't be written to."""
+    if output is None:
+        return
+    if isinstance(output, io.RawIOBase | io.BufferedIOBase):
+        msg = f"output must be a text stream, got a binary one ({type(output).__name__})"
+        raise TypeError(msg)
+    for method in ("write", "flush"):
+        if not callable(getattr(output, method, None)):
+            msg = (
+                f"output must be a text stream with write() and flush() (such as "
+                f"sys.stdout), got {type(output).__name__}"
+            )
+            raise TypeError(msg)
 
 
 class _StatusLine:

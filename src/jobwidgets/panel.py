@@ -28,7 +28,8 @@ import logging
 import threading
 from typing import Any
 
-from .bridge import Bridge, get_bridge
+from ._shown import shown
+from .bridge import Bridge, bridge_or_default, get_bridge
 from .feed import RowFeed
 from .registry import JobRegistry, default_registry
 
@@ -103,11 +104,14 @@ def connect(
     if not isinstance(registry, JobRegistry):
         msg = f"registry must be a jobwidgets JobRegistry, got {type(registry).__name__}"
         raise TypeError(msg)
+    checked = bridge_or_default(bridge)
     for name in ("comm_id", "send", "on_msg", "on_close"):
         if not hasattr(comm, name):
-            msg = f"the panel needs a comm (with comm_id, send, on_msg, on_close), got {comm!r}"
+            msg = (
+                f"the panel needs a comm (with comm_id, send, on_msg, on_close), got {shown(comm)}"
+            )
             raise TypeError(msg)
-    feed = PanelFeed(comm, registry, bridge or get_bridge())
+    feed = PanelFeed(comm, registry, checked)
     with _feeds_lock:
         _feeds[feed._feed_id] = feed
     # the first rows go out from the bridge's thread, like every later message

@@ -62,6 +62,11 @@ class SharedPoller:
 
     def watch(self, job: BaseJob) -> Callable[[], None]:
         """Poll ``job`` until it is final or the returned function is called."""
+        from .job import BaseJob  # job.py imports this module
+
+        if not isinstance(job, BaseJob):
+            msg = f"job must be a jobwidgets job (a BaseJob), got {type(job).__name__}"
+            raise TypeError(msg)
         if job.pushes_status:
             return _nothing
         key = id(job)

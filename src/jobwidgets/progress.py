@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
+from ._shown import shown
 from .job import current_job
 
 __all__ = ["INTERVAL", "track"]
@@ -37,7 +38,7 @@ def track(
     if total is None and hasattr(iterable, "__len__"):
         total = len(iterable)  # type: ignore[arg-type]
     if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
-        msg = f"total must be an int >= 0 (how many items) or None, got {total!r}"
+        msg = f"total must be an int >= 0 (how many items) or None, got {shown(total)}"
         raise ValueError(msg) if isinstance(total, int) else TypeError(msg)
     if description is not None and not isinstance(description, str):
         msg = f"description must be a str or None, got {type(description).__name__}"

@@ -17,6 +17,9 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ._jobcore import _JobCore
+from ._shown import shown
+
 if TYPE_CHECKING:
     from .job import BaseJob
 
@@ -36,6 +39,11 @@ class JobRegistry:
 
     def add(self, job: BaseJob) -> None:
         """Add a job and tell every subscriber about it."""
+        # every BaseJob carries a _JobCore (job.py imports this module, so the check
+        # reads the core rather than importing BaseJob on each call)
+        if not isinstance(getattr(job, "_jobwidgets", None), _JobCore):
+            msg = f"job must be a jobwidgets job (a BaseJob), got {type(job).__name__}"
+            raise TypeError(msg)
         key = next(self._keys)
         refs = self._refs
 
@@ -54,7 +62,7 @@ class JobRegistry:
     def subscribe(self, fn: Callable[[BaseJob], Any]) -> Callable[[], None]:
         """Call ``fn(job)`` for every job created from now on; return an unsubscribe."""
         if not callable(fn):
-            msg = f"subscribe needs a callable taking a job, got {fn!r}"
+            msg = f"fn must be a callable taking a job (subscribe), got {shown(fn)}"
             raise TypeError(msg)
         key = next(self._keys)
         with self._lock:

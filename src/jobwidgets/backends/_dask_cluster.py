@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from .._shown import shown
+
 try:
     import dask
     import distributed
@@ -113,7 +115,7 @@ def _probe(address: str, timeout: float, failure: list[BaseException]) -> None:
 
 def _connect_error(address: str, timeout: float, exc: BaseException) -> BaseException:
     if isinstance(exc, ValueError):  # a malformed address or an unknown scheme
-        return ValueError(f"address {address!r} is not a Dask scheduler address: {exc}")
+        return ValueError(f"address {shown(address)} is not a Dask scheduler address: {exc}")
     if isinstance(exc, TimeoutError):
         msg = (
             f"{address} accepted the connection but did not answer as a Dask scheduler "
@@ -191,7 +193,9 @@ def check_arguments(
         )
         raise TypeError(msg)
     if address is not None and not isinstance(address, str):
-        msg = f"address must be a scheduler address str like 'tcp://host:8786', got {address!r}"
+        msg = (
+            f"address must be a scheduler address str like 'tcp://host:8786', got {shown(address)}"
+        )
         raise TypeError(msg)
     if client is not None:
         if not isinstance(client, distributed.Client):
@@ -201,7 +205,7 @@ def check_arguments(
             msg = "DaskBackend needs a synchronous Client (made without asynchronous=True)"
             raise ValueError(msg)
     if not isinstance(name, str) or not name:
-        msg = f"name must be a non-empty str, got {name!r}"
+        msg = f"name must be a non-empty str, got {shown(name)}"
         raise TypeError(msg)
     if connect_timeout is None:
         return DEFAULT_CONNECT_TIMEOUT
@@ -216,6 +220,6 @@ def check_arguments(
         or isinstance(connect_timeout, bool)
         or not float(connect_timeout) > 0
     ):
-        msg = f"connect_timeout must be a number of seconds > 0, got {connect_timeout!r}"
+        msg = f"connect_timeout must be a number of seconds > 0, got {shown(connect_timeout)}"
         raise ValueError(msg)
     return float(connect_timeout)

@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .._remote import forward
+from .._shown import shown
 from ..errors import JobError
 from ..job import CancelAttempt, format_exception
 from ..status import JobStatus
@@ -169,7 +170,7 @@ class DaskBackend:
         **cluster_options: Any,
     ) -> None:
         if not isinstance(keep_on_cluster, bool):
-            msg = f"keep_on_cluster must be True or False, got {keep_on_cluster!r}"
+            msg = f"keep_on_cluster must be True or False, got {shown(keep_on_cluster)}"
             raise TypeError(msg)
         if keep_on_cluster and address is None and client is None:
             msg = (
@@ -234,7 +235,7 @@ class DaskBackend:
     def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[DaskJob]:
         """Submit ``fn`` once per item (like the built-in ``map``), in one batch."""
         if not callable(fn):
-            msg = f"DaskBackend.map needs a callable, got {fn!r}"
+            msg = f"fn must be callable: DaskBackend.map needs a callable, got {shown(fn)}"
             raise TypeError(msg)
         if not iterables:
             msg = "DaskBackend.map needs at least one iterable of arguments"

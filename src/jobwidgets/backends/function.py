@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .._shown import shown
 from ..job import BaseJob
 from ..status import JobStatus
 
@@ -29,7 +30,8 @@ class FunctionJob(BaseJob):
         kwargs: dict[str, Any] | None = None,
     ) -> None:
         if not callable(fn):
-            msg = f"{type(backend).__name__}.run needs a callable, got {fn!r}"
+            backend_type = type(backend).__name__
+            msg = f"fn must be callable: {backend_type}.run needs a callable, got {shown(fn)}"
             raise TypeError(msg)
         super().__init__(backend, job_id)
         self.fn = fn

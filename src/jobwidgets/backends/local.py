@@ -19,10 +19,11 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from .._seconds import check_seconds
+from .._shown import shown
 from ..errors import JobCancelledError, JobError, JobTimeoutError
 from ..job import CancelAttempt, _current
 from ..logs import DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, check_log_bounds, job_started
@@ -87,18 +88,22 @@ class LocalBackend:
         max_log_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         if kind not in ("thread", "process"):
-            msg = f"kind must be 'thread' or 'process', got {kind!r}"
+            msg = f"kind must be 'thread' or 'process', got {shown(kind)}"
             raise ValueError(msg)
         if max_workers is None:
             max_workers = max(2, os.cpu_count() or 1) if kind == "thread" else os.cpu_count() or 1
         if isinstance(max_workers, bool) or not isinstance(max_workers, int):
-            msg = f"max_workers must be a positive int or None, got {max_workers!r}"
+            msg = f"max_workers must be a positive int or None, got {shown(max_workers)}"
             raise TypeError(msg)
         if max_workers < 1:
-            msg = f"max_workers must be at least 1, got {max_workers}"
+            msg = f"max_workers must be at least 1, got {shown(max_workers)}"
             raise ValueError(msg)
+        _check_start_method(mp_context)
+        if name is not None and not isinstance(name, str):
+            msg = f"name must be a str (the backend's name in tables) or None, got {shown(name)}"
+            raise TypeError(msg)
         if not isinstance(echo_output, bool):
-            msg = f"echo_output must be True or False, got {echo_output!r}"
+            msg = f"echo_output must be True or False, got {shown(echo_output)}"
             raise TypeError(msg)
         self.log_bounds = check_log_bounds(max_log_lines, max_log_bytes)
         self.echo_output = echo_output
@@ -127,6 +132,16 @@ class LocalBackend:
 
     def map(self, fn: Callable[..., Any], *iterables: Any) -> list[LocalJob]:
         """Submit ``fn`` once per item (like the built-in ``map``); return the jobs."""
+        if not callable(fn):
+            msg = f"fn must be callable: LocalBackend.map needs a callable, got {shown(fn)}"
+            raise TypeError(msg)
+        for position, iterable in enumerate(iterables, start=1):
+            if not isinstance(iterable, Iterable):
+                msg = (
+                    f"iterables must be iterable: argument {position} after fn is "
+                    f"{type(iterable).__name__} {shown(iterable)}"
+                )
+                raise TypeError(msg)
         return [self.run(fn, *items) for items in zip(*iterables, strict=False)]
 
     @property
@@ -232,6 +247,19 @@ class LocalBackend:
         if removed:
             self._unfinished.pop(id(job), None)
         return removed
+
+
+def _check_start_method(mp_context: object) -> None:
+    """Refuse a ``multiprocessing`` start method this platform doesn't have, by name."""
+    if mp_context is None:
+        return
+    methods = ", ".join(multiprocessing.get_all_start_methods())
+    if not isinstance(mp_context, str):
+        msg = f"mp_context must be a start method ({methods}) or None, got {shown(mp_context)}"
+        raise TypeError(msg)
+    if mp_context not in multiprocessing.get_all_start_methods():
+        msg = f"mp_context must be one of {methods} (or None), got {shown(mp_context)}"
+        raise ValueError(msg)
 
 
 _FINAL = frozenset((JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED))

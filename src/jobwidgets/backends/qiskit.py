@@ -41,6 +41,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     )
     raise ImportError(_msg) from exc
 
+from .._shown import shown
 from ..errors import JobError
 from ..job import BaseJob, CancelAttempt, format_exception
 from ..status import JOB_FINAL_STATES, JobStatus
@@ -81,7 +82,10 @@ def to_status(value: Any) -> JobStatus:
     name = getattr(value, "name", value)
     if isinstance(name, str) and name.upper() in JobStatus.__members__:
         return JobStatus[name.upper()]
-    msg = f"unknown Qiskit job status {value!r}; expected one of {', '.join(JobStatus.__members__)}"
+    msg = (
+        f"value must be a Qiskit job status: unknown Qiskit job status {shown(value)}; "
+        f"expected one of {', '.join(JobStatus.__members__)}"
+    )
     raise ValueError(msg)
 
 
@@ -283,6 +287,9 @@ class QiskitBackend:
             )
             raise TypeError(msg)
         self.backend = backend
+        if name is not None and not isinstance(name, str):
+            msg = f"name must be a str (the backend's name in tables) or None, got {shown(name)}"
+            raise TypeError(msg)
         if name is None:
             name = getattr(backend, "name", None)
             name = name() if callable(name) else name
@@ -305,7 +312,7 @@ class QiskitBackend:
         else:
             msg = (
                 "isolate must be False, True, a DaskBackend or a LocalBackend(kind='process'), "
-                f"got {isolate!r}"
+                f"got {shown(isolate)}"
             )
             raise TypeError(msg)
 
@@ -317,7 +324,7 @@ class QiskitBackend:
         items = circuits if isinstance(circuits, list) else [circuits]
         if not items or not all(isinstance(item, QuantumCircuit) for item in items):
             msg = (
-                "run needs a QuantumCircuit or a non-empty list of them, got "
+                "circuits must be a QuantumCircuit or a non-empty list of them, got "
                 f"{type(circuits).__name__}"
             )
             raise TypeError(msg)

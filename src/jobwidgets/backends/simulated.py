@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._seconds import check_seconds, waitable
+from .._shown import shown
 from ..errors import JobError
 from ..job import BaseJob, CancelAttempt
 from ..status import JOB_FINAL_STATES, JobStatus
@@ -52,19 +53,34 @@ def _check_duration(name: str, value: object) -> Duration:
             return check_seconds(value, name, finite=True)
     except (TypeError, ValueError):
         pass
-    msg = f"{name} must be finite seconds >= 0, or a (low, high) range of them, got {value!r}"
+    msg = f"{name} must be finite seconds >= 0, or a (low, high) range of them, got {shown(value)}"
     raise ValueError(msg)
 
 
 def _check_number(name: str, value: object, what: str, fits: Callable[[float], bool]) -> float:
     """A number (not a bool) that ``fits``, as a float; else ``ValueError`` naming it."""
-    number = (
-        float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-    )
-    if number is None or not fits(number):  # fits is False for NaN too
-        msg = f"{name} must be {what}, got {value!r}"
+    number = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an int too large for a float (10**400): fits nothing
+            number = math.inf if value > 0 else -math.inf
+    if number is None or not fits(number):  # fits is False for NaN and inf too
+        msg = f"{name} must be {what}, got {shown(value)}"
         raise ValueError(msg)
     return number
+
+
+def _seeded(seed: Any) -> random.Random:
+    """A generator seeded with ``seed``, or the error of ``random.seed`` naming it."""
+    try:
+        return random.Random(seed)
+    except (TypeError, ValueError) as exc:  # ValueError: a str that isn't UTF-8
+        msg = (
+            "seed must be None, an int, a float, a str or bytes (as for random.seed), "
+            f"got {shown(seed)}: {exc}"
+        )
+        raise (TypeError if isinstance(exc, TypeError) else ValueError)(msg) from exc
 
 
 def _probability(number: float) -> bool:
@@ -202,7 +218,7 @@ class SimulatedBackend:
         self.validation_time = _check_duration("validation_time", validation_time)
         self.run_time = _check_duration("run_time", run_time)
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-            msg = f"capacity must be an int >= 1, got {capacity!r}"
+            msg = f"capacity must be an int >= 1, got {shown(capacity)}"
             raise ValueError(msg)
         self.failure_probability = _check_number(
             "failure_probability", failure_probability, "a number from 0 to 1", _probability
@@ -217,15 +233,18 @@ class SimulatedBackend:
         ):
             msg = (
                 f"progress_steps must be an int from 0 to {MAX_PROGRESS_STEPS} "
-                f"(how many progress reports a running job pushes), got {progress_steps!r}"
+                f"(how many progress reports a running job pushes), got {shown(progress_steps)}"
             )
             raise ValueError(msg)
+        if not isinstance(name, str):
+            msg = f"name must be a str (the backend's name in tables), got {shown(name)}"
+            raise TypeError(msg)
         self.capacity = capacity
         self.seed = seed
         self.poll_only = bool(poll_only)
         self.progress_steps = progress_steps
         self.name = name
-        self._random = random.Random(seed)
+        self._random = _seeded(seed)
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
         self._events: list[tuple[float, int, _Plan, str]] = []
@@ -257,6 +276,12 @@ class SimulatedBackend:
 
     def run_many(self, count: int, **kwargs: Any) -> list[SimulatedJob]:
         """Submit ``count`` jobs with the same options; return them."""
+        if isinstance(count, bool) or not isinstance(count, int):
+            msg = f"count must be an int >= 0 (how many jobs to run), got {shown(count)}"
+            raise TypeError(msg)
+        if count < 0:
+            msg = f"count must be an int >= 0 (how many jobs to run), got {shown(count)}"
+            raise ValueError(msg)
         return [self.run(**kwargs) for _ in range(count)]
 
     @property
@@ -294,7 +319,7 @@ class SimulatedBackend:
 
     def __repr__(self) -> str:
         return (
-            f"<SimulatedBackend {self.name!r} capacity={self.capacity} "
+            f"<SimulatedBackend {self.name!r} capacity={shown(self.capacity)} "
             f"queued={self.queue_length} running={len(self._active)}>"
         )
 

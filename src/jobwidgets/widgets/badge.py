@@ -9,7 +9,7 @@ from typing import Any
 import traitlets
 
 from .. import rows
-from ..bridge import Bridge, get_bridge
+from ..bridge import Bridge, bridge_or_default
 from ..job import BaseJob
 from ..outputs import LiveOutput
 from ..text import text_line
@@ -48,10 +48,11 @@ class StatusBadge(OwnWidget):  # type: ignore[misc,unused-ignore]
         if not isinstance(job, BaseJob):
             msg = f"StatusBadge needs a jobwidgets job, got {type(job).__name__}"
             raise TypeError(msg)
+        checked = bridge_or_default(bridge)  # before the comm opens: nothing to undo
         super().__init__(row=rows.row(job, BADGE_KEY), kernel_time=time.time(), **kwargs)
         self._job: BaseJob | None = job  # None once closed
         self._job_ref = weakref.ref(job)
-        self._bridge = bridge or get_bridge()
+        self._bridge = checked
         self._output = LiveOutput(self._bridge, self._shown_jobs, _fallbacks, final_is_last=True)
         self._bridge.watch(job, self)
         self._bridge.mark(job)  # a change between the snapshot and the watch

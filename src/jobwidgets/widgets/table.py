@@ -16,7 +16,7 @@ from typing import Any
 
 import traitlets
 
-from ..bridge import Bridge, get_bridge
+from ..bridge import Bridge, bridge_or_default
 from ..feed import RowFeed, check_feed_args
 from ..job import BaseJob
 from ..outputs import LiveOutput
@@ -63,15 +63,15 @@ class JobTable(RowFeed, OwnWidget):  # type: ignore[misc,unused-ignore]
         **kwargs: Any,
     ) -> None:
         jobs = check_feed_args(jobs, registry)  # before the comm opens: nothing to undo
+        checked = bridge_or_default(bridge)
         # the id is in the state the comm opens with, so a view has it at once, even one
         # rendered while the cell that made the table still blocks the main shell
         self.set_trait("feed_id", uuid.uuid4().hex)
         super().__init__(**kwargs)
         self.on_msg(self._on_front_end_msg)
-        bridge = bridge or get_bridge()
-        self._output = LiveOutput(bridge, lambda: self.jobs, self._fallbacks, lambda: self.title)
+        self._output = LiveOutput(checked, lambda: self.jobs, self._fallbacks, lambda: self.title)
         self._start_feed(
-            bridge,
+            checked,
             self.feed_id,
             jobs=jobs,
             registry=registry,
