@@ -311,6 +311,8 @@ class RowFeed:
     def _log_updates(self) -> list[dict[str, Any]]:
         """On the bridge's thread: for each followed row whose log grew, its new lines
         (at most ``LOG_TAIL``), with ``reset`` when the front end must start over."""
+        if not self._log_sent:  # the usual case: no details open (a racy read is fine)
+            return []
         with self._lock:
             followed = [
                 (key, self._rows[key], sent)
