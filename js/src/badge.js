@@ -4,7 +4,7 @@
 // see ../PROTOCOL.md) and `kernel_time`. The elapsed text ticks here, once a
 // second, while the job is not final; the kernel sends nothing per tick.
 
-import { clockOffset, elapsedText, isFinal, statusInfo } from "./model.js";
+import { clockOffset, elapsedText, formatProgress, isFinal, statusInfo } from "./model.js";
 import { createPill, h, listen, setAttr, setText, uniqueId } from "./dom.js";
 
 function render({ model, el }) {
@@ -15,16 +15,20 @@ function render({ model, el }) {
 
   const sep1 = h("span", "jw-sep", "\u00B7");
   const id = h("span", "jw-badge-id");
+  const sepPct = h("span", "jw-sep", "\u00B7");
+  // The percentage done, while the job runs and reports it.
+  const pct = h("span", "jw-badge-pct");
+  pct.setAttribute("aria-hidden", "true"); // in the label; ticking steps aren't announced
   const sep2 = h("span", "jw-sep", "\u00B7");
   // The ticking text is hidden from assistive technology: the live region
   // should announce status changes, not every second.
   const elapsed = h("span", "jw-badge-elapsed");
   elapsed.setAttribute("aria-hidden", "true");
-  for (const node of [sep1, sep2]) node.setAttribute("aria-hidden", "true");
+  for (const node of [sep1, sepPct, sep2]) node.setAttribute("aria-hidden", "true");
   const tooltip = h("span", "jw-tooltip");
   tooltip.setAttribute("role", "tooltip");
   tooltip.id = uniqueId("jw-tip");
-  badge.append(sep1, id, sep2, elapsed, tooltip);
+  badge.append(sep1, id, sepPct, pct, sep2, elapsed, tooltip);
   el.classList.add("jw-root");
   el.appendChild(badge);
 
@@ -46,10 +50,14 @@ function render({ model, el }) {
     setText(id, jobId);
     setAttr(id, "title", r.backend ? `${jobId} on ${r.backend}` : jobId || null);
     tick();
+    const done = isFinal(r.status) ? "" : formatProgress(r.progress);
+    setText(pct, done);
+    setAttr(pct, "title", done && r.progress_text ? String(r.progress_text) : null);
 
     const error = r.status === "ERROR" || r.error ? r.error : null;
     let label = `Job ${jobId || "(no id)"}: ${info.label}`;
     if (r.backend) label += ` on ${r.backend}`;
+    if (done) label += `, ${done} done`;
     if (error) label += `. Error: ${error}`;
     setAttr(badge, "aria-label", label);
 

@@ -15,6 +15,10 @@ export interface IRow {
   finished_at: number | null;
   /** 0..1, or null when the job reports none */
   progress: number | null;
+  /** a short note on the progress ("340/1000 files"), or null */
+  progress_text: string | null;
+  /** how many lines the job printed or logged so far, cut ones included */
+  log_lines: number;
   error: string | null;
   traceback: string | null;
   cancel_state: string | null;
@@ -48,12 +52,38 @@ export type StoreEvent =
       changes: { key: string; old: IRow | undefined; row: IRow }[];
       removed: string[];
     }
-  | { kind: 'local'; keys: string[] };
+  | { kind: 'local'; keys: string[] }
+  | { kind: 'logs'; keys: string[] }
+  | {
+      kind: 'log_text';
+      key: string;
+      job_id: string | null;
+      ok: boolean;
+      text: string;
+      message: string;
+    };
+
+/** One line of a job's log: [epoch seconds, "stdout" | "stderr" | a level name, text]. */
+export type LogLine = [number, string, string];
+
+/** The log of a followed row, as the store keeps it. */
+export interface IRowLog {
+  /** the last lines (at most 200) */
+  lines: LogLine[];
+  /** lines written so far, cut ones included */
+  total: number;
+  /** counts restarts: a view redraws the lines when it changes */
+  epoch: number;
+}
 
 /** A model's row store (store.js): the part other packages use. */
 export interface IStore {
   rows: Map<string, IRow>;
   modelId: string | null;
+  /** the logs of the rows some view follows (null until the first lines arrive) */
+  logs: Map<string, IRowLog | null>;
+  follow(key: string): boolean;
+  unfollow(key: string): boolean;
   subscribe(callback: (event: StoreEvent) => void): () => void;
   apply(content: unknown): void;
 }

@@ -1,4 +1,5 @@
-// A second path for cancel and sync requests while the kernel's main shell is blocked.
+// A second path for the requests of a view while the kernel's main shell is blocked:
+// cancel, sync, following a row's log, and a log download.
 //
 // Widget messages normally travel as comm messages on the kernel's shell
 // channel. While a cell blocks (for example in `job.wait_for_final_state()`),
@@ -9,9 +10,11 @@
 //
 //   import jobwidgets.feed as _r; _r.cancel("<model id>", ["<key>", ...])
 //   import jobwidgets.feed as _r; _r.sync("<model id>")
+//   import jobwidgets.feed as _r; _r.logs("<model id>", "<key>", True)    (or False)
+//   import jobwidgets.feed as _r; _r.log_text("<model id>", "<key>")
 //
 // in it, silently (no output, no history). The Python side implements
-// `jobwidgets.feed.cancel` and `.sync` (see ../PROTOCOL.md), safe to run concurrently
+// `jobwidgets.feed.cancel`, `.sync`, `.logs` and `.log_text` (see ../PROTOCOL.md), safe to run concurrently
 // with the main shell and idempotent: the same request also arrives later
 // through the comm.
 //
@@ -49,13 +52,22 @@ function checkKeys(keys) {
  *     -> import jobwidgets.feed as _r; _r.cancel("m1", ["1","2"])
  *   buildRouteCode("sync", "m1")
  *     -> import jobwidgets.feed as _r; _r.sync("m1")
+ *   buildRouteCode("logs", "m1", ["3"], true)
+ *     -> import jobwidgets.feed as _r; _r.logs("m1", "3", True)
+ *   buildRouteCode("log_text", "m1", ["3"])
+ *     -> import jobwidgets.feed as _r; _r.log_text("m1", "3")
  */
-export function buildRouteCode(call, modelId, keys) {
+export function buildRouteCode(call, modelId, keys, open) {
   checkModelId(modelId);
   const args = [JSON.stringify(modelId)];
   if (call === "cancel") {
     checkKeys(keys);
     args.push(JSON.stringify(keys));
+  } else if (call === "logs" || call === "log_text") {
+    checkKeys(keys);
+    if (keys.length !== 1) throw new TypeError(`${call} takes one row key`);
+    args.push(JSON.stringify(keys[0]));
+    if (call === "logs") args.push(open === true ? "True" : "False");
   } else if (call !== "sync") {
     throw new TypeError(`unknown route call ${JSON.stringify(String(call))}`);
   }
@@ -213,4 +225,28 @@ export function syncViaSubshell(model, route, feedId) {
   const modelId = modelIdOf(model, feedId);
   if (modelId === null) return Promise.resolve(false);
   return runViaSubshell(model, route, () => buildSyncCode(modelId), "sync");
+}
+
+/**
+ * Ask the kernel, through a subshell, to follow the log of row `key` (`open`)
+ * or to stop. Skipped (false) when the model id is unknown.
+ *
+ * @returns {Promise<boolean>} see `runViaSubshell`. Never rejects.
+ */
+export function followLogViaSubshell(model, key, open, route, feedId) {
+  const modelId = modelIdOf(model, feedId);
+  if (modelId === null) return Promise.resolve(false);
+  return runViaSubshell(model, route, () => buildRouteCode("logs", modelId, [key], open), "follow a log");
+}
+
+/**
+ * Ask the kernel, through a subshell, for the whole log of row `key` (a
+ * `log_text` message). Skipped (false) when the model id is unknown.
+ *
+ * @returns {Promise<boolean>} see `runViaSubshell`. Never rejects.
+ */
+export function logTextViaSubshell(model, key, route, feedId) {
+  const modelId = modelIdOf(model, feedId);
+  if (modelId === null) return Promise.resolve(false);
+  return runViaSubshell(model, route, () => buildRouteCode("log_text", modelId, [key]), "download a log");
 }

@@ -12,15 +12,25 @@
 // from `reset` messages, and the cancel state shown in the rows (after a click
 // or a `cancel_result`), which every view of the model shows alike.
 //
+// It also holds the logs of the rows whose details are open in some view of the
+// model (`follow`/`unfollow` count the views; the view sends the `logs`
+// message to the kernel), at most LOG_TAIL lines a row, from the `logs` of
+// `reset` and `delta` messages.
+//
 // Subscribers are called with one event:
 //   {kind: "reset"}                                 everything may have changed
 //   {kind: "delta", changes: [{key, old, row}], removed: [key...]}
 //                                                   `old` is undefined for a new row
 //   {kind: "local", keys: [key...]}                 only the cancel state of rows changed
+//   {kind: "logs", keys: [key...]}                  the logs of these rows changed
+//   {kind: "log_text", key, job_id, ok, text, message}   a download's answer
 
 import { clockOffset, isFinal } from "./model.js";
 
 const STORES = new WeakMap();
+
+/** The most log lines kept (and shown) for a row; the kernel sends no more. */
+export const LOG_TAIL = 200;
 
 /** The store of `model`, created on first use (listener not attached yet). */
 export function storeOf(model) {
@@ -64,6 +74,14 @@ function createStore(model) {
     rows: new Map(),
     /** key -> {state: "cancelling" | "waiting" | "failed", message?} */
     local: new Map(),
+    /**
+     * key -> the log of a followed row: `lines` ([time, stream, text], the last
+     * LOG_TAIL), `total` (lines written, cut ones included), `epoch` (counts
+     * restarts: a view redraws the lines when it changes, else appends).
+     * `null` until the kernel's first lines arrive.
+     * @type {Map<string, {lines: Array<[number, string, string]>, total: number, epoch: number} | null>}
+     */
+    logs: new Map(),
     /** The kernel-side model id, from `reset` messages (anywidget hides it). */
     modelId: null,
     /** Seconds to subtract from the browser clock to get the kernel's: set from the
@@ -102,6 +120,26 @@ function createStore(model) {
       if (changed.length) emit({ kind: "local", keys: changed });
     },
 
+    /** A view opened the details of `key`: true when no view followed its log before. */
+    follow(key) {
+      const count = followers.get(key) ?? 0;
+      followers.set(key, count + 1);
+      if (count === 0) store.logs.set(key, null);
+      return count === 0;
+    },
+
+    /** A view closed the details of `key`: true when no view follows its log now. */
+    unfollow(key) {
+      const count = followers.get(key) ?? 0;
+      if (count <= 1) {
+        followers.delete(key);
+        store.logs.delete(key);
+        return count === 1;
+      }
+      followers.set(key, count - 1);
+      return false;
+    },
+
     /** Apply one kernel message (exported for tests; the listener calls it). */
     apply(content) {
       if (!content || typeof content !== "object") return;
@@ -109,6 +147,8 @@ function createStore(model) {
       if (content.type === "reset") onReset(content);
       else if (content.type === "delta") onDelta(content);
       else if (content.type === "cancel_result") onCancelResult(content);
+      else if (content.type === "log_text") onLogText(content);
+      if (content.type === "reset" || content.type === "delta") onLogs(content.logs);
     },
 
     acquire() {
@@ -182,11 +222,47 @@ function createStore(model) {
     for (const key of remove) {
       if (store.rows.delete(key)) {
         store.local.delete(key); // no row, so a pending timer finds nothing to mark
+        if (store.logs.has(key)) store.logs.set(key, null);
         heardSeq.delete(key);
         removed.push(key);
       }
     }
     if (changes.length || removed.length) emit({ kind: "delta", changes, removed });
+  }
+
+  const followers = new Map(); // key -> how many views follow its log
+
+  function onLogs(updates) {
+    if (!Array.isArray(updates)) return;
+    const keys = [];
+    for (const update of updates) {
+      const key = update?.key;
+      if (typeof key !== "string" || !store.logs.has(key)) continue; // nobody follows it
+      const lines = Array.isArray(update.lines) ? update.lines.filter(Array.isArray) : [];
+      const total = typeof update.total === "number" ? update.total : 0;
+      let log = store.logs.get(key);
+      if (!log || update.reset || update.start !== log.total) {
+        log = { lines: [], total: 0, epoch: (log?.epoch ?? 0) + 1 };
+        store.logs.set(key, log);
+      }
+      log.lines.push(...lines);
+      if (log.lines.length > LOG_TAIL) log.lines.splice(0, log.lines.length - LOG_TAIL);
+      log.total = total;
+      keys.push(key);
+    }
+    if (keys.length) emit({ kind: "logs", keys });
+  }
+
+  function onLogText(content) {
+    if (typeof content.key !== "string") return;
+    emit({
+      kind: "log_text",
+      key: content.key,
+      job_id: content.job_id ?? null,
+      ok: Boolean(content.ok),
+      text: typeof content.text === "string" ? content.text : "",
+      message: typeof content.message === "string" ? content.message : "",
+    });
   }
 
   function onCancelResult(content) {

@@ -3,8 +3,10 @@
 // Synced traits: compact, title, feed_id. Rows never travel as a trait: the
 // kernel sends custom messages (see README.md), `reset`, `delta` and
 // `cancel_result`, each with the kernel's clock as `kernel_time`; this view
-// sends {type: "sync"} on render, {type: "cancel", keys}, {type: "cancel_all"}
-// and {type: "clear_finished"}.
+// sends {type: "sync"} on render, {type: "cancel", keys}, {type: "cancel_all"},
+// {type: "clear_finished"}, {type: "logs", key, open} while a row's details are
+// open (the kernel then sends the row's new log lines with its deltas) and
+// {type: "log_text", key} for "Download log" (answered by `log_text`).
 //
 // `initialize` (once per model, before any view) starts the model's row store
 // (store.js), which receives those messages even while no view exists;
@@ -92,7 +94,18 @@ function render({ model, el }) {
     cancelAll: () => requests.cancelAll(),
     flush: () => flush(),
   });
-  const details = createDetails(view, { toggleDetails });
+  const details = createDetails(view, { toggleDetails, downloadLog: (key) => requests.downloadLog(key) });
+
+  // The row whose log this view follows: the selected one. The store counts the
+  // views following a row; the kernel hears of the first and of the last.
+  let followedKey = null;
+  function followSelected() {
+    const want = state.selectedKey;
+    if (want === followedKey) return;
+    if (followedKey !== null && store.unfollow(followedKey)) requests.followLog(followedKey, false);
+    followedKey = want;
+    if (want !== null && store.follow(want)) requests.followLog(want, true);
+  }
   const body = createBody(view, details.id, {
     toggleDetails,
     cancel: (keys) => requests.cancel(keys),
@@ -139,7 +152,11 @@ function render({ model, el }) {
     state.changedKeys.clear();
     if (renderBody) body.render();
     dirty.body = false;
-    if (dirty.details) details.render();
+    if (dirty.details) {
+      followSelected();
+      details.render();
+      followSelected(); // the row may be gone
+    }
     dirty.details = false;
   }
 
@@ -147,6 +164,8 @@ function render({ model, el }) {
     if (disposed) return;
     if (event.kind === "reset") {
       markAll(state);
+      // a reset ends the kernel's following of logs (a reloaded page follows none)
+      if (followedKey !== null) requests.followLog(followedKey, true);
     } else if (event.kind === "delta") {
       const t = store.now();
       const column = state.sort.column;
@@ -161,6 +180,11 @@ function render({ model, el }) {
       }
       if (isFiltering(state)) dirty.filter = true;
       dirty.header = true;
+    } else if (event.kind === "logs") {
+      if (state.selectedKey !== null && event.keys.includes(state.selectedKey)) dirty.details = true;
+    } else if (event.kind === "log_text") {
+      details.logText(event);
+      return;
     } else if (event.kind === "local") {
       for (const key of event.keys) state.changedKeys.add(key);
       if (state.selectedKey !== null) dirty.details = true;
@@ -206,6 +230,8 @@ function render({ model, el }) {
     model.off("change:compact", onCompact);
     model.off("change:title", onTitle);
     if (canWatchStatus) statusChanged.disconnect(onTitle);
+    if (followedKey !== null && store.unfollow(followedKey)) requests.followLog(followedKey, false);
+    followedKey = null;
     requests.dispose();
     clearInterval(interval);
     if (frame !== null) cancelRaf(frame);

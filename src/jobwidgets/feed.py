@@ -22,14 +22,28 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ._jobcore import core
 from ._shown import shown
 from .bridge import Bridge
-from .job import BaseJob
+from .job import BaseJob, wire_id
+from .logs import LogLine
 from .registry import JobRegistry
 from .rows import counts, row
 from .status import JOB_FINAL_STATES, JobStatus
 
-__all__ = ["MAX_CANCEL_KEYS", "RowFeed", "cancel", "check_feed_args", "feeds", "sync"]
+__all__ = [
+    "LOG_TAIL",
+    "MAX_CANCEL_KEYS",
+    "MAX_LOG_SUBSCRIPTIONS",
+    "MAX_LOG_TEXT",
+    "RowFeed",
+    "cancel",
+    "check_feed_args",
+    "feeds",
+    "log_text",
+    "logs",
+    "sync",
+]
 
 log = logging.getLogger("jobwidgets")
 
@@ -37,6 +51,18 @@ MAX_CANCEL_KEYS = 1000
 """The most rows one cancel request (a ``cancel`` message, or the subshell route's
 ``cancel``) may name. A front end asks for one row a click; the keys beyond the cap are
 ignored, with one warning, so a runaway request can't flood the page with answers."""
+
+LOG_TAIL = 200
+"""The most log lines a row's details show, and one message carries for a row."""
+
+MAX_LOG_LINE = 2000
+"""The most characters of one line in a log tail (the downloaded log has whole lines)."""
+
+MAX_LOG_SUBSCRIPTIONS = 50
+"""The most rows of one feed whose logs the front end may follow at once."""
+
+MAX_LOG_TEXT = 4 << 20
+"""The most characters of a downloaded log (``log_text``): its head is cut beyond."""
 
 
 def _request_keys(keys: list[Any]) -> tuple[list[str], int]:
@@ -129,6 +155,9 @@ class RowFeed:
         self._closed = False
         self._needs_reset = False
         self._outbox: list[dict[str, Any]] = []
+        # key -> the number of the next log line the front end expects (None: it needs
+        # a fresh tail), for the rows whose details are open in some view
+        self._log_sent: dict[str, int | None] = {}
         self._feed_id = feed_id
         feeds[feed_id] = self
         for job in jobs:
@@ -181,6 +210,7 @@ class RowFeed:
                 return
             del self._rows[key]
             self._cancel.pop(key, None)
+            self._log_sent.pop(key, None)
             self._removed.append(key)
         self._bridge.unwatch(job, self)
         self._bridge.poke(self)
@@ -227,6 +257,7 @@ class RowFeed:
             jobs = list(self._rows.values())
             self._rows.clear()
             self._key_of.clear()
+            self._log_sent.clear()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -239,7 +270,8 @@ class RowFeed:
     # ------------------------------------------------------------ bridge side
     def _jobs_changed(self, jobs: list[BaseJob]) -> None:
         """On the bridge's thread: send the outbox, then a reset if one was asked for,
-        else one delta with the rows of ``jobs`` and the rows removed since."""
+        else one delta with the rows of ``jobs`` and the rows removed since. Either
+        carries the new log lines of the rows whose logs the front end follows."""
         with self._lock:
             outbox, self._outbox = self._outbox, []
             reset, self._needs_reset = self._needs_reset, False
@@ -256,7 +288,11 @@ class RowFeed:
                     row(job, key, self._cancel.get(key, (None, None)))
                     for key, job in self._rows.items()
                 ]
-            self._send_rows({"type": "reset", "rows": rows, "model_id": self._feed_id})
+            message: dict[str, Any] = {"type": "reset", "rows": rows, "model_id": self._feed_id}
+            logs = self._log_updates()
+            if logs:
+                message["logs"] = logs
+            self._send_rows(message)
             return
         with self._lock:
             upsert = []
@@ -267,8 +303,50 @@ class RowFeed:
                     if job.state in JOB_FINAL_STATES:
                         self._cancel.pop(key, None)  # the final state says it all now
             removed, self._removed = self._removed, []
-        if upsert or removed:
-            self._send_rows({"type": "delta", "upsert": upsert, "remove": removed})
+        logs = self._log_updates()
+        if upsert or removed or logs:
+            delta: dict[str, Any] = {"type": "delta", "upsert": upsert, "remove": removed}
+            if logs:
+                delta["logs"] = logs
+            self._send_rows(delta)
+
+    def _log_updates(self) -> list[dict[str, Any]]:
+        """On the bridge's thread: for each followed row whose log grew, its new lines
+        (at most ``LOG_TAIL``), with ``reset`` when the front end must start over."""
+        if not self._log_sent:  # the usual case: no details open (a racy read is fine)
+            return []
+        with self._lock:
+            followed = [
+                (key, self._rows[key], sent)
+                for key, sent in self._log_sent.items()
+                if key in self._rows
+            ]
+        updates = []
+        lines: list[LogLine]
+        for key, job, sent in followed:
+            job_log = core(job).log
+            if job_log is None:
+                first, lines, total = 0, [], 0
+            elif sent is not None and job_log.total == sent:
+                continue
+            else:
+                first, lines, total = job_log.since(sent or 0, LOG_TAIL)
+            if sent is not None and total == sent:
+                continue
+            with self._lock:
+                if self._log_sent.get(key, -1) != sent:
+                    continue  # closed, or opened again, meanwhile
+                self._log_sent[key] = total
+            updates.append(
+                {
+                    "key": key,
+                    "start": first,
+                    "total": total,
+                    "reset": sent is None or first != sent,
+                    "lines": [[line.time, line.stream, line.text[:MAX_LOG_LINE]] for line in lines],
+                }
+            )
+        return updates
 
     def _send_rows(self, content: dict[str, Any]) -> None:
         content["kernel_time"] = time.time()
@@ -293,6 +371,20 @@ class RowFeed:
             with self._lock:
                 self._outbox.extend({"type": "cancel_result", **o} for o in outcomes)
             self._bridge.poke(self)
+        elif kind == "logs":
+            key, follow = content.get("key"), content.get("open")
+            if not isinstance(key, str) or not isinstance(follow, bool):
+                log.warning(
+                    "jobwidgets: %s ignored a logs message without key and open", self._what
+                )
+                return
+            self._follow_log(key, follow)
+        elif kind == "log_text":
+            key = content.get("key")
+            if not isinstance(key, str):
+                log.warning("jobwidgets: %s ignored a log_text message without key", self._what)
+                return
+            self._queue_log_text(key)
         elif kind == "cancel_all":
             self.cancel()
         elif kind == "clear_finished":
@@ -301,9 +393,55 @@ class RowFeed:
             log.warning("jobwidgets: %s ignored an unknown message %s", self._what, shown(content))
 
     def _request_reset(self) -> None:
-        """Send every row at the next flush. Safe from any thread."""
+        """Send every row at the next flush. Safe from any thread.
+
+        The front end follows logs anew after a reset (a reloaded page follows none),
+        so the rows' logs are followed no more."""
         with self._lock:
             self._needs_reset = True
+            self._log_sent.clear()
+        self._bridge.poke(self)
+
+    def _follow_log(self, key: str, follow: bool) -> bool:
+        """Send the log of row ``key`` while its details are open (``follow``), or stop.
+        Idempotent; False for an unknown key or too many followed rows. Safe from any
+        thread."""
+        with self._lock:
+            if not follow:
+                self._log_sent.pop(key, None)
+                return True
+            if key not in self._rows:
+                return False
+            if key not in self._log_sent:
+                if len(self._log_sent) >= MAX_LOG_SUBSCRIPTIONS:
+                    log.warning(
+                        "jobwidgets: %s follows the logs of at most %d rows",
+                        self._what,
+                        MAX_LOG_SUBSCRIPTIONS,
+                    )
+                    return False
+                self._log_sent[key] = None
+        self._bridge.poke(self)
+        return True
+
+    def _queue_log_text(self, key: str) -> None:
+        """Answer a download: the whole kept log of row ``key`` (its last
+        ``MAX_LOG_TEXT`` characters), at the next flush. Safe from any thread."""
+        with self._lock:
+            job = self._rows.get(key)
+        reply: dict[str, Any] = {"type": "log_text", "key": key, "job_id": None, "text": ""}
+        if job is None:
+            reply.update(ok=False, message="no such row")
+        else:
+            text = job.logs()
+            if len(text) > MAX_LOG_TEXT:
+                tail = text[-MAX_LOG_TEXT:]
+                tail = tail[tail.find("\n") + 1 :]
+                note = f"[the head of this log is cut: a download keeps {MAX_LOG_TEXT} characters]"
+                text = f"{note}\n{tail}"
+            reply.update(ok=True, job_id=wire_id(job), text=text)
+        with self._lock:
+            self._outbox.append(reply)
         self._bridge.poke(self)
 
     def _cancel_keys(self, keys: list[str]) -> list[dict[str, Any]]:
@@ -392,3 +530,24 @@ def _open_feed(feed_id: object) -> RowFeed | str:
     if feed is None:
         return f"no open job table {shown(feed_id)}"
     return feed
+
+
+def logs(feed_id: str, key: str, follow: bool) -> str:
+    """Follow (or stop following) the log of row ``key`` of the open feed ``feed_id``."""
+    feed = _open_feed(feed_id)
+    if isinstance(feed, str):
+        return json.dumps({"ok": False, "message": feed})
+    if not isinstance(key, str) or not isinstance(follow, bool):
+        return json.dumps({"ok": False, "message": "key must be a str and follow a bool"})
+    return json.dumps({"ok": feed._follow_log(key, follow)})
+
+
+def log_text(feed_id: str, key: str) -> str:
+    """Make the open feed ``feed_id`` send the whole log of row ``key`` (``log_text``)."""
+    feed = _open_feed(feed_id)
+    if isinstance(feed, str):
+        return json.dumps({"ok": False, "message": feed})
+    if not isinstance(key, str):
+        return json.dumps({"ok": False, "message": "key must be a str"})
+    feed._queue_log_text(key)
+    return json.dumps({"ok": True})

@@ -233,6 +233,17 @@ class JobLog:
             start = max(0, len(self.lines) - count)
             return [self.lines[i] for i in range(start, len(self.lines))]
 
+    def since(self, start: int, limit: int) -> tuple[int, list[LogLine], int]:
+        """The kept lines from line number ``start`` on (lines are numbered from 0, cut
+        ones included), at most the last ``limit`` of them: ``(number of the first line
+        returned, lines, total)``. The first number is above ``start`` when lines were
+        cut meanwhile or more than ``limit`` are new."""
+        with self._lock:
+            self._settle()
+            total = self._total
+            first = max(start, self.cut, total - limit)
+            return first, [self.lines[i - self.cut] for i in range(first, total)], total
+
     def text(self) -> str:
         """The kept lines, one per line, with a first line saying how many were cut."""
         with self._lock:

@@ -39,6 +39,8 @@ def row(
         "started_at": job.started_at,
         "finished_at": job.finished_at,
         "progress": job.progress,
+        "progress_text": job.progress_text,
+        "log_lines": job.log_lines,
         "error": job.error,
         "traceback": job.error_traceback,
         "cancel_state": cancel[0],

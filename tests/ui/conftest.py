@@ -195,6 +195,13 @@ _OUTPUT_TEXT = """(i) => {
 }"""
 
 
+_ERRORS = """(i) => {
+  const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
+  const outs = cell.model.outputs ? cell.model.outputs.toJSON() : [];
+  return outs.filter((o) => o.output_type === 'error').map((o) => o.ename + ': ' + o.evalue);
+}"""
+
+
 class Notebook:
     """Drive one open notebook in JupyterLab through ``window.jupyterapp``.
 
@@ -290,6 +297,10 @@ class Notebook:
 
     def output_text(self, index: int) -> str:
         return str(self.page.evaluate(_OUTPUT_TEXT, index))
+
+    def errors(self, index: int) -> list[str]:
+        """The exceptions a cell raised (its ``error`` outputs), as ``Name: message``."""
+        return [str(text) for text in self.page.evaluate(_ERRORS, index)]
 
     def run_code(self, code: str, timeout: float = 60) -> str:
         """Append a cell with ``code``, run it, wait for it, return its output text."""

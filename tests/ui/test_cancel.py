@@ -32,7 +32,8 @@ table"""
 def _open(page: Any, lab: Lab, name: str, cells: list[str]) -> tuple[Notebook, Any]:
     nb = Notebook(page, lab, write_notebook(lab.root, name, cells))
     nb.run_cell(0)
-    assert "Error" not in nb.wait_cell(0)
+    nb.wait_cell(0)
+    assert nb.errors(0) == []
     table = page.locator(".jw-table:not(.jw-compact)").first
     table.wait_for(timeout=15000)
     # the job runs: its Cancel button is enabled

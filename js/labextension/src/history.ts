@@ -149,6 +149,8 @@ export function recordToRow(record: IHistoryRecord, key: string): IRow {
     started_at: record.started_at,
     finished_at: record.finished_at,
     progress: record.progress,
+    progress_text: null,
+    log_lines: 0,
     error: record.error,
     traceback: record.error_traceback,
     cancel_state: null,

@@ -1,6 +1,7 @@
-// What a table view asks of the kernel: cancel some rows, cancel all, and the
-// sync that restores the rows; each through the comm, and also through a kernel
-// subshell (../kernel_route.js) when the main shell may be blocked.
+// What a table view asks of the kernel: cancel some rows, cancel all, the sync
+// that restores the rows, following a row's log and downloading it; each
+// through the comm, and also through a kernel subshell (../kernel_route.js)
+// when the main shell may be blocked (a download through one of the two).
 //
 // A cancel shows its rows as "cancelling…" at once (a cancel state in the
 // model's store, so every view of the model shows it). Then:
@@ -12,7 +13,14 @@
 // The flow owns its subshell route and its timers; `dispose` ends both.
 
 import { isFinal } from "../model.js";
-import { cancelViaSubshell, createRoute, kernelOf, syncViaSubshell } from "../kernel_route.js";
+import {
+  cancelViaSubshell,
+  createRoute,
+  followLogViaSubshell,
+  kernelOf,
+  logTextViaSubshell,
+  syncViaSubshell,
+} from "../kernel_route.js";
 import { activeKeys } from "./state.js";
 
 /** With no kernel connection to ask, a cancel unanswered after this shows "waiting for kernel…". */
@@ -93,6 +101,33 @@ export function createCancelFlow(model, store) {
       model.send({ type: "sync" });
       const kernel = kernelOf(model);
       if (kernel && kernel.status === "busy") syncViaSubshell(model, route, feedId());
+    },
+
+    /**
+     * Follow the log of row `key` while its details are open (`open`), or stop.
+     * Idempotent on the kernel side, so it also goes through the subshell.
+     */
+    followLog(key, open) {
+      model.send({ type: "logs", key, open });
+      if (kernelOf(model)) followLogViaSubshell(model, key, open, route, feedId());
+    },
+
+    /**
+     * Ask for the whole log of row `key` (answered by a `log_text` message):
+     * through the subshell when there is one, else through the comm, so one
+     * answer comes back.
+     */
+    downloadLog(key) {
+      const viaComm = () => {
+        if (!disposed) model.send({ type: "log_text", key });
+      };
+      if (!kernelOf(model)) {
+        viaComm();
+        return;
+      }
+      logTextViaSubshell(model, key, route, feedId()).then((ok) => {
+        if (!ok) viaComm();
+      });
     },
 
     dispose() {

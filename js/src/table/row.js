@@ -35,13 +35,32 @@ export function createRowView() {
   bar.className = "jw-progress";
   bar.max = 1;
   const pct = h("span", "jw-pct");
-  progressCell.append(bar, pct);
+  const progressText = h("span", "jw-progress-text");
+  progressCell.append(bar, pct, progressText);
   const actions = cell("jw-c-actions");
   const button = h("button", "jw-btn jw-btn-small jw-cancel", "Cancel");
   button.type = "button";
   const note = h("span", "jw-cancel-note");
   actions.append(button, note);
-  return { root, id, backend, pill, lastSeen, ended, submitted, queue, run, bar, pct, button, note, key: null, row: null };
+  return {
+    root,
+    id,
+    backend,
+    pill,
+    lastSeen,
+    ended,
+    submitted,
+    queue,
+    run,
+    progressCell,
+    bar,
+    pct,
+    progressText,
+    button,
+    note,
+    key: null,
+    row: null,
+  };
 }
 
 /** The time cells of `view`'s row at kernel time `t`. */
@@ -90,6 +109,9 @@ export function bindRow(view, row, { index, t, selected, detailsId, local, reado
   view.bar.hidden = pct === "";
   if (pct !== "") view.bar.value = Math.min(1, Math.max(0, row.progress));
   setText(view.pct, pct);
+  const note = row.progress_text == null ? "" : String(row.progress_text);
+  setText(view.progressText, note);
+  setAttr(view.progressCell, "title", [pct, note].filter(Boolean).join(" \u00B7 ") || null);
   if (readonly) {
     view.button.hidden = true;
     const notebook = row.notebook == null ? "" : String(row.notebook);

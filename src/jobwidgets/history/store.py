@@ -169,15 +169,34 @@ def _connect(path: Path) -> sqlite3.Connection:
     )
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         migrate(conn)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL. Switching needs the file to itself, and SQLite answers
+    "locked" at once, without its busy timeout, while another process opens it (four
+    kernels starting together on a new file): try again until the timeout."""
+    until = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > until:
+                raise
+            time.sleep(0.01)
+            continue
+        if str(mode).lower() == "wal":
+            return
+        if time.monotonic() > until:
+            msg = f"the history file stays in journal mode {mode!r}, not WAL"
+            raise sqlite3.OperationalError(msg)
+        time.sleep(0.01)
 
 
 def _create(path: Path) -> None:
