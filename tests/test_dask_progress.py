@@ -108,3 +108,12 @@ def test_a_task_stops_when_its_job_is_cancelled(backend: DaskBackend, tmp_path: 
     assert job.status() is JobStatus.CANCELLED
     assert wait_until(marker.exists, timeout=30)  # the task's code saw the request
     assert marker.read_text() == "JobCancelledError"
+
+
+def test_a_backend_bounds_its_jobs_logs(backend: DaskBackend) -> None:
+    with DaskBackend(client=backend.client, max_log_lines=5) as bounded:
+        job = bounded.run(report_and_print, 20)
+        assert job.result(timeout=60) == "RemoteJob"
+        assert wait_until(lambda: job.log_lines == 22)
+        assert [line.text for line in job.log_records()][-2:] == ["a complaint", "an info record"]
+        assert len(job.log_records()) == 5

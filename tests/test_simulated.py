@@ -359,3 +359,19 @@ def test_a_running_job_reports_steps_with_notes_and_log_lines(
     ]
     assert [line.text for line in job.log_records()] == notes
     assert job.progress == 1.0
+
+
+def test_a_backend_bounds_its_jobs_logs(
+    simulated_backend: Callable[..., SimulatedBackend],
+) -> None:
+    backend = simulated_backend(progress_steps=6, max_log_lines=2)
+    job = backend.run()
+    job.result(timeout=30)
+    assert [line.text for line in job.log_records()] == [
+        "step 4/6: aggregating",
+        "step 5/6: checking",
+    ]
+    assert job.log_lines == 5
+    assert job.logs().startswith("[3 earlier lines cut")
+    with pytest.raises(ValueError, match="max_log_lines must be an int >= 1"):
+        SimulatedBackend(max_log_lines=0)

@@ -42,6 +42,7 @@ from .._remote import forward
 from .._shown import shown
 from ..errors import JobError
 from ..job import CancelAttempt, format_exception
+from ..logs import DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, check_log_bounds
 from ..status import JobStatus
 from . import _dask_keep as keep
 from ._dask_cluster import (
@@ -146,6 +147,8 @@ class DaskBackend:
             later kernel can ``retrieve_job`` it; needs ``address`` or ``client``. Kept
             jobs hold their results on the cluster until ``forget_job``, and ``close()``
             leaves them running.
+        max_log_lines, max_log_bytes: how much of each job's log to keep (the last
+            10,000 lines, or about 1 MiB, by default).
         **cluster_options: options for the embedded ``distributed.LocalCluster`` made
             when neither ``address`` nor ``client`` is given, such as ``n_workers`` and
             ``threads_per_worker``. It runs its workers in processes, with
@@ -167,6 +170,8 @@ class DaskBackend:
         name: str = "dask",
         connect_timeout: float | None = None,
         keep_on_cluster: bool = False,
+        max_log_lines: int = DEFAULT_MAX_LINES,
+        max_log_bytes: int = DEFAULT_MAX_BYTES,
         **cluster_options: Any,
     ) -> None:
         if not isinstance(keep_on_cluster, bool):
@@ -179,6 +184,7 @@ class DaskBackend:
             )
             raise ValueError(msg)
         timeout = check_arguments(address, client, name, connect_timeout, cluster_options)
+        self.log_bounds = check_log_bounds(max_log_lines, max_log_bytes)
         self.name = name
         self.keep_on_cluster = keep_on_cluster
         self._lock = threading.Lock()
@@ -228,7 +234,7 @@ class DaskBackend:
         A ``DaskJob`` (or a ``distributed.Future``) among ``args`` is passed to ``fn``
         as its value, and the task waits for it, as with ``Client.submit``.
         """
-        job = DaskJob(self, self._key(fn), fn, args, kwargs)
+        job = self._bounded(DaskJob(self, self._key(fn), fn, args, kwargs))
         job.submit()
         return job
 
@@ -240,7 +246,10 @@ class DaskBackend:
         if not iterables:
             msg = "DaskBackend.map needs at least one iterable of arguments"
             raise TypeError(msg)
-        jobs = [DaskJob(self, self._key(fn), fn, args) for args in zip(*iterables, strict=False)]
+        jobs = [
+            self._bounded(DaskJob(self, self._key(fn), fn, args))
+            for args in zip(*iterables, strict=False)
+        ]
         batch: list[tuple[DaskJob, _Task]] = []
         self._batch.entries = batch  # each submit() below joins it
         try:
@@ -312,6 +321,12 @@ class DaskBackend:
         return f"<DaskBackend {self.name!r} {where}>"
 
     # --------------------------------------------------------------- for DaskJob
+    def _bounded(self, job: DaskJob) -> DaskJob:
+        """The job, keeping as much of its log as this backend says."""
+        if self.log_bounds != (DEFAULT_MAX_LINES, DEFAULT_MAX_BYTES):
+            job._set_log_bounds(*self.log_bounds)
+        return job
+
     def _key(self, fn: Callable[..., Any]) -> str:
         return f"{funcname(fn)}-{uuid.uuid4().hex}"
 

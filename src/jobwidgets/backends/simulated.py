@@ -30,6 +30,7 @@ from .._seconds import check_seconds, waitable
 from .._shown import shown
 from ..errors import JobError
 from ..job import BaseJob, CancelAttempt
+from ..logs import DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, check_log_bounds
 from ..status import JOB_FINAL_STATES, JobStatus
 
 __all__ = ["MAX_PROGRESS_STEPS", "SimulatedBackend", "SimulatedJob"]
@@ -196,6 +197,8 @@ class SimulatedBackend:
         progress_steps: how many progress reports a running job pushes (0 for none),
             each with a note ("step 3/10: measuring") that is also a line of its log.
         name: a readable name for tables.
+        max_log_lines, max_log_bytes: how much of each job's log to keep (the last
+            10,000 lines, or about 1 MiB, by default).
     """
 
     def __init__(
@@ -212,6 +215,8 @@ class SimulatedBackend:
         poll_only: bool = False,
         progress_steps: int = 10,
         name: str = "simulated",
+        max_log_lines: int = DEFAULT_MAX_LINES,
+        max_log_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.init_time = _check_duration("init_time", init_time)
         self.queue_time = _check_duration("queue_time", queue_time)
@@ -243,6 +248,7 @@ class SimulatedBackend:
         self.seed = seed
         self.poll_only = bool(poll_only)
         self.progress_steps = progress_steps
+        self.log_bounds = check_log_bounds(max_log_lines, max_log_bytes)
         self.name = name
         self._random = _seeded(seed)
         self._ids = itertools.count(1)
@@ -349,6 +355,8 @@ class SimulatedBackend:
             )
         cls = _PolledSimulatedJob if self.poll_only else SimulatedJob
         job = cls(self, job_id, plan)
+        if self.log_bounds != (DEFAULT_MAX_LINES, DEFAULT_MAX_BYTES):
+            job._set_log_bounds(*self.log_bounds)
         plan.job = job
         return job
 
