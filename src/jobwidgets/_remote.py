@@ -128,7 +128,8 @@ class RemoteJob:
             lines, cut = self._buffer.drain()
             if lines or cut:
                 self._send(("log", [tuple(line) for line in lines], cut))
-            if self._progress is not None:
+            due = time.monotonic() - self._progress_sent >= PROGRESS_INTERVAL
+            if self._progress is not None and (end or due):
                 self._send_progress()
 
     def _send_progress(self) -> None:
