@@ -78,6 +78,7 @@ bench: install chromium
 	$(BIN)/python benchmarks/bench_panel.py
 	$(BIN)/python benchmarks/bench_history_view.py
 	$(BIN)/python benchmarks/bench_live.py
+	$(BIN)/python benchmarks/bench_logs.py --dask
 	$(BIN)/python benchmarks/bench_history.py
 
 clean:
