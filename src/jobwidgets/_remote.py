@@ -52,13 +52,16 @@ Send = Callable[[tuple[Any, ...]], None]
 
 
 def check_progress(fraction: Any, text: Any) -> tuple[float | None, str | None]:
-    """Validate ``set_progress``'s arguments (the same rule as ``BaseJob.set_progress``)."""
+    """Validate ``set_progress``'s arguments, for ``BaseJob`` and ``RemoteJob`` alike."""
     if fraction is not None:
         if isinstance(fraction, bool) or not isinstance(fraction, int | float):
-            msg = f"progress must be a number from 0 to 1 or None, got {shown(fraction)}"
+            msg = (
+                "fraction (the progress) must be a number from 0 to 1 or None, "
+                f"got {shown(fraction)}"
+            )
             raise TypeError(msg)
         if not 0 <= fraction <= 1:
-            msg = f"progress must be between 0 and 1, got {shown(fraction)}"
+            msg = f"fraction (the progress) must be between 0 and 1, got {shown(fraction)}"
             raise ValueError(msg)
         fraction = float(fraction)
     if text is not None:

@@ -43,7 +43,7 @@ from ._jobcore import (
     label,
 )
 from ._protocol import ForBackends
-from ._remote import RunningJob
+from ._remote import RunningJob, check_progress
 from ._shown import shown
 from ._subclass import _JobMeta, checked_status, checked_submit
 from ._waiting import JobCallback
@@ -63,9 +63,6 @@ __all__ = [
     "format_exception",
     "wire_id",
 ]
-
-MAX_PROGRESS_TEXT = 200
-"""The longest progress text kept (``set_progress(fraction, text)``)."""
 
 _check_wait = _waiting.check_wait  # the monitor checks its interval with it
 
@@ -297,24 +294,9 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
         """Report how much of the job is done, from 0 to 1 (or None when unknown).
 
         ``text`` is a short note shown beside the bar, such as ``"340/1000 files"``
-        (cut to ``MAX_PROGRESS_TEXT`` characters).
+        (cut to 200 characters).
         """
-        if fraction is not None:
-            if isinstance(fraction, bool) or not isinstance(fraction, int | float):
-                msg = (
-                    "fraction (the progress) must be a number from 0 to 1 or None, "
-                    f"got {shown(fraction)}"
-                )
-                raise TypeError(msg)
-            if not 0 <= fraction <= 1:
-                msg = f"fraction (the progress) must be between 0 and 1, got {shown(fraction)}"
-                raise ValueError(msg)
-            fraction = float(fraction)
-        if text is not None:
-            if not isinstance(text, str):
-                msg = f"progress text must be a str or None, got {type(text).__name__}"
-                raise TypeError(msg)
-            text = text[:MAX_PROGRESS_TEXT]
+        fraction, text = check_progress(fraction, text)
         core(self).set_progress(self, fraction, text)
 
     def logs(self) -> str:
