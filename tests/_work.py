@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import time
 from pathlib import Path
+
+from jobwidgets import current_job
+from jobwidgets.progress import track
+from jobwidgets.tqdm import tqdm
 
 
 def add(a: int, b: int) -> int:
@@ -65,3 +71,38 @@ def ok() -> int:
 
 def sleep(seconds: float) -> None:
     time.sleep(seconds)
+
+
+# ---------------------------------------------- jobs that report from inside
+def report_and_print(count: int) -> str:
+    """Print, report progress, complain on stderr, log a record; say what the job was."""
+    job = current_job()
+    assert job is not None
+    for i in range(count):
+        print("line", i)
+        job.set_progress((i + 1) / count, f"{i + 1}/{count}")
+        time.sleep(0.005)
+    print("a complaint", file=sys.stderr)
+    logger = logging.getLogger("jobwidgets.tests.work")
+    logger.setLevel(logging.INFO)
+    logger.info("an info record")
+    return type(job).__name__
+
+
+def progress_many(count: int) -> int:
+    job = current_job()
+    assert job is not None
+    for i in range(count):
+        job.set_progress(i / count)
+    return count
+
+
+def tracked(count: int, files: int) -> int:
+    """Sum ``range(count)`` through ``track``, then loop ``files`` times through tqdm."""
+    total = 0
+    for item in track(range(count), description="items"):
+        total += item
+        time.sleep(0.0005)
+    for _ in tqdm(range(files), desc="files"):
+        time.sleep(0.005)
+    return total

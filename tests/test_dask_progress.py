@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,42 +10,12 @@ from typing import Any
 import pytest
 
 from _jobs import wait_until
+from _work import progress_many, report_and_print, tracked
 from jobwidgets import JobStatus, current_job
 from jobwidgets.dask import DaskBackend
-from jobwidgets.progress import track
-from jobwidgets.tqdm import tqdm
 
 
 # ------------------------------------------------------------ run on the workers
-def report_and_print(count: int) -> str:
-    job = current_job()
-    assert job is not None
-    for i in range(count):
-        print("line", i)
-        job.set_progress((i + 1) / count, f"{i + 1}/{count}")
-        time.sleep(0.005)
-    print("a complaint", file=sys.stderr)
-    logger = logging.getLogger("jobwidgets.tests.dask")
-    logger.setLevel(logging.INFO)
-    logger.info("an info record")
-    return type(job).__name__
-
-
-def progress_many(count: int) -> int:
-    job = current_job()
-    assert job is not None
-    for i in range(count):
-        job.set_progress(i / count)
-    return count
-
-
-def tracked(count: int) -> int:
-    total = sum(item for item in track(range(count), description="items"))
-    for _ in tqdm(range(10), desc="files"):
-        time.sleep(0.005)
-    return total
-
-
 def stop_when_asked(marker: str) -> str:
     """Loop until cancelled; write how it ended to ``marker``."""
     job = current_job()
@@ -95,7 +63,7 @@ def test_a_million_progress_calls_in_a_task_send_few_messages(backend: DaskBacke
 
 
 def test_track_and_tqdm_in_a_task(backend: DaskBackend) -> None:
-    job = backend.run(tracked, 100)
+    job = backend.run(tracked, 100, 10)
     assert job.result(timeout=60) == sum(range(100))
     assert wait_until(lambda: (job.progress_text or "").startswith("files: 10/10"))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -15,6 +14,7 @@ import pytest
 
 import _work
 from jobwidgets import JobError, JobStatus, LocalBackend
+from test_reliability_cancel import race
 
 Make = Callable[..., LocalBackend]
 
@@ -79,32 +79,10 @@ def test_a_fault_in_the_dispatcher_is_logged_fails_its_job_and_the_pool_serves_o
 
 # -------------------------------------------------------------------- cancel races
 def _cancel_races(backend: LocalBackend, trials: int, seed: int) -> tuple[Counter[str], list[str]]:
-    """``run(ok)``, a short random delay, then ``cancel()``, ``trials`` times over.
-
-    Half the trials wait 0-4 ms after ``run``; the other half wait for RUNNING and then
-    0-0.5 ms, so that cancel() meets the worker's reply. A violation is a cancel() whose
-    answer is not "the job ended CANCELLED", or any job ending in ERROR (``ok`` never
-    fails: such a job was hurt by another's cancel, e.g. given a killed worker).
-    """
-    rng = random.Random(seed)
-    outcomes: Counter[str] = Counter()
-    violations: list[str] = []
-    for trial in range(trials):
-        job = backend.run(_work.ok)
-        if trial % 2:
-            while job.state in (JobStatus.INITIALIZING, JobStatus.QUEUED):
-                time.sleep(0)  # lets the dispatcher take the GIL
-            delay = rng.uniform(0, 0.0005)
-        else:
-            delay = rng.uniform(0, 0.004)
-        time.sleep(delay)
-        answer = job.cancel()
-        job.wait_for_final_state(timeout=30)
-        status = job.status()
-        outcomes[f"{answer}/{status.name}"] += 1
-        if answer is not (status is JobStatus.CANCELLED) or status is JobStatus.ERROR:
-            violations.append(f"trial {trial}: cancel() -> {answer}, {status.name}, {job.error}")
-    return outcomes, violations
+    """``run(ok)``, a short random delay, then ``cancel()``, ``trials`` times over (see
+    ``test_reliability_cancel.race``). ``ok`` never fails: a job in ERROR was hurt by
+    another's cancel, e.g. given a killed worker."""
+    return race(lambda: backend.run(_work.ok), trials, seed)
 
 
 def test_cancel_tells_the_truth_racing_a_process_job(local_backend: Make) -> None:

@@ -28,8 +28,11 @@ from jobwidgets import BaseJob, JobStatus
 TRIALS = int(os.environ.get("JOBWIDGETS_CANCEL_RACES", "1000"))
 
 
-def _race(
-    submit: Callable[[], BaseJob], trials: int, seed: int, finish: Callable[[BaseJob], Any]
+def race(
+    submit: Callable[[], BaseJob],
+    trials: int,
+    seed: int,
+    finish: Callable[[BaseJob], Any] = lambda _job: None,
 ) -> tuple[Counter[str], list[str]]:
     """``submit()``, a random 0-4 ms (or 0-0.5 ms after RUNNING), then ``cancel()``."""
     rng = random.Random(seed)
@@ -108,7 +111,7 @@ def test_cancel_tells_the_truth_under_races(
 
         finish = _push_later
     start = time.monotonic()
-    outcomes, violations = _race(submit, TRIALS, seed=TRIALS, finish=finish)
+    outcomes, violations = race(submit, TRIALS, seed=TRIALS, finish=finish)
     print(
         f"\n{kind}: {TRIALS} cancel races in {time.monotonic() - start:.1f} s:"
         f" {dict(outcomes)}; {len(violations)} violations"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +9,8 @@ from typing import Any
 import pytest
 
 from _jobs import PushJob, wait_until
-from jobwidgets import JobStatus, LocalBackend, current_job
+from _work import progress_many, report_and_print, tracked
+from jobwidgets import JobStatus, LocalBackend
 from jobwidgets._remote import RemoteJob, forward
 from jobwidgets.progress import track
 from jobwidgets.tqdm import tqdm
@@ -20,38 +19,6 @@ Make = Callable[..., LocalBackend]
 
 
 # ------------------------------------------------------------- run in the workers
-def report_and_print(count: int) -> str:
-    job = current_job()
-    assert job is not None
-    for i in range(count):
-        print("line", i)
-        job.set_progress((i + 1) / count, f"{i + 1}/{count}")
-        time.sleep(0.005)
-    print("a complaint", file=sys.stderr)
-    logger = logging.getLogger("jobwidgets.tests.remote")
-    logger.setLevel(logging.INFO)
-    logger.info("an info record")
-    return type(job).__name__
-
-
-def progress_many(count: int) -> int:
-    job = current_job()
-    assert job is not None
-    for i in range(count):
-        job.set_progress(i / count)
-    return count
-
-
-def tracked(count: int) -> int:
-    total = 0
-    for item in track(range(count), description="items"):
-        total += item
-        time.sleep(0.0005)
-    for _ in tqdm(range(20), desc="files"):
-        time.sleep(0.005)
-    return total
-
-
 def print_then_fail() -> None:
     print("the last words")
     raise ValueError("bad input")
@@ -85,7 +52,7 @@ def test_a_million_progress_calls_send_few_messages(local_backend: Make) -> None
 
 
 def test_track_and_tqdm_in_a_process_job(local_backend: Make) -> None:
-    job = local_backend(1, "process").run(tracked, 200)
+    job = local_backend(1, "process").run(tracked, 200, 20)
     texts: list[Any] = []
     job.observe(lambda change: texts.append(change["new"]), "progress_text")
     assert job.result(timeout=60) == sum(range(200))
