@@ -153,7 +153,11 @@ def test_a_killed_kernel_leaves_its_jobs_marked_kernel_ended(tmp_path: Path) -> 
             client = km.client()
             client.start_channels()
             client.wait_for_ready(timeout=60)
-            client.execute_interactive("import jobwidgets", timeout=60)
+            # its writer marks at its start, on its own thread: wait for that thread
+            reply = client.execute_interactive(
+                "import jobwidgets.history\nassert jobwidgets.history.flush(30)", timeout=60
+            )
+            assert reply["content"]["status"] == "ok", reply["content"]
             client.stop_channels()
         finally:
             km.shutdown_kernel(now=True)
