@@ -244,8 +244,48 @@ class Notebook:
 
     def run_cell(self, index: int) -> None:
         """Start running cell ``index`` (it may queue behind a running cell)."""
+        self._record_inputs()
         self.select(index)
         self.command("notebook:run-cell")
+
+    def _record_inputs(self) -> None:
+        """Keep, on the kernel connection, the code of each cell the main shell starts.
+
+        The kernel's ``status`` is no proof that a cell runs: a request on a subshell
+        (a table's sync, say) publishes its own busy/idle, and JupyterLab then shows the
+        kernel idle while the main shell still runs the cell. The main shell's
+        ``execute_input`` is.
+        """
+        self.page.evaluate(
+            f"""() => {{
+              const k = {_NB}.sessionContext.session.kernel;
+              if (k.__jwInputs) return;
+              k.__jwInputs = [];
+              k.anyMessage.connect((_, args) => {{
+                const m = args.msg;
+                if (args.direction === 'recv' && m.channel === 'iopub'
+                    && m.header.msg_type === 'execute_input'
+                    && !(m.parent_header && m.parent_header.subshell_id)) {{
+                  k.__jwInputs.push(m.content.code);
+                }}
+              }});
+            }}"""
+        )
+
+    def wait_started(self, index: int, timeout: float = 30) -> None:
+        """Wait until the kernel's main shell has started running cell ``index``
+        (started with ``run_cell``)."""
+        self.page.wait_for_function(
+            f"""(i) => {{
+              const w = {_NB};
+              const k = w.sessionContext.session.kernel;
+              const code = w.content.widgets[i].model.sharedModel.getSource();
+              return !!(k.__jwInputs && k.__jwInputs.includes(code));
+            }}""",
+            arg=index,
+            timeout=timeout * 1000,
+            polling=50,
+        )
 
     def run_all(self) -> None:
         self.command("notebook:run-all-cells")

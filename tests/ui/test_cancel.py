@@ -81,10 +81,7 @@ def test_cancel_while_blocked_in_wait_for_final_state(page: Any, lab: Lab) -> No
     nb.run_cell(1)
     monitor = page.locator(".jw-table.jw-compact")
     monitor.wait_for(timeout=15000)
-    page.wait_for_function(
-        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-        " === 'busy'"
-    )
+    nb.wait_started(1)
     time.sleep(1.5)
     assert not nb.cell_finished(1)
     clicked = time.monotonic()
@@ -120,10 +117,7 @@ def test_cancel_while_blocked_in_plain_sleep(page: Any, lab: Lab) -> None:
     )
     nb, table = _open(page, lab, "cancel-sleep.ipynb", [SETUP, sleep_cell])
     nb.run_cell(1)
-    page.wait_for_function(
-        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-        " === 'busy'"
-    )
+    nb.wait_started(1)
     time.sleep(1.5)
     # the header says the kernel is busy
     table.locator(".jw-busy-note").wait_for(state="visible", timeout=5000)
@@ -172,7 +166,7 @@ def test_two_cancels_while_blocked(page: Any, lab: Lab) -> None:
     kernel_status = (
         "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
     )
-    page.wait_for_function(f"{kernel_status} === 'busy'")
+    nb.wait_started(1)
     time.sleep(1.0)
     buttons = table.locator(".jw-body .jw-row button.jw-cancel")
     buttons.nth(0).click()

@@ -165,10 +165,7 @@ def test_stress_in_the_browser_no_status_goes_backwards(page: Any, lab: Lab) -> 
     table.locator(".jw-body .jw-row").nth(9).wait_for(timeout=15000)
     page.evaluate(STRESS_RECORDER)
     nb.run_cell(2)
-    page.wait_for_function(
-        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-        " === 'busy'"
-    )
+    nb.wait_started(2)
     time.sleep(1.0)
     cancels = table.locator(".jw-body .jw-row button.jw-cancel:not([disabled])")
     for _ in range(2):

@@ -74,10 +74,7 @@ def test_details_show_the_log_and_progress_live_while_a_cell_blocks(page: Any, l
     panel.locator(".jw-body .jw-row").first.wait_for(state="visible", timeout=20000)
 
     nb.run_cell(1)  # the job starts; the cell blocks until it ends (~15 s)
-    page.wait_for_function(
-        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-        " === 'busy'"
-    )
+    nb.wait_started(1)
     time.sleep(1.0)
     # open the details of the running job, in the table and in the panel, while blocked
     table.locator(".jw-body .jw-row").first.click()

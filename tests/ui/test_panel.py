@@ -157,10 +157,7 @@ def test_the_job_panel(page: Any, lab: Lab) -> None:
     )
     index = nb.append(sleep_cell)
     nb.run_cell(index)
-    page.wait_for_function(
-        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
-        " === 'busy'"
-    )
+    nb.wait_started(index)
     time.sleep(1.0)
     row_of(page, long2).locator("button.jw-cancel").click()
     time.sleep(1.0)
