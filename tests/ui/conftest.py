@@ -90,6 +90,14 @@ def running_lab(home: Path, root: Path, log_path: Path) -> Iterator[Lab]:
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
         IPYTHONDIR=str(home / "ipython"),
     )
+    # The panel under test is this tree's build, whatever the environment installed
+    # (the user data folder comes first in JupyterLab's extension path).
+    built = ROOT / "src" / "jobwidgets" / "labextension"
+    if (built / "package.json").is_file():
+        extensions = home / "data" / "labextensions"
+        extensions.mkdir(parents=True, exist_ok=True)
+        if not (extensions / "jobwidgets").exists():
+            (extensions / "jobwidgets").symlink_to(built, target_is_directory=True)
     # No "get notified about official Jupyter news?" toast over the widgets.
     labconfig = home / "config" / "labconfig"
     labconfig.mkdir(parents=True, exist_ok=True)
