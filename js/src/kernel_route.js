@@ -98,6 +98,75 @@ export function modelIdOf(model, feedId) {
   return feedId ?? model?.model_id ?? model?.comm?.comm_id ?? null;
 }
 
+// The main shell's own busy state.
+//
+// JupyterLab's `kernel.status` follows every status message on IOPub, including
+// the busy/idle that a subshell publishes around its own requests (this module's
+// among them). So after one subshell request it reads "idle" while the main shell
+// still runs a cell. The tracker below follows only the status messages of
+// requests that went to the main shell: no `subshell_id` in their parent header,
+// and not a control-channel request. One tracker per kernel connection, made on
+// first use and owned by the connection (its IOPub signal holds the slot; a
+// disposed connection clears it). Before its first message the tracker starts
+// from `kernel.status`.
+const CONTROL_REQUESTS = new Set([
+  "create_subshell_request",
+  "delete_subshell_request",
+  "list_subshell_request",
+  "interrupt_request",
+  "shutdown_request",
+  "debug_request",
+  "usage_request",
+]);
+const shellTrackers = new WeakMap();
+
+function shellTracker(kernel) {
+  if (!kernel || typeof kernel !== "object") return null;
+  const known = shellTrackers.get(kernel);
+  if (known) return known;
+  const signal = kernel.iopubMessage;
+  if (!signal || typeof signal.connect !== "function") return null;
+  const tracker = { busy: kernel.status === "busy", listeners: new Set() };
+  signal.connect((_, msg) => {
+    if (msg?.header?.msg_type !== "status") return;
+    const parent = msg.parent_header ?? {};
+    if (parent.subshell_id || CONTROL_REQUESTS.has(parent.msg_type)) return;
+    const busy = msg.content?.execution_state === "busy";
+    if (busy === tracker.busy) return;
+    tracker.busy = busy;
+    for (const listener of [...tracker.listeners]) listener();
+  });
+  shellTrackers.set(kernel, tracker);
+  return tracker;
+}
+
+/**
+ * Whether the kernel's main shell is running a request (a cell, say). Without an
+ * IOPub signal to follow (not JupyterLab), the connection's `status`.
+ */
+export function mainShellBusy(kernel) {
+  const tracker = shellTracker(kernel);
+  return tracker ? tracker.busy : kernel?.status === "busy";
+}
+
+/**
+ * Call `listener()` when `mainShellBusy(kernel)` may have changed; returns the
+ * function that stops it. Falls back to the connection's `statusChanged` signal.
+ */
+export function watchMainShell(kernel, listener) {
+  const tracker = shellTracker(kernel);
+  if (tracker) {
+    tracker.listeners.add(listener);
+    return () => tracker.listeners.delete(listener);
+  }
+  const signal = kernel?.statusChanged;
+  if (signal && typeof signal.connect === "function" && typeof signal.disconnect === "function") {
+    signal.connect(listener);
+    return () => signal.disconnect(listener);
+  }
+  return () => {};
+}
+
 function uuid() {
   if (globalThis.crypto?.randomUUID) return globalThis.crypto.randomUUID();
   // Not a secure context (plain http to a remote host): a random id is enough.

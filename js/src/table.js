@@ -31,7 +31,7 @@
 
 import { countByStatus, sortValue } from "./model.js";
 import { h } from "./dom.js";
-import { kernelOf } from "./kernel_route.js";
+import { kernelOf, watchMainShell } from "./kernel_route.js";
 import { acquireStore } from "./store.js";
 import { createBody } from "./table/body.js";
 import { createCancelFlow } from "./table/cancel.js";
@@ -204,12 +204,8 @@ function render({ model, el }) {
   model.on("change:compact", onCompact);
   model.on("change:title", onTitle);
 
-  // The "kernel busy" note follows the kernel's status when the connection
-  // has a statusChanged signal (a Lumino signal in JupyterLab).
-  const statusChanged = kernelOf(model)?.statusChanged;
-  const canWatchStatus =
-    statusChanged && typeof statusChanged.connect === "function" && typeof statusChanged.disconnect === "function";
-  if (canWatchStatus) statusChanged.connect(onTitle);
+  // The "kernel busy" note follows the main shell (see kernel_route.js).
+  const unwatchShell = watchMainShell(kernelOf(model), onTitle);
 
   const interval = setInterval(() => {
     const t = store.now();
@@ -229,7 +225,7 @@ function render({ model, el }) {
     unsubscribe();
     model.off("change:compact", onCompact);
     model.off("change:title", onTitle);
-    if (canWatchStatus) statusChanged.disconnect(onTitle);
+    unwatchShell();
     if (followedKey !== null && store.unfollow(followedKey)) requests.followLog(followedKey, false);
     followedKey = null;
     requests.dispose();

@@ -143,11 +143,33 @@ export function holdTimeouts(minMs) {
   };
 }
 
+/** A Lumino-like signal: `connect`, `disconnect`, `emit`, `slotCount`. */
+function fakeSignal(sender) {
+  const slots = new Set();
+  return {
+    connect(slot) {
+      slots.add(slot);
+      return true;
+    },
+    disconnect(slot) {
+      return slots.delete(slot);
+    },
+    emit(args) {
+      for (const slot of [...slots]) slot(sender(), args);
+    },
+    get slotCount() {
+      return slots.size;
+    },
+  };
+}
+
 /**
  * A fake JupyterLab kernel connection: `status`, a Lumino-like
- * `statusChanged` signal, subshells, and a record of shell messages.
+ * `statusChanged` signal, subshells, and a record of shell messages. With
+ * `iopub: true` it also has an `iopubMessage` signal, and `publishStatus` sends a
+ * status message on it (and sets `status`, as JupyterLab does for any of them).
  */
-export function fakeKernel({ status = "idle", subshells = true, replyStatus = "ok" } = {}) {
+export function fakeKernel({ status = "idle", subshells = true, replyStatus = "ok", iopub = false } = {}) {
   const slots = new Set();
   const kernel = {
     clientId: "client-1",
@@ -173,6 +195,10 @@ export function fakeKernel({ status = "idle", subshells = true, replyStatus = "o
       kernel.status = next;
       for (const slot of [...slots]) slot(kernel, next);
     },
+    publishStatus(state, parent) {
+      kernel.iopubMessage.emit({ header: { msg_type: "status" }, parent_header: parent, content: { execution_state: state } });
+      kernel.setStatus(state);
+    },
     requestCreateSubshell() {
       kernel.created += 1;
       return { done: Promise.resolve({ content: { status: "ok", subshell_id: `sub-${kernel.created}` } }) };
@@ -186,5 +212,6 @@ export function fakeKernel({ status = "idle", subshells = true, replyStatus = "o
       return { done: Promise.resolve({ content: { status: replyStatus } }) };
     },
   };
+  if (iopub) kernel.iopubMessage = fakeSignal(() => kernel);
   return kernel;
 }

@@ -228,6 +228,37 @@ test("a reachable kernel gets every cancel through a subshell too, busy or idle"
   }
 });
 
+test("the busy note follows the main shell, not a subshell's own idle", async () => {
+  const kernel = fakeKernel({ status: "idle", iopub: true });
+  const { model, el, cleanup } = await mount({}, { widget_manager: { kernel } });
+  model.receive({ type: "reset", model_id: "abc123", rows: [makeRow("1")] });
+  await settle();
+  const note = () => el.querySelector(".jw-busy-note").hidden;
+  assert.equal(note(), true);
+  const cell = { msg_type: "execute_request", msg_id: "cell" };
+  kernel.publishStatus("busy", cell);
+  await settle();
+  assert.equal(note(), false, "a cell runs on the main shell");
+  // a subshell's request (this view's sync or cancel) ends with its own "idle",
+  // and a control request's too: JupyterLab's status says idle, the main shell is busy
+  kernel.publishStatus("busy", { msg_type: "execute_request", subshell_id: "sub-1" });
+  kernel.publishStatus("idle", { msg_type: "execute_request", subshell_id: "sub-1" });
+  kernel.publishStatus("busy", { msg_type: "create_subshell_request" });
+  kernel.publishStatus("idle", { msg_type: "create_subshell_request" });
+  model.set("title", "Jobs"); // the header renders again
+  await settle();
+  assert.equal(kernel.status, "idle");
+  assert.equal(note(), false, "the note still says the kernel is busy");
+  // a second view rendered now syncs through a subshell, as the main shell is busy
+  const second = await view(model);
+  assert.equal(kernel.shell.at(-1).content.code, 'import jobwidgets.feed as _r; _r.sync("abc123")');
+  second.cleanup();
+  kernel.publishStatus("idle", cell);
+  await settle();
+  assert.equal(note(), true, "the cell ended");
+  cleanup();
+});
+
 test("busy kernel without subshells: waiting for kernel…", async () => {
   const kernel = fakeKernel({ status: "busy", subshells: false });
   const { model, el, cleanup } = await mount({}, { widget_manager: { kernel } });

@@ -19,6 +19,7 @@ import {
   followLogViaSubshell,
   kernelOf,
   logTextViaSubshell,
+  mainShellBusy,
   syncViaSubshell,
 } from "../kernel_route.js";
 import { activeKeys } from "./state.js";
@@ -100,7 +101,7 @@ export function createCancelFlow(model, store) {
     sync() {
       model.send({ type: "sync" });
       const kernel = kernelOf(model);
-      if (kernel && kernel.status === "busy") syncViaSubshell(model, route, feedId());
+      if (kernel && mainShellBusy(kernel)) syncViaSubshell(model, route, feedId());
     },
 
     /**

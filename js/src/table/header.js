@@ -8,7 +8,7 @@
 
 import { STATUSES, STATUS_INFO } from "../model.js";
 import { h, listen, setAttr, setText } from "../dom.js";
-import { kernelOf } from "../kernel_route.js";
+import { kernelOf, mainShellBusy } from "../kernel_route.js";
 import { activeKeys } from "./state.js";
 
 /**
@@ -94,7 +94,7 @@ export function createHeader({ model, store, state }, actions) {
     const titleText = model.get("title") ?? "";
     setText(title, titleText);
     title.hidden = !titleText;
-    busyNote.hidden = kernelOf(model)?.status !== "busy";
+    busyNote.hidden = !mainShellBusy(kernelOf(model));
     const { counts, filter } = state;
     for (const status of STATUSES) {
       const { chip, count } = chipViews.get(status);
