@@ -37,6 +37,7 @@ import { createBody } from "./table/body.js";
 import { createCancelFlow } from "./table/cancel.js";
 import { createDetails } from "./table/details.js";
 import { createHeader } from "./table/header.js";
+import { createTimeline } from "./table/timeline.js";
 import { createViewState, filterKeys, isFiltering, markAll, orderKeys } from "./table/state.js";
 
 export { WAIT_NOTE_MS } from "./table/cancel.js";
@@ -120,9 +121,21 @@ function render({ model, el }) {
     },
   });
 
+  // The Timeline view mode: the same rows, filter and details, on a time axis.
+  const timeline = createTimeline(view, details.id, {
+    toggleDetails,
+    schedule,
+    modeChanged(on) {
+      for (const el of body.elements) el.classList.toggle("jw-off", on);
+      dirty.body = true;
+      schedule();
+    },
+  });
+  header.elements[0].append(timeline.toggle);
+
   const root = h("div", "jw-table");
   root.classList.toggle("jw-fill", fill);
-  root.append(...header.elements, ...body.elements, details.element);
+  root.append(...header.elements, ...body.elements, timeline.element, details.element);
   el.classList.add("jw-root");
   el.appendChild(root);
 
@@ -130,6 +143,7 @@ function render({ model, el }) {
   function flush() {
     frame = null;
     if (disposed) return;
+    const rowsChanged = dirty.order || dirty.filter || state.changedKeys.size > 0;
     if (dirty.order) {
       orderKeys(state, store.rows, store.now());
       dirty.order = false;
@@ -150,7 +164,9 @@ function render({ model, el }) {
     const renderBody = dirty.body || body.showsAny(state.changedKeys);
     if (state.selectedKey !== null && state.changedKeys.has(state.selectedKey)) dirty.details = true;
     state.changedKeys.clear();
-    if (renderBody) body.render();
+    // The timeline draws every change (a row out of view moves its time range).
+    if (timeline.active) timeline.render(rowsChanged || dirty.body, rowsChanged);
+    else if (renderBody) body.render();
     dirty.body = false;
     if (dirty.details) {
       followSelected();
@@ -211,6 +227,7 @@ function render({ model, el }) {
     const t = store.now();
     body.tick(t);
     details.tick(t);
+    timeline.tick();
   }, 1000);
   // Render what the store already holds (rows sent before this view existed),
   // then ask the kernel for the rows.
@@ -222,6 +239,7 @@ function render({ model, el }) {
     header.dispose();
     body.dispose();
     details.dispose();
+    timeline.dispose();
     unsubscribe();
     model.off("change:compact", onCompact);
     model.off("change:title", onTitle);
