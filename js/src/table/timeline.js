@@ -292,9 +292,7 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
         if (box.kind === "queue") {
           // waiting: a thin bar in the queued colour (the status colour if it never ran)
           ctx.fillStyle = spans.run ? p.queue : colour;
-          ctx.globalAlpha = 0.75;
           ctx.fillRect(box.x, mid - 3, box.w, 6);
-          ctx.globalAlpha = 1;
         } else if (box.kind === "run") {
           ctx.fillStyle = colour;
           ctx.fillRect(box.x, mid - 6, box.w, 12);
