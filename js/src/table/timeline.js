@@ -232,10 +232,18 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
     const sx = domain ? scale(domain, x0, x1) : null;
     const scrollTop = scroller.scrollTop;
     geometry = { sx, scrollTop, total, gutter, now };
-    const ctx = canvas.getContext?.("2d");
-    if (!ctx || total === 0) return; // no canvas (jsdom): the text alternative stays
-    palette = palette ?? readPalette(canvas);
-    draw(ctx, dpr, { domain, sx, x0, x1, gutter, scrollTop, total, now });
+    // No 2d context (jsdom, a browser out of canvas memory): the text alternative,
+    // the tooltip and the keyboard still work.
+    let ctx = null;
+    try {
+      ctx = canvas.getContext?.("2d") ?? null;
+    } catch {
+      ctx = null;
+    }
+    if (ctx && total > 0) {
+      palette = palette ?? readPalette(canvas);
+      draw(ctx, dpr, { domain, sx, x0, x1, gutter, scrollTop, total, now });
+    }
     updateTip();
   }
 
