@@ -27,17 +27,41 @@
 
 import { clockOffset, isFinal } from "./model.js";
 
+// anywidget hands `initialize` and each view a model object of their own (a
+// proxy over the one widget model; `widget_manager` is the one thing they
+// share), so a table's store is found by its widget manager and its feed id (a
+// synced trait unique to the table) when the model has both; by the model
+// object otherwise (the panel's adapter, tests). A feed-keyed store is dropped
+// when its last reference is released (or with its widget manager).
 const STORES = new WeakMap();
+const FEED_STORES = new WeakMap(); // widget manager -> Map(feed id -> store)
+
+/** The map of `model`'s widget manager and the model's feed id, or null. */
+function feedSlot(model) {
+  const manager = model?.widget_manager;
+  const id = typeof model?.get === "function" ? model.get("feed_id") : null;
+  if (!manager || typeof manager !== "object" || typeof id !== "string" || id === "") return null;
+  let stores = FEED_STORES.get(manager);
+  if (!stores) {
+    stores = new Map();
+    FEED_STORES.set(manager, stores);
+  }
+  return { stores, id };
+}
 
 /** The most log lines kept (and shown) for a row; the kernel sends no more. */
 export const LOG_TAIL = 200;
 
 /** The store of `model`, created on first use (listener not attached yet). */
 export function storeOf(model) {
-  let store = STORES.get(model);
+  const slot = feedSlot(model);
+  let store = slot === null ? STORES.get(model) : slot.stores.get(slot.id);
   if (!store) {
-    store = createStore(model);
-    STORES.set(model, store);
+    store = createStore(model, () => {
+      if (slot !== null && slot.stores.get(slot.id) === store) slot.stores.delete(slot.id);
+    });
+    if (slot === null) STORES.set(model, store);
+    else slot.stores.set(slot.id, store);
   }
   return store;
 }
@@ -62,7 +86,7 @@ export function acquireStore(model) {
   };
 }
 
-function createStore(model) {
+function createStore(model, dropped) {
   const subscribers = new Set();
   let refs = 0;
   let seq = 0; // counts kernel messages, for "has the kernel answered since?"
@@ -96,6 +120,11 @@ function createStore(model) {
     subscribe(callback) {
       subscribers.add(callback);
       return () => subscribers.delete(callback);
+    },
+
+    /** True once a `reset` arrived: the rows are the kernel's, kept current by deltas. */
+    get hasReset() {
+      return resetSeq > 0;
     },
 
     /** A mark to pass to `answeredSince`. */
@@ -163,6 +192,7 @@ function createStore(model) {
       refs -= 1;
       if (refs === 0) {
         model.off("msg:custom", onMessage);
+        dropped();
       }
     },
   };

@@ -3,7 +3,7 @@
 // Synced traits: compact, title, feed_id. Rows never travel as a trait: the
 // kernel sends custom messages (see README.md), `reset`, `delta` and
 // `cancel_result`, each with the kernel's clock as `kernel_time`; this view
-// sends {type: "sync"} on render, {type: "cancel", keys}, {type: "cancel_all"},
+// sends {type: "sync"} on render (unless the store has had a reset), {type: "cancel", keys}, {type: "cancel_all"},
 // {type: "clear_finished"}, {type: "logs", key, open} while a row's details are
 // open (the kernel then sends the row's new log lines with its deltas) and
 // {type: "log_text", key} for "Download log" (answered by `log_text`).
@@ -229,10 +229,12 @@ function render({ model, el }) {
     details.tick(t);
     timeline.tick();
   }, 1000);
-  // Render what the store already holds (rows sent before this view existed),
-  // then ask the kernel for the rows.
+  // Render what the store already holds (rows sent before this view existed);
+  // ask the kernel for the rows unless a reset came already (the store has
+  // followed every delta since: asking again would make the kernel build and
+  // send every row a second time).
   flush();
-  requests.sync();
+  if (!store.hasReset) requests.sync();
 
   return () => {
     disposed = true;

@@ -274,8 +274,8 @@ test("busy kernel without subshells: waiting for kernel…", async () => {
 
 test("a view rendering while the kernel is busy also syncs through a subshell", async () => {
   const kernel = fakeKernel({ status: "busy" });
-  const model = makeModel({}, { widget_manager: { kernel } });
-  model.receive({ type: "reset", model_id: "abc123", rows: [makeRow("1")] });
+  // no reset yet (a reloaded page): the view asks for the rows by the table's feed id
+  const model = makeModel({ feed_id: "abc123" }, { widget_manager: { kernel } });
   const { el, cleanup } = await view(model);
   assert.deepEqual(model.sent, [{ type: "sync" }]);
   assert.equal(kernel.shell.length, 1);
@@ -311,8 +311,43 @@ test("messages that arrive before any view are shown when a view renders", async
   assert.equal(el.querySelector(".jw-empty").hidden, true);
   assert.equal(rowByText(el, "job-2").querySelector(".jw-pill-label").textContent, "RUNNING");
   assert.equal(rowByText(el, "job-3").querySelector(".jw-cancel-note").textContent, "could not cancel: nope");
-  assert.deepEqual(model.sent, [{ type: "sync" }]);
+  // the store has the kernel's rows: no need to ask for them again
+  assert.deepEqual(model.sent, []);
   cleanup();
+});
+
+test("initialize and each view get their own model object (as anywidget gives them): one store per table", async () => {
+  // anywidget passes `initialize` and every view a different proxy of one widget
+  // model; they share the widget manager and the synced traits.
+  const manager = {};
+  const widget = new FakeModel({ compact: false, title: "Jobs", feed_id: "feed-1" });
+  const proxy = () => ({
+    get: (name) => widget.get(name),
+    on: (event, cb) => widget.on(event, cb),
+    off: (event, cb) => widget.off(event, cb),
+    send: (content) => widget.send(content),
+    widget_manager: manager,
+  });
+  mounted.push(table.initialize({ model: proxy() }));
+  const rows = Array.from({ length: 3 }, (_, i) => makeRow(String(i)));
+  widget.receive({ type: "reset", rows, kernel_time: Date.now() / 1000 });
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  const cleanup = table.render({ model: proxy(), el });
+  mounted.push(cleanup);
+  // the rows that came before the view, at once, and no second request for them
+  assert.equal(bodyRows(el).length, 3);
+  assert.deepEqual(widget.sent, []);
+  assert.equal(widget.handlers.get("msg:custom").size, 1, "one message listener per table");
+  // another table of the same manager has a store of its own
+  const other = new FakeModel({ compact: false, title: "Other", feed_id: "feed-2" }, { widget_manager: manager });
+  const el2 = document.createElement("div");
+  document.body.appendChild(el2);
+  mounted.push(table.initialize({ model: other }));
+  mounted.push(table.render({ model: other, el: el2 }));
+  await settle();
+  assert.equal(bodyRows(el2).length, 0);
+  assert.deepEqual(other.sent, [{ type: "sync" }]);
 });
 
 test("two views of one model both show a delta and a cancel", async () => {
