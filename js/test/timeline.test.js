@@ -74,6 +74,42 @@ test("extent and domain: earliest start to latest end, grown to now while open, 
   assert.ok(one.end - one.start > 1);
 });
 
+test("extentOf bounds the spans of spansOf, over rows of every kind", () => {
+  const statuses = ["INITIALIZING", "QUEUED", "VALIDATING", "RUNNING", "CANCELLED", "DONE", "ERROR", "NEW?"];
+  let seed = 7;
+  const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  const pick = (v) => (rand() < 0.3 ? null : v);
+  for (let trial = 0; trial < 200; trial++) {
+    const rows = Array.from({ length: 1 + Math.floor(rand() * 6) }, (_, i) => {
+      const submitted = 100 + rand() * 100;
+      const started = submitted + rand() * 50;
+      return makeRow(String(i), {
+        status: statuses[Math.floor(rand() * statuses.length)],
+        created_at: pick(submitted - 1),
+        submitted_at: pick(submitted),
+        started_at: pick(started),
+        finished_at: pick(started + rand() * 50),
+        kernel_ended: rand() < 0.2,
+        updated_at: pick(started + 10),
+      });
+    });
+    const now = 400;
+    let start = Infinity;
+    let end = -Infinity;
+    let open = false;
+    for (const row of rows) {
+      const s = geo.spansOf(row, now);
+      const a = s.queue ? s.queue[0] : s.run ? s.run[0] : s.marker;
+      if (a === null) continue;
+      start = Math.min(start, a);
+      end = Math.max(end, s.run ? s.run[1] : s.queue ? s.queue[1] : s.marker);
+      open = open || s.open;
+    }
+    const want = start === Infinity ? null : { start, end, open };
+    assert.deepEqual(geo.extentOf(rows, now), want, JSON.stringify(rows));
+  }
+});
+
 test("scale maps the domain to pixels and back", () => {
   const sx = geo.scale({ start: 100, end: 200 }, 50, 250);
   assert.equal(sx.x(100), 50);

@@ -9,7 +9,6 @@
 import { STATUSES, STATUS_INFO } from "../model.js";
 import { h, listen, setAttr, setText } from "../dom.js";
 import { kernelOf, mainShellBusy } from "../kernel_route.js";
-import { activeKeys } from "./state.js";
 
 /**
  * @param {object} view
@@ -112,8 +111,9 @@ export function createHeader({ model, store, state }, actions) {
         isCompact ? `${n} ${label}` : selected ? "Show all statuses" : `Show only ${label} jobs`,
       );
     }
-    const active = activeKeys(store.rows).length;
     const finished = counts.CANCELLED + counts.DONE + counts.ERROR;
+    // every row not final, unknown statuses included (as activeKeys counts them)
+    const active = store.rows.size - finished;
     cancelAllBtn.disabled = active === 0;
     clearBtn.disabled = finished === 0;
     if (!confirm.hidden) {

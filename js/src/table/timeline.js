@@ -196,12 +196,9 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
     setText(empty, store.rows.size === 0 ? "No jobs yet" : "No jobs match the filter");
     scroller.hidden = total === 0;
     if (extentDirty) {
-      extent = extentOf(
-        (function* rows() {
-          for (const key of viewKeys) yield store.rows.get(key);
-        })(),
-        now,
-      );
+      const rows = new Array(total);
+      for (let i = 0; i < total; i++) rows[i] = store.rows.get(viewKeys[i]);
+      extent = extentOf(rows, now);
       extentDirty = false;
     }
     const domain = domainOf(extent, now);

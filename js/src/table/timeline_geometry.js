@@ -63,8 +63,9 @@ export function spansOf(row, now) {
 /**
  * The time range of `rows` at `now`: from the earliest span start (or marker)
  * to the latest end. `open` is true when some span ends at `now` (the range
- * then grows with the clock: pass a later `now` to `withNow`). Null for rows
- * with nothing to draw.
+ * then grows with the clock: `domainOf` takes a later `now`). Null for rows
+ * with nothing to draw. The same bounds as `spansOf`, without building the
+ * spans: this runs over every filtered row when rows change.
  *
  * @param {Iterable<object>} rows
  * @returns {{start: number, end: number, open: boolean} | null}
@@ -74,13 +75,30 @@ export function extentOf(rows, now) {
   let end = -Infinity;
   let open = false;
   for (const row of rows) {
-    const s = spansOf(row, now);
-    const a = s.queue ? s.queue[0] : s.run ? s.run[0] : s.marker;
-    if (a === null) continue;
-    const b = s.run ? s.run[1] : s.queue ? s.queue[1] : s.marker;
+    if (!row) continue;
+    const submitted = finite(row.submitted_at) ? row.submitted_at : null;
+    const started = finite(row.started_at) ? row.started_at : null;
+    const finished = finite(row.finished_at) ? row.finished_at : null;
+    const last = finished ?? openEnd(row, now);
+    const queued = submitted !== null && (started ?? last) !== null;
+    let a;
+    let b;
+    if (queued || started !== null) {
+      a = queued ? submitted : started;
+      b = started !== null ? Math.max(started, last ?? started) : Math.max(submitted, last);
+      if (finished === null && last === now && !row.kernel_ended) open = true;
+    } else {
+      // the marker of a job with no span
+      if (!isFinal(row.status) && !row.kernel_ended) {
+        a = b = now;
+        open = true;
+      } else {
+        a = b = finished ?? (finite(row.created_at) ? row.created_at : null);
+        if (a === null) continue;
+      }
+    }
     if (a < start) start = a;
     if (b > end) end = b;
-    if (s.open) open = true;
   }
   return start === Infinity ? null : { start, end, open };
 }
