@@ -82,6 +82,11 @@ function readPalette(el) {
   };
 }
 
+/** Set one inline style property, only when it differs (no needless style invalidation). */
+function setStyle(node, name, value) {
+  if (node.style[name] !== value) node.style[name] = value;
+}
+
 /** `text` cut with an ellipsis to fit `width` px in `ctx`'s font. */
 function fitText(ctx, text, width) {
   if (ctx.measureText(text).width <= width) return text;
@@ -150,10 +155,12 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
   let height = 0;
   let geometry = null; // what the last draw used, for hit testing
   let palette = null;
+  // the scroller's size (from the ResizeObserver) and scroll position (from its events)
+  const box = { width: 0, height: 0, scrollTop: 0 };
+  const labels = new Map(); // job id -> its label cut to the gutter (cleared on resize and theme)
 
   function viewportHeight(total) {
     const content = AXIS_HEIGHT + total * LANE_HEIGHT;
-    if (fill) return scroller.clientHeight || VIEWPORT_HEIGHT;
     if (model.get("compact")) return Math.min(content, AXIS_HEIGHT + COMPACT_LANES * LANE_HEIGHT);
     return Math.min(content, VIEWPORT_HEIGHT);
   }
@@ -202,17 +209,29 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
       extentDirty = false;
     }
     const domain = domainOf(extent, now);
-    summary.textContent = domain
-      ? `${total.toLocaleString()} ${total === 1 ? "job" : "jobs"} from ${formatClock(domain.start)} to ${formatClock(domain.end)}. Up and Down move between jobs, Enter opens a job's details.`
-      : `${total.toLocaleString()} jobs, none with a time yet.`;
-    setAttr(canvas, "aria-label", `Timeline of ${total.toLocaleString()} ${total === 1 ? "job" : "jobs"}`);
+    const jobs = `${total.toLocaleString()} ${total === 1 ? "job" : "jobs"}`;
+    setText(
+      summary,
+      domain
+        ? `${jobs} from ${formatClock(domain.start)} to ${formatClock(domain.end)}. Up and Down move between jobs, Enter opens a job's details.`
+        : `${jobs}, none with a time yet.`,
+    );
+    setAttr(canvas, "aria-label", `Timeline of ${jobs}`);
 
-    const vh = viewportHeight(total);
-    if (!fill) scroller.style.height = `${vh}px`;
-    spacer.style.height = `${Math.max(0, AXIS_HEIGHT + total * LANE_HEIGHT - vh)}px`;
-    const maxTop = Math.max(0, AXIS_HEIGHT + total * LANE_HEIGHT - vh);
-    if (scroller.scrollTop > maxTop) scroller.scrollTop = maxTop;
-    const w = scroller.clientWidth || 600;
+    // Layout is read from the ResizeObserver and the scroll events, not here (a read
+    // after the header's render would force a layout of the whole page each frame);
+    // the size is read once, before the observer first reports it.
+    if (!(box.width > 0)) box.width = scroller.clientWidth;
+    if (fill && !(box.height > 0)) box.height = scroller.clientHeight;
+    const vh = fill ? box.height || VIEWPORT_HEIGHT : viewportHeight(total);
+    const rest = Math.max(0, AXIS_HEIGHT + total * LANE_HEIGHT - vh);
+    if (!fill) setStyle(scroller, "height", `${vh}px`);
+    setStyle(spacer, "height", `${rest}px`);
+    if (box.scrollTop > rest) {
+      scroller.scrollTop = rest;
+      box.scrollTop = rest;
+    }
+    const w = box.width || 600;
     const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
     if (w !== width || vh !== height || canvas.width !== Math.round(w * dpr)) {
       width = w;
@@ -221,13 +240,14 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
       canvas.style.height = `${vh}px`;
       canvas.width = Math.round(w * dpr);
       canvas.height = Math.round(vh * dpr);
+      labels.clear();
     }
     if (highlight >= total) highlight = total - 1;
     const gutter = Math.min(GUTTER_MAX, Math.round(w * 0.28));
     const x0 = gutter + 8;
     const x1 = Math.max(x0 + 10, w - 14);
     const sx = domain ? scale(domain, x0, x1) : null;
-    const scrollTop = scroller.scrollTop;
+    const scrollTop = box.scrollTop;
     geometry = { sx, scrollTop, total, gutter, now };
     // No 2d context (jsdom, a browser out of canvas memory): the text alternative,
     // the tooltip and the keyboard still work.
@@ -290,7 +310,14 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
       const mid = y + LANE_HEIGHT / 2;
       const colour = p.status[row.status] ?? p.unknown;
       ctx.fillStyle = p.fg;
-      ctx.fillText(fitText(ctx, row.job_id == null ? "(no id yet)" : String(row.job_id), gutter - 10), 6, mid);
+      const id = row.job_id == null ? "(no id yet)" : String(row.job_id);
+      let label = labels.get(id);
+      if (label === undefined) {
+        if (labels.size > 2000) labels.clear();
+        label = fitText(ctx, id, gutter - 10);
+        labels.set(id, label);
+      }
+      ctx.fillText(label, 6, mid);
       if (!sx) continue;
       const spans = spansOf(row, now);
       for (const box of spanBoxes(spans, sx)) {
@@ -407,7 +434,7 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
 
   function onMove(event) {
     pointer = pointAt(event);
-    const index = laneAt(pointer.y, scroller.scrollTop, state.viewKeys.length);
+    const index = laneAt(pointer.y, box.scrollTop, state.viewKeys.length);
     canvas.style.cursor = index >= 0 ? "pointer" : "";
     if (index !== highlight) setHighlight(index, false);
     else updateTip();
@@ -421,7 +448,7 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
 
   function onClick(event) {
     const { y } = pointAt(event);
-    const index = laneAt(y, scroller.scrollTop, state.viewKeys.length);
+    const index = laneAt(y, box.scrollTop, state.viewKeys.length);
     if (index < 0) return;
     actions.toggleDetails(state.viewKeys[index]);
     invalidate();
@@ -452,14 +479,15 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
     if (next === null) return;
     event.preventDefault();
     pointer = null;
-    scroller.scrollTop = scrollToLane(next, scroller.scrollTop, height);
+    box.scrollTop = scrollToLane(next, box.scrollTop, height);
+    scroller.scrollTop = box.scrollTop;
     setHighlight(next, true);
   }
 
   function onFocus() {
     if (highlight < 0 && state.viewKeys.length) {
       const selected = state.selectedKey === null ? -1 : state.viewKeys.indexOf(state.selectedKey);
-      setHighlight(selected >= 0 ? selected : laneRange(scroller.scrollTop, height, state.viewKeys.length).start, true);
+      setHighlight(selected >= 0 ? selected : laneRange(box.scrollTop, height, state.viewKeys.length).start, true);
     }
   }
 
@@ -474,6 +502,7 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
   // The theme (JupyterLab's light/dark, the OS scheme) changes the colours.
   function themeChanged() {
     palette = null;
+    labels.clear(); // the font may differ
     invalidate();
   }
   const themeObserver = typeof MutationObserver === "function" ? new MutationObserver(themeChanged) : null;
@@ -482,7 +511,15 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
   }
   const scheme = typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : null;
   scheme?.addEventListener?.("change", themeChanged);
-  const resizeObserver = typeof ResizeObserver === "function" ? new ResizeObserver(() => invalidate()) : null;
+  const resizeObserver =
+    typeof ResizeObserver === "function"
+      ? new ResizeObserver(() => {
+          // layout is clean here: reading it costs nothing
+          box.width = scroller.clientWidth; // without the scroll bar
+          box.height = scroller.clientHeight;
+          invalidate();
+        })
+      : null;
   resizeObserver?.observe(scroller);
 
   const cleanups = [
@@ -499,8 +536,9 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
       }
     }),
     listen(scroller, "scroll", () => {
+      box.scrollTop = scroller.scrollTop;
       if (pointer) {
-        const index = laneAt(pointer.y, scroller.scrollTop, state.viewKeys.length);
+        const index = laneAt(pointer.y, box.scrollTop, state.viewKeys.length);
         if (index !== highlight) highlight = index;
       }
       invalidate();
