@@ -232,3 +232,60 @@ def test_timeline_in_a_notebook(page: Any, lab: Lab) -> None:
     table.locator(".jw-grid").wait_for(state="visible", timeout=5000)
     assert canvas.is_hidden()
     assert page.errors == []
+
+
+PANEL = "#jobwidgets-panel"
+
+# every pixel row of the canvas: how many pixels have the colour `rgb`
+COUNT = """([canvas, rgb]) => {
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let n = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (Math.abs(data[i] - rgb[0]) <= 40 && Math.abs(data[i + 1] - rgb[1]) <= 40
+        && Math.abs(data[i + 2] - rgb[2]) <= 40) n += 1;
+  }
+  return n;
+}"""
+
+
+def test_timeline_in_the_job_panel(page: Any, lab: Lab) -> None:
+    _nb, _table, ids = _open(page, lab)
+    page.evaluate("() => { window.jupyterapp.commands.execute('jobwidgets:show-panel'); }")
+    panel = page.locator(PANEL)
+    panel.wait_for(state="visible", timeout=10000)
+    panel.locator(".jw-body .jw-row").first.wait_for(timeout=15000)
+    _switch_with_keyboard(page, panel, "Timeline")
+    canvas = panel.locator("canvas.jw-tl-canvas")
+    canvas.wait_for(state="visible", timeout=5000)
+    page.wait_for_function(
+        "([el, n]) => el.querySelector('canvas.jw-tl-canvas').getAttribute('aria-label')"
+        " === `Timeline of ${n} jobs`",
+        arg=[panel.element_handle(), len(ids)],
+        timeout=10000,
+    )
+    time.sleep(0.5)
+    handle = panel.element_handle()
+    box = canvas.bounding_box()
+    assert box["width"] > 200 and box["height"] >= AXIS + len(ids) * LANE - 1
+    for name in ("brand", "success", "error", "warn"):
+        rgb = page.evaluate(COLOUR, [handle, f"--jw-{name}"])
+        assert page.evaluate(COUNT, [canvas.element_handle(), rgb]) > 20, name
+    screenshot(panel, "timeline-panel-light")
+    # a click on a lane opens the details in the panel
+    page.mouse.click(box["x"] + box["width"] - 20, box["y"] + AXIS + LANE / 2)
+    panel.locator(".jw-details").wait_for(state="visible", timeout=5000)
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('apputils:change-theme',"
+        " {theme: 'JupyterLab Dark'})"
+    )
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=20000)
+    time.sleep(1.0)
+    dark_bg = page.evaluate(COLOUR, [handle, "--jw-bg"])
+    assert page.evaluate(COUNT, [canvas.element_handle(), dark_bg]) > 1000
+    screenshot(panel, "timeline-panel-dark")
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('apputils:change-theme',"
+        " {theme: 'JupyterLab Light'})"
+    )
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'", timeout=20000)
+    assert page.errors == []

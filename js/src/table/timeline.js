@@ -361,11 +361,14 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
     ctx.fillStyle = p.fg;
     ctx.textBaseline = "middle";
     ctx.textAlign = "center";
+    // labels centred on their ticks, pushed inside the plot at its edges, never overlapping
+    let right = gutter + 2;
     for (const { t, label } of ticks) {
-      const x = sx.x(t);
       const half = ctx.measureText(label).width / 2;
-      if (x - half < gutter + 2 || x + half > width - 2) continue;
+      const x = Math.min(Math.max(sx.x(t), gutter + 4 + half), width - 4 - half);
+      if (x - half < right + 6) continue;
       ctx.fillText(label, x, AXIS_HEIGHT / 2);
+      right = x + half;
     }
     ctx.textAlign = "left";
     ctx.fillStyle = p.muted;
