@@ -134,27 +134,46 @@ def _timed(
     }
 
 
+def _new_table(page: Any, nb: Notebook, title: str, esm: str = "") -> dict:
+    """Time a new 10,000-row table (``esm``: the name of a kernel variable holding
+    another build of the table's front end, for a baseline in the same run)."""
+    nb.run_code("if table is not None: table.close()")
+    nb.command("notebook:clear-all-cell-outputs")
+    nb.run_code("for j in jobs:\n    j._report(JobStatus.QUEUED)", timeout=60)
+    # the rows' reset (3.3 MB), not the comm's opening with the front end's code (0.1 MB)
+    extra = f", _esm={esm}" if esm else ""
+    return _timed(
+        page,
+        nb,
+        f'table = JobTable(jobs, title="{title}"{extra})\ntable',
+        {"title": title, "status": "QUEUED", "count": N},
+        min_size=1_000_000,
+    )
+
+
+def bench_baseline(page: Any, nb: Notebook, repeat: int, baseline: Path) -> dict[str, list[dict]]:
+    """Row f's new table with this build and with ``baseline`` (another build of
+    table.js), alternating, in the same run."""
+    results: dict[str, list[dict]] = {"this": [], "baseline": []}
+    nb.run_code(f"jobs = push_jobs({N})\ntable = None", timeout=120)
+    nb.run_code(f"BASELINE = open({str(baseline)!r}).read()")
+    for r in range(repeat):
+        order = ("this", "baseline") if r % 2 == 0 else ("baseline", "this")
+        for which in order:
+            esm = "BASELINE" if which == "baseline" else ""
+            results[which].append(_new_table(page, nb, f"ab-{which}-{r}", esm))
+    nb.run_code("table.close()")
+    nb.command("notebook:clear-all-cell-outputs")
+    return results
+
+
 def bench_render(page: Any, nb: Notebook, repeat: int) -> dict[str, list[dict]]:
     results: dict[str, list[dict]] = {"new": [], "reset": [], "delta": [], "delta_all": []}
     nb.run_code(f"jobs = push_jobs({N})\ntable = None", timeout=120)
     for r in range(repeat):
         # a new 10,000-row table (the previous one is closed and its output cleared)
-        nb.run_code("if table is not None: table.close()")
-        nb.command("notebook:clear-all-cell-outputs")
-        nb.run_code(
-            "for j in jobs:\n    j._report(JobStatus.QUEUED)", timeout=60
-        )  # every job QUEUED again
         title = f"bench-{r}"
-        # the rows' reset (3.3 MB), not the comm's opening with the front end's code (0.1 MB)
-        results["new"].append(
-            _timed(
-                page,
-                nb,
-                f'table = JobTable(jobs, title="{title}")\ntable',
-                {"title": title, "status": "QUEUED", "count": N},
-                min_size=1_000_000,
-            )
-        )
+        results["new"].append(_new_table(page, nb, title))
         page.locator(".jw-table .jw-body .jw-row").first.wait_for()
         # 1,000 jobs (the first ones, shown at the top) change status
         for status, count in (("RUNNING", DELTA), ("QUEUED", N)):
@@ -293,6 +312,12 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=("f", "m", "g"), action="append", help="run only these rows (repeatable)"
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another build of table.js: row f's new table with it and with this build, "
+        "alternating, in the same run",
+    )
     args = parser.parse_args()
     only = set(args.only or ("f", "m", "g"))
     load_before = f"{os.getloadavg()[0]:.1f}"
@@ -312,13 +337,16 @@ def main() -> None:
             nb.run_code(PUSH_JOBS)
             render = bench_render(page, nb, args.repeat) if "f" in only else {}
             timeline = bench_timeline(page, nb, args.repeat) if "m" in only else {}
+            ab = bench_baseline(page, nb, args.repeat, args.baseline) if args.baseline else {}
             latency = bench_latency(page, nb, args.samples) if "g" in only else []
             chromium_version = context.browser.version if context.browser else "?"
             page.close()
             lab.shutdown_kernels()
     print()
-    options = (f" --repeat {args.repeat}" if args.repeat != 5 else "") + "".join(
-        f" --only {o}" for o in args.only or ()
+    options = (
+        (f" --repeat {args.repeat}" if args.repeat != 5 else "")
+        + "".join(f" --only {o}" for o in args.only or ())
+        + (f" --baseline {args.baseline}" if args.baseline else "")
     )
     print(f"Command: `.venv/bin/python benchmarks/bench_browser.py{options}`")
     print(
@@ -357,6 +385,21 @@ def main() -> None:
             _row(
                 f"f. {N:,}-row delta arrives -> visible rows repainted",
                 [r["ms"] for r in render["delta_all"]],
+                "",
+            )
+        )
+    if ab:
+        print(
+            _row(
+                f"f. new table, {N:,} rows, this build (alternating with the baseline)",
+                [r["ms"] for r in ab["this"]],
+                "<= 300",
+            )
+        )
+        print(
+            _row(
+                f"f. new table, {N:,} rows, baseline {args.baseline.name}",
+                [r["ms"] for r in ab["baseline"]],
                 "",
             )
         )
