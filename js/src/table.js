@@ -90,6 +90,7 @@ function render({ model, el }) {
   const header = createHeader(view, {
     filterChanged() {
       body.scrollToTop();
+      timeline.scrollToTop();
       schedule();
     },
     cancelAll: () => requests.cancelAll(),

@@ -300,3 +300,19 @@ test("the clock redraws the timeline only while a span is open", async () => {
   assert.notEqual(summary.textContent, before);
   assert.match(summary.textContent, /^2 jobs from/);
 });
+
+test("the monitor (compact) has the switch too, with at most 8 lanes in view", async () => {
+  const { model, el } = await mount({ compact: true });
+  const now = Date.now() / 1000;
+  const rows = Array.from({ length: 30 }, (_, i) =>
+    makeRow(String(i), { status: "RUNNING", submitted_at: now - 60 + i, started_at: now - 50 + i }),
+  );
+  model.receive({ type: "reset", kernel_time: now, rows });
+  await settle();
+  const [, timelineBtn] = toggleButtons(el);
+  assert.equal(el.querySelector(".jw-toolbar").hidden, true);
+  timelineBtn.click();
+  await settle();
+  assert.equal(el.querySelector(".jw-tl-scroll").style.height, `${geo.AXIS_HEIGHT + 8 * geo.LANE_HEIGHT}px`);
+  assert.equal(el.querySelector(".jw-tl-spacer").style.height, `${22 * geo.LANE_HEIGHT}px`);
+});

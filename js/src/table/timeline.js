@@ -565,6 +565,11 @@ export function createTimeline({ model, store, state, fill }, detailsId, actions
     render,
     /** The rows, their order or the filter changed. */
     invalidate,
+    /** Back to the first lane (after a filter change). */
+    scrollToTop() {
+      scroller.scrollTop = 0;
+      box.scrollTop = 0;
+    },
     /** The clock moved to `t`: redraw while some span ends at now. */
     tick() {
       if (active && extent?.open) invalidate();
