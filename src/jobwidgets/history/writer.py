@@ -291,7 +291,8 @@ class Writer:
         state = get("state")
         status = _NAMES[state if state is not None else job._jobwidgets.status]
         job_id = job._job_id
-        tags = getattr(job, "tags", None)
+        # a tag change is told before the job stores it: the change's value wins
+        tags = get("tags") if "tags" in fields else getattr(job, "tags", None)
         try:
             backend = job._backend_name()
         except Exception:
