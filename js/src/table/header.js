@@ -176,6 +176,8 @@ export function createHeader({ model, store, state }, actions) {
   return {
     /** The header, the toolbar and the confirmation, in page order. */
     elements: [header, toolbar, confirm],
+    /** The toolbar, for the view to add controls to. */
+    toolbar,
     render,
     dispose() {
       for (const off of cleanups) off();
