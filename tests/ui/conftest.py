@@ -89,9 +89,13 @@ def running_lab(home: Path, root: Path, log_path: Path) -> Iterator[Lab]:
         JUPYTER_DATA_DIR=str(home / "data"),
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
         IPYTHONDIR=str(home / "ipython"),
+        # in a virtual environment jupyter_core puts the environment's folders first,
+        # so the installed panel would win over this tree's build linked below
+        JUPYTER_PREFER_ENV_PATH="0",
     )
     # The panel under test is this tree's build, whatever the environment installed
-    # (the user data folder comes first in JupyterLab's extension path).
+    # (the user data folder comes first in JupyterLab's extension path, with
+    # JUPYTER_PREFER_ENV_PATH=0 above).
     built = ROOT / "src" / "jobwidgets" / "labextension"
     if (built / "package.json").is_file():
         extensions = home / "data" / "labextensions"
