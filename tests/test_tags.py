@@ -335,3 +335,28 @@ def test_a_closed_dask_backend_refuses_to_resubmit() -> None:
     assert row(job, "1")["can_retry"] is False
     with pytest.raises(JobError, match="can't be resubmitted: dask is closed"):
         job.resubmit()
+
+
+class LegacyTagged(PushJob):
+    """A job class written for qiskit-ibmq-provider: its own ``tags()`` method."""
+
+    def tags(self) -> list[str]:  # type: ignore[override]
+        return ["ibmq", "legacy"]
+
+
+class OwnResubmit(PushJob):
+    def resubmit(self) -> PushJob:
+        return OwnResubmit()
+
+
+def test_a_subclass_with_its_own_tags_method_still_shows(table: JobTable, loop: ManualLoop) -> None:
+    job = LegacyTagged()
+    job.submit()
+    table.add(job)
+    loop.advance(1)
+    assert custom(table)[-1]["upsert"][0]["tags"] == ["ibmq", "legacy"]
+    assert record(job)["tags"] == ["ibmq", "legacy"]
+    own = OwnResubmit()
+    own.submit()
+    own.push(JobStatus.ERROR, error="boom")
+    assert row(own, "1")["can_retry"] is True  # it overrides resubmit(): offered

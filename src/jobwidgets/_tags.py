@@ -17,7 +17,7 @@ import traitlets
 
 from ._shown import shown
 
-__all__ = ["MAX_TAGS", "MAX_TAG_LENGTH", "TagsTrait", "check_tags"]
+__all__ = ["MAX_TAGS", "MAX_TAG_LENGTH", "TagsTrait", "check_tags", "tags_of"]
 
 MAX_TAGS = 32
 """The most tags one job may have."""
@@ -83,3 +83,18 @@ class TagsTrait(traitlets.TraitType[tuple[str, ...], Any]):
     def store(self, obj: Any, value: tuple[str, ...]) -> None:
         """Write the value and notify observers: only the core's delivery calls this."""
         super().set(obj, value)
+
+
+def tags_of(job: Any) -> list[str]:
+    """The job's tags for a view: ``job.tags``, or what a subclass's own ``tags()``
+    method returns (qiskit-ibmq-provider's ``IBMQJob.tags()``); ``[]`` if neither gives
+    a list of str. Never raises."""
+    try:
+        tags = getattr(job, "tags", ())
+        if callable(tags):
+            tags = tags()
+    except Exception:
+        return []
+    if not isinstance(tags, list | tuple | set | frozenset):
+        return []
+    return [tag for tag in tags if isinstance(tag, str)]

@@ -342,8 +342,9 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
 
     def _can_resubmit(self) -> bool:
         """Whether ``resubmit()`` would try to run the job again (its backend knows how,
-        and is open). Views offer "Retry" for such jobs once they failed or were cancelled."""
-        return False
+        and is open). Views offer "Retry" for such jobs once they failed or were cancelled.
+        A subclass that overrides ``resubmit`` is taken to know how."""
+        return type(self).resubmit is not BaseJob.resubmit
 
     # -------------------------------------------------------------------- observers
     def observe(

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from ._tags import tags_of
 from .job import BaseJob, wire_id
 from .status import COLOURS, STYLES, JobStatus
 from .text import text_line
@@ -77,10 +78,15 @@ def row(
         "traceback": job.error_traceback,
         "cancel_state": cancel[0],
         "cancel_message": cancel[1],
-        "tags": list(job.tags),
-        "resubmitted_from": job.resubmitted_from,
+        "tags": tags_of(job),
+        "resubmitted_from": _origin(job),
         "can_retry": job.state in _RETRYABLE and _can_resubmit(job),
     }
+
+
+def _origin(job: BaseJob) -> str | None:
+    origin = getattr(job, "resubmitted_from", None)
+    return origin if isinstance(origin, str) else None
 
 
 def _can_resubmit(job: BaseJob) -> bool:
@@ -117,7 +123,7 @@ def record(job: BaseJob, now: float | None = None) -> dict[str, Any]:
         "job_id": wire_id(job),
         "backend": job._backend_name(),
         "status": job.state.name,
-        "tags": list(job.tags),
+        "tags": tags_of(job),
         "created": _iso(job.created_at),
         "submitted": _iso(submitted),
         "started": _iso(started),
@@ -127,7 +133,7 @@ def record(job: BaseJob, now: float | None = None) -> dict[str, Any]:
         "progress": job.progress,
         "progress_text": job.progress_text,
         "error": job.error,
-        "resubmitted_from": job.resubmitted_from,
+        "resubmitted_from": _origin(job),
     }
 
 
