@@ -25,14 +25,6 @@ export const NO_TAG = "(no tag)";
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
-/** The group names of `row` when grouping by `groupBy`. */
-function groupsOf(row, groupBy) {
-  if (groupBy === "backend") return [row.backend == null ? "" : String(row.backend)];
-  if (groupBy === "status") return [String(row.status ?? "")];
-  const tags = Array.isArray(row.tags) ? row.tags.map(String) : [];
-  return tags.length ? [...new Set(tags)] : [NO_TAG];
-}
-
 /**
  * The body's items: `keys` (already sorted and filtered) under one header per
  * group, rows of collapsed groups left out. A header item is
@@ -47,17 +39,31 @@ function groupsOf(row, groupBy) {
 export function buildItems(keys, rows, groupBy, collapsed) {
   if (!groupBy) return keys;
   const groups = new Map();
+  const add = (name, key, status) => {
+    let group = groups.get(name);
+    if (group === undefined) {
+      group = { name, keys: [], counts: Object.fromEntries(STATUSES.map((s) => [s, 0])) };
+      groups.set(name, group);
+    }
+    group.keys.push(key);
+    if (group.counts[status] !== undefined) group.counts[status] += 1;
+  };
+  const byTag = groupBy === "tag";
   for (const key of keys) {
     const row = rows.get(key);
     if (!row) continue;
-    for (const name of groupsOf(row, groupBy)) {
-      let group = groups.get(name);
-      if (!group) {
-        group = { name, keys: [], counts: Object.fromEntries(STATUSES.map((s) => [s, 0])) };
-        groups.set(name, group);
-      }
-      group.keys.push(key);
-      if (Object.prototype.hasOwnProperty.call(group.counts, row.status)) group.counts[row.status] += 1;
+    if (!byTag) {
+      const value = groupBy === "backend" ? row.backend : row.status;
+      add(value == null ? "" : String(value), key, row.status);
+      continue;
+    }
+    const tags = row.tags;
+    if (!Array.isArray(tags) || tags.length === 0) {
+      add(NO_TAG, key, row.status);
+      continue;
+    }
+    for (let i = 0; i < tags.length; i++) {
+      if (tags.indexOf(tags[i]) === i) add(String(tags[i]), key, row.status); // each tag once
     }
   }
   const names = [...groups.keys()];
@@ -68,9 +74,10 @@ export function buildItems(keys, rows, groupBy, collapsed) {
     const group = groups.get(name);
     const id = `${groupBy}:${name}`;
     const isCollapsed = collapsed.has(id);
-    const label = groupBy === "status" ? statusInfo(name).label === "UNKNOWN" ? name : statusInfo(name).label : name || "(none)";
+    const known = statusInfo(name).label !== "UNKNOWN";
+    const label = groupBy === "status" ? (known ? statusInfo(name).label : name) : name || "(none)";
     items.push({ group: id, name, label, count: group.keys.length, counts: group.counts, collapsed: isCollapsed });
-    if (!isCollapsed) items.push(...group.keys);
+    if (!isCollapsed) for (const key of group.keys) items.push(key);
   }
   return items;
 }
