@@ -360,3 +360,19 @@ def test_a_subclass_with_its_own_tags_method_still_shows(table: JobTable, loop: 
     own.submit()
     own.push(JobStatus.ERROR, error="boom")
     assert row(own, "1")["can_retry"] is True  # it overrides resubmit(): offered
+
+
+def test_a_qiskit_job_says_it_cannot_be_resubmitted() -> None:
+    pytest.importorskip("qiskit_aer")
+    from qiskit import QuantumCircuit
+    from qiskit_aer import AerSimulator
+
+    from jobwidgets.qiskit import watch
+
+    circuit = QuantumCircuit(1)
+    circuit.measure_all()
+    job = watch(AerSimulator().run(circuit, shots=1))
+    job.wait_for_final_state(timeout=60)
+    assert row(job, "1")["can_retry"] is False
+    with pytest.raises(JobError, match="WatchedJob jobs don't know how to run again"):
+        job.resubmit()
