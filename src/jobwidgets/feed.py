@@ -124,9 +124,12 @@ class RowFeed:
     Who owns what:
 
     - The rows (``_rows``, ``_key_of``), the removed keys, the cancel outcomes, the
-      reset flag and the outbox are guarded by ``_lock``: ``add``, ``remove``,
-      ``cancel``, ``clear_finished`` and the front end's messages may run on any thread
-      (the main shell, a subshell, the subshell route, a job's thread).
+      retry requests already handled (``_retry_requests``), the reset flag and the
+      outbox are guarded by ``_lock``: ``add``, ``remove``, ``cancel``,
+      ``clear_finished`` and the front end's messages may run on any thread (the main
+      shell, a subshell, the subshell route, a job's thread). A retry request is
+      marked handled under the lock before ``resubmit()`` runs, so the same click
+      arriving by both routes at once runs the job again only once.
     - Every message to the front end (``reset``, ``delta``, ``cancel_result``) is sent
       by ``_jobs_changed``, which only the bridge's thread calls. Work that starts
       elsewhere leaves its message in the outbox (or sets the reset flag) and pokes the
