@@ -190,4 +190,19 @@ def test_tags_groups_export_and_retry(page: Any, lab: Lab) -> None:
         for key in spans:
             assert (got[key] is None) == (record[key] is None)
             assert got[key] is None or abs(got[key] - record[key]) < 0.002
+
+    # Retry while a cell blocks the kernel: the subshell route runs it at once
+    sleeper = nb.append(
+        "import time\nend = time.time() + 15\nwhile time.time() < end:\n    time.sleep(0.1)"
+    )
+    nb.run_cell(sleeper)
+    nb.wait_started(sleeper)
+    table.locator(".jw-busy-note").wait_for(state="visible", timeout=10000)
+    failed = table.locator(".jw-body .jw-row:not(.jw-group)").filter(
+        has=page.locator(".jw-id-text", has_text=re.compile(f"^{re.escape(facts['gpu'][0])}$"))
+    )
+    failed.first.locator("button.jw-retry").click()
+    failed.first.locator(".jw-cancel-note", has_text="retried as sim-7").wait_for(timeout=8000)
+    assert not nb.cell_finished(sleeper), "the retry waited for the cell"
+    screenshot(table, "tags-retried-while-busy")
     assert page.errors == []
