@@ -191,7 +191,8 @@ def test_tags_groups_export_and_retry(page: Any, lab: Lab) -> None:
             assert (got[key] is None) == (record[key] is None)
             assert got[key] is None or abs(got[key] - record[key]) < 0.002
 
-    # Retry while a cell blocks the kernel: the subshell route runs it at once
+    # Retry while a cell blocks the kernel: the new job is made at once, not when the
+    # cell ends (the click goes by the comm and by the subshell route)
     sleeper = nb.append(
         "import time\nend = time.time() + 15\nwhile time.time() < end:\n    time.sleep(0.1)"
     )
