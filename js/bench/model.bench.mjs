@@ -2,6 +2,8 @@
 // count, apply a delta to the row store. Run: npm run bench   (median of 15 runs per case)
 import { STATUSES, countByStatus, filterRows, sortRows } from "../src/model.js";
 import { storeOf } from "../src/store.js";
+import { buildItems } from "../src/table/groups.js";
+import { exportRecords, toCSV } from "../src/table/export.js";
 
 const N = 10000;
 const rows = Array.from({ length: N }, (_, i) => ({
@@ -15,6 +17,7 @@ const rows = Array.from({ length: N }, (_, i) => ({
   finished_at: null,
   progress: i % 5 ? (i % 100) / 100 : null,
   error: i % 7 === 6 ? `Timeout after ${i} s` : null,
+  tags: i % 4 ? [`tag-${i % 50}`, ...(i % 3 ? [] : ["nightly"])] : [],
 }));
 
 function time(label, fn) {
@@ -41,3 +44,10 @@ store.apply({ type: "reset", rows });
 time("store delta 200 upserts", () =>
   store.apply({ type: "delta", upsert: rows.slice(0, 200).map((r) => ({ ...r, progress: 0.5 })), remove: [] }),
 );
+// grouping (a frame re-groups after every delta while grouped) and export
+const keys = rows.map((r) => r.key);
+const byKey = new Map(rows.map((r) => [r.key, r]));
+time("buildItems by tag (50+ groups)", () => buildItems(keys, byKey, "tag", new Set()));
+time("buildItems by status", () => buildItems(keys, byKey, "status", new Set()));
+time("buildItems by backend, 1 collapsed", () => buildItems(keys, byKey, "backend", new Set(["backend:dask"])));
+time("export 10,000 records as CSV", () => toCSV(exportRecords(keys, byKey, now)));

@@ -23,6 +23,12 @@ export interface IRow {
   traceback: string | null;
   cancel_state: string | null;
   cancel_message: string | null;
+  /** the job's id this one re-runs (Retry, `job.resubmit()`), or null */
+  resubmitted_from?: string | null;
+  /** a failed or cancelled job whose backend can run it again: the row shows Retry */
+  can_retry?: boolean;
+  /** the job's tags (live rows and past jobs) */
+  tags?: string[];
   // A past job (the panel's History view) also has these:
   /** the last lines the job printed or logged */
   log_tail?: string | null;
@@ -33,7 +39,6 @@ export interface IRow {
   notebook?: string | null;
   kernel_id?: string | null;
   job_class?: string;
-  tags?: string[];
 }
 
 /** The small part of an anywidget model that the table view uses. */

@@ -12,6 +12,7 @@
 //   import jobwidgets.feed as _r; _r.sync("<model id>")
 //   import jobwidgets.feed as _r; _r.logs("<model id>", "<key>", True)    (or False)
 //   import jobwidgets.feed as _r; _r.log_text("<model id>", "<key>")
+//   import jobwidgets.feed as _r; _r.retry("<model id>", "<key>", "<request id>")
 //
 // in it, silently (no output, no history). The Python side implements
 // `jobwidgets.feed.cancel`, `.sync`, `.logs` and `.log_text` (see ../PROTOCOL.md), safe to run concurrently
@@ -56,6 +57,8 @@ function checkKeys(keys) {
  *     -> import jobwidgets.feed as _r; _r.logs("m1", "3", True)
  *   buildRouteCode("log_text", "m1", ["3"])
  *     -> import jobwidgets.feed as _r; _r.log_text("m1", "3")
+ *   buildRouteCode("retry", "m1", ["3"], "req-1")   (the 4th argument: the request id)
+ *     -> import jobwidgets.feed as _r; _r.retry("m1", "3", "req-1")
  */
 export function buildRouteCode(call, modelId, keys, open) {
   checkModelId(modelId);
@@ -63,6 +66,13 @@ export function buildRouteCode(call, modelId, keys, open) {
   if (call === "cancel") {
     checkKeys(keys);
     args.push(JSON.stringify(keys));
+  } else if (call === "retry") {
+    checkKeys(keys);
+    if (keys.length !== 1) throw new TypeError("retry takes one row key");
+    if (typeof open !== "string" || !MODEL_ID.test(open)) {
+      throw new TypeError(`retry request id must match ${MODEL_ID}, got ${JSON.stringify(String(open))}`);
+    }
+    args.push(JSON.stringify(keys[0]), JSON.stringify(open));
   } else if (call === "logs" || call === "log_text") {
     checkKeys(keys);
     if (keys.length !== 1) throw new TypeError(`${call} takes one row key`);
@@ -318,4 +328,17 @@ export function logTextViaSubshell(model, key, route, feedId) {
   const modelId = modelIdOf(model, feedId);
   if (modelId === null) return Promise.resolve(false);
   return runViaSubshell(model, route, () => buildRouteCode("log_text", modelId, [key]), "download a log");
+}
+
+/**
+ * Ask the kernel, through a subshell, to run the job of row `key` again, once
+ * for the click `request` (the comm carries the same request; the kernel
+ * handles the first to arrive). Skipped (false) when the model id is unknown.
+ *
+ * @returns {Promise<boolean>} see `runViaSubshell`. Never rejects.
+ */
+export function retryViaSubshell(model, key, request, route, feedId) {
+  const modelId = modelIdOf(model, feedId);
+  if (modelId === null) return Promise.resolve(false);
+  return runViaSubshell(model, route, () => buildRouteCode("retry", modelId, [key], request), "retry");
 }

@@ -185,15 +185,17 @@ export function sortRows(rows, column, direction = "asc", now = 0) {
 }
 
 /**
- * Rows matching `status` (a status name, or "" for all) and `text` (a
- * case-insensitive substring of job_id, backend or error; "" for all).
+ * Rows matching `status` (a status name, or "" for all), `text` (a
+ * case-insensitive substring of job_id, backend, error or a tag; "" for all)
+ * and `tag` (one of the row's tags exactly; "" for all).
  */
-export function filterRows(rows, { status = "", text = "" } = {}) {
+export function filterRows(rows, { status = "", text = "", tag = "" } = {}) {
   const needle = String(text ?? "").trim().toLowerCase();
-  if (!status && !needle) return Array.from(rows);
+  if (!status && !needle && !tag) return Array.from(rows);
   const out = [];
   for (const row of rows) {
     if (status && row.status !== status) continue;
+    if (tag && !(Array.isArray(row.tags) && row.tags.includes(tag))) continue;
     if (needle && !rowMatchesText(row, needle)) continue;
     out.push(row);
   }
@@ -204,7 +206,8 @@ function rowMatchesText(row, needle) {
   return (
     (typeof row.job_id === "string" && row.job_id.toLowerCase().includes(needle)) ||
     (typeof row.backend === "string" && row.backend.toLowerCase().includes(needle)) ||
-    (typeof row.error === "string" && row.error.toLowerCase().includes(needle))
+    (typeof row.error === "string" && row.error.toLowerCase().includes(needle)) ||
+    (Array.isArray(row.tags) && row.tags.some((t) => String(t).toLowerCase().includes(needle)))
   );
 }
 

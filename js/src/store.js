@@ -24,6 +24,10 @@
 //   {kind: "local", keys: [key...]}                 only the cancel state of rows changed
 //   {kind: "logs", keys: [key...]}                  the logs of these rows changed
 //   {kind: "log_text", key, job_id, ok, text, message}   a download's answer
+//
+// And the state of the Retry clicks (`retries`: key -> {state: "retrying" |
+// "failed" | "done", request, message?, newJobId?}), set by a click and by the
+// kernel's `retry_result`, shown alike by every view (a "local" event).
 
 import { clockOffset, isFinal } from "./model.js";
 
@@ -98,6 +102,8 @@ function createStore(model, dropped) {
     rows: new Map(),
     /** key -> {state: "cancelling" | "waiting" | "failed", message?} */
     local: new Map(),
+    /** key -> {state: "retrying" | "failed" | "done", request, message?, newJobId?} */
+    retries: new Map(),
     /**
      * key -> the log of a followed row: `lines` ([time, stream, text], the last
      * LOG_TAIL), `total` (lines written, cut ones included), `epoch` (counts
@@ -149,6 +155,14 @@ function createStore(model, dropped) {
       if (changed.length) emit({ kind: "local", keys: changed });
     },
 
+    /** Set the retry state of row `key` (null: none) for every view, and notify. */
+    setRetry(key, entry) {
+      if (!store.rows.has(key)) return;
+      if (entry) store.retries.set(key, { ...entry });
+      else store.retries.delete(key);
+      emit({ kind: "local", keys: [key] });
+    },
+
     /** A view opened the details of `key`: true when no view followed its log before. */
     follow(key) {
       const count = followers.get(key) ?? 0;
@@ -177,6 +191,7 @@ function createStore(model, dropped) {
       else if (content.type === "delta") onDelta(content);
       else if (content.type === "cancel_result") onCancelResult(content);
       else if (content.type === "log_text") onLogText(content);
+      else if (content.type === "retry_result") onRetryResult(content);
       if (content.type === "reset" || content.type === "delta") onLogs(content.logs);
     },
 
@@ -230,6 +245,7 @@ function createStore(model, dropped) {
       const row = next.get(key);
       if (!row || !old || row.status !== old.status || entry.state === "failed") store.local.delete(key);
     }
+    for (const key of [...store.retries.keys()]) if (!next.has(key)) store.retries.delete(key);
     store.rows = next;
     emit({ kind: "reset" });
   }
@@ -252,6 +268,7 @@ function createStore(model, dropped) {
     for (const key of remove) {
       if (store.rows.delete(key)) {
         store.local.delete(key); // no row, so a pending timer finds nothing to mark
+        store.retries.delete(key);
         if (store.logs.has(key)) store.logs.set(key, null);
         heardSeq.delete(key);
         removed.push(key);
@@ -293,6 +310,20 @@ function createStore(model, dropped) {
       text: typeof content.text === "string" ? content.text : "",
       message: typeof content.message === "string" ? content.message : "",
     });
+  }
+
+  function onRetryResult(content) {
+    const key = content.key;
+    if (typeof key !== "string" || !store.rows.has(key)) return;
+    const pending = store.retries.get(key);
+    // an answer to an older click, after a newer one: the newer one's answer comes
+    if (pending && pending.request && content.request && pending.request !== content.request) return;
+    if (content.ok) {
+      store.retries.set(key, { state: "done", request: content.request, newJobId: content.new_job_id ?? null });
+    } else {
+      store.retries.set(key, { state: "failed", request: content.request, message: String(content.message ?? "") });
+    }
+    emit({ kind: "local", keys: [key] });
   }
 
   function onCancelResult(content) {

@@ -24,7 +24,8 @@
 //
 // A view is made of the parts in table/: the header, toolbar and confirm
 // (header.js), the virtual body and its row pool (body.js), the details
-// (details.js) and the cancel flow with its kernel route (cancel.js). They
+// (details.js), the cancel and retry flow with its kernel route (cancel.js),
+// the tag filter, grouping and export (tools.js, groups.js, export.js). They
 // share the view's state (table/state.js); this module wires them, and renders
 // the parts whose dirty flags are set at most once per animation frame. One
 // 1 s interval updates the time cells of the visible rows.
@@ -38,6 +39,7 @@ import { createCancelFlow } from "./table/cancel.js";
 import { createDetails } from "./table/details.js";
 import { createHeader } from "./table/header.js";
 import { createTimeline } from "./table/timeline.js";
+import { createTools } from "./table/tools.js";
 import { createViewState, filterKeys, isFiltering, markAll, orderKeys } from "./table/state.js";
 
 export { WAIT_NOTE_MS } from "./table/cancel.js";
@@ -96,7 +98,45 @@ function render({ model, el }) {
     cancelAll: () => requests.cancelAll(),
     flush: () => flush(),
   });
-  const details = createDetails(view, { toggleDetails, downloadLog: (key) => requests.downloadLog(key) });
+  const tools = createTools(view, {
+    filterChanged() {
+      dirty.header = true;
+      body.scrollToTop();
+      schedule();
+    },
+  });
+  header.toolbar.append(...tools.elements);
+
+  /** Select the row of job `jobId` (of `backend`, if it has that row) and scroll to it. */
+  function showJob(jobId, backend) {
+    let key = null;
+    for (const row of store.rows.values()) {
+      if (row.job_id !== jobId) continue;
+      key = row.key;
+      if (row.backend === backend) break;
+    }
+    if (key === null) return;
+    if (!state.viewKeys.includes(key)) {
+      // filtered out: show every row again
+      Object.assign(state.filter, { status: "", text: "", tag: "" });
+      dirty.header = true;
+    }
+    state.collapsed.clear();
+    dirty.filter = true;
+    state.selectedKey = key;
+    dirty.body = true;
+    dirty.details = true;
+    flush();
+    const index = state.items.indexOf(key);
+    if (index >= 0) body.scrollToIndex(index);
+    dirty.body = true;
+    flush();
+  }
+  const details = createDetails(view, {
+    toggleDetails,
+    downloadLog: (key) => requests.downloadLog(key),
+    showJob,
+  });
 
   // The row whose log this view follows: the selected one. The store counts the
   // views following a row; the kernel hears of the first and of the last.
@@ -111,6 +151,13 @@ function render({ model, el }) {
   const body = createBody(view, details.id, {
     toggleDetails,
     cancel: (keys) => requests.cancel(keys),
+    retry: (key) => requests.retry(key),
+    toggleGroup(group) {
+      if (state.collapsed.has(group)) state.collapsed.delete(group);
+      else state.collapsed.add(group);
+      dirty.filter = true;
+      schedule();
+    },
     sortChanged() {
       dirty.order = true;
       dirty.header = true; // redraws the arrows
@@ -159,6 +206,7 @@ function render({ model, el }) {
       state.counts = countByStatus(store.rows.values());
       root.classList.toggle("jw-compact", Boolean(model.get("compact")));
       header.render();
+      tools.render();
       body.renderSort();
       dirty.header = false;
     }
@@ -195,7 +243,7 @@ function render({ model, el }) {
         dirty.order = true;
         state.changedKeys.add(key);
       }
-      if (isFiltering(state)) dirty.filter = true;
+      if (isFiltering(state) || state.groupBy) dirty.filter = true; // groups count statuses
       dirty.header = true;
     } else if (event.kind === "logs") {
       if (state.selectedKey !== null && event.keys.includes(state.selectedKey)) dirty.details = true;
@@ -240,6 +288,7 @@ function render({ model, el }) {
   return () => {
     disposed = true;
     header.dispose();
+    tools.dispose();
     body.dispose();
     details.dispose();
     timeline.dispose();

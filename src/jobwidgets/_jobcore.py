@@ -240,6 +240,20 @@ class _JobCore:
                 recorder((job, changes))
         self.flush(job)
 
+    def set_tags(self, job: BaseJob, tags: tuple[str, ...]) -> None:
+        """``job.tags = ...`` (checked already): delivered in order with other changes,
+        also after a final state (tags describe the job, not its run)."""
+        with self.lock:
+            changes: list[tuple[str, Any]] = [("tags", tags)]
+            recorder = _recorder
+            if recorder is not None:
+                recorder((job, changes))
+            if not (job._trait_notifiers or self.pending or self.delivering or self.done_callbacks):
+                job._trait_values["tags"] = tags
+                return
+            self.pending.append(changes)
+        self.flush(job)
+
     def job_log(self, job: BaseJob) -> JobLog:
         """The job's log, made on first use; a write to it marks the job for the ticker."""
         log = self.log
@@ -363,7 +377,10 @@ def apply(job: BaseJob, name: str, value: Any) -> None:
     traitlets changes them.
     """
     if job._trait_notifiers:
-        job.set_trait(name, value)
+        if name == "tags":  # its own set() hands the value back here: store it
+            type(job).tags.store(job, value)
+        else:
+            job.set_trait(name, value)
     else:
         job._trait_values[name] = value
 

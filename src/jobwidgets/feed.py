@@ -28,7 +28,7 @@ from .bridge import Bridge
 from .job import BaseJob, wire_id
 from .logs import LogLine
 from .registry import JobRegistry
-from .rows import counts, row
+from .rows import counts, record, row
 from .status import JOB_FINAL_STATES, JobStatus
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "feeds",
     "log_text",
     "logs",
+    "retry",
     "sync",
 ]
 
@@ -63,6 +64,12 @@ MAX_LOG_SUBSCRIPTIONS = 50
 
 MAX_LOG_TEXT = 4 << 20
 """The most characters of a downloaded log (``log_text``): its head is cut beyond."""
+
+MAX_RETRY_REQUESTS = 1000
+"""How many retry requests a feed remembers, so that one arriving twice (comm and
+subshell) runs its job again only once."""
+
+_RETRYABLE = (JobStatus.ERROR, JobStatus.CANCELLED)
 
 
 def _request_keys(keys: list[Any]) -> tuple[list[str], int]:
@@ -117,9 +124,12 @@ class RowFeed:
     Who owns what:
 
     - The rows (``_rows``, ``_key_of``), the removed keys, the cancel outcomes, the
-      reset flag and the outbox are guarded by ``_lock``: ``add``, ``remove``,
-      ``cancel``, ``clear_finished`` and the front end's messages may run on any thread
-      (the main shell, a subshell, the subshell route, a job's thread).
+      retry requests already handled (``_retry_requests``), the reset flag and the
+      outbox are guarded by ``_lock``: ``add``, ``remove``, ``cancel``,
+      ``clear_finished`` and the front end's messages may run on any thread (the main
+      shell, a subshell, the subshell route, a job's thread). A retry request is
+      marked handled under the lock before ``resubmit()`` runs, so the same click
+      arriving by both routes at once runs the job again only once.
     - Every message to the front end (``reset``, ``delta``, ``cancel_result``) is sent
       by ``_jobs_changed``, which only the bridge's thread calls. Work that starts
       elsewhere leaves its message in the outbox (or sets the reset flag) and pokes the
@@ -158,6 +168,8 @@ class RowFeed:
         # key -> the number of the next log line the front end expects (None: it needs
         # a fresh tail), for the rows whose details are open in some view
         self._log_sent: dict[str, int | None] = {}
+        # request id -> True, for the retry requests handled (oldest first, bounded)
+        self._retry_requests: dict[str, bool] = {}
         self._feed_id = feed_id
         feeds[feed_id] = self
         for job in jobs:
@@ -183,6 +195,15 @@ class RowFeed:
     def counts(self) -> dict[str, int]:
         """How many of the jobs shown are in each status."""
         return counts(self.jobs)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """The jobs shown as plain records, in the order they were added: one dict per
+        job with the keys of ``jobwidgets.rows.EXPORT_FIELDS`` (job_id, backend, status,
+        tags, created/submitted/started/finished as ISO 8601 UTC, queue_seconds,
+        run_seconds, progress, progress_text, error, resubmitted_from), the same as
+        the table's "Export JSON" gives."""
+        now = time.time()
+        return [record(job, now) for job in self.jobs]
 
     def add(self, job: BaseJob) -> None:
         """Show ``job`` (once; adding it again does nothing). Safe from any thread."""
@@ -385,6 +406,12 @@ class RowFeed:
                 log.warning("jobwidgets: %s ignored a log_text message without key", self._what)
                 return
             self._queue_log_text(key)
+        elif kind == "retry":
+            key, request = content.get("key"), content.get("request")
+            if not isinstance(key, str) or not isinstance(request, str):
+                log.warning("jobwidgets: %s ignored a retry without key and request", self._what)
+                return
+            self._retry(key, request)
         elif kind == "cancel_all":
             self.cancel()
         elif kind == "clear_finished":
@@ -443,6 +470,46 @@ class RowFeed:
         with self._lock:
             self._outbox.append(reply)
         self._bridge.poke(self)
+
+    def _retry(self, key: str, request: str) -> dict[str, Any] | None:
+        """Run the job of row ``key`` again (``job.resubmit()``), once per ``request``
+        (the front end's id of one click); show the new job, and answer with a
+        ``retry_result`` at the next flush. None for a request handled already.
+        Safe from any thread."""
+        with self._lock:
+            if request in self._retry_requests:
+                return None
+            self._retry_requests[request] = True
+            while len(self._retry_requests) > MAX_RETRY_REQUESTS:
+                del self._retry_requests[next(iter(self._retry_requests))]
+            job = self._rows.get(key)
+        outcome: dict[str, Any] = {
+            "type": "retry_result",
+            "key": key,
+            "request": request,
+            "job_id": None if job is None else wire_id(job),
+            "ok": False,
+            "message": "",
+            "new_job_id": None,
+        }
+        if job is None:
+            outcome["message"] = "no such job"
+        elif job.state not in _RETRYABLE:
+            outcome["message"] = (
+                f"only a failed or cancelled job can be retried (it is {job.state.name})"
+            )
+        else:
+            try:
+                again = job.resubmit()
+            except Exception as exc:
+                outcome["message"] = str(exc) or type(exc).__name__
+            else:
+                self.add(again)
+                outcome.update(ok=True, new_job_id=wire_id(again))
+        with self._lock:
+            self._outbox.append(outcome)
+        self._bridge.poke(self)
+        return outcome
 
     def _cancel_keys(self, keys: list[str]) -> list[dict[str, Any]]:
         """Call ``cancel()`` on each job; record why it failed. Safe from any thread.
@@ -520,6 +587,21 @@ def sync(feed_id: str) -> str:
         return json.dumps({"ok": False, "message": feed})
     feed._request_reset()
     return json.dumps({"ok": True})
+
+
+def retry(feed_id: str, key: str, request: str) -> str:
+    """Run the job of row ``key`` of the open feed ``feed_id`` again, once per
+    ``request``; return the outcome as JSON (``{ok: true, handled: true}`` when the same
+    request came first through the comm)."""
+    feed = _open_feed(feed_id)
+    if isinstance(feed, str):
+        return json.dumps({"ok": False, "message": feed})
+    if not isinstance(key, str) or not isinstance(request, str):
+        return json.dumps({"ok": False, "message": "key and request must be str"})
+    outcome = feed._retry(key, request)
+    if outcome is None:
+        return json.dumps({"ok": True, "handled": True})
+    return json.dumps({k: v for k, v in outcome.items() if k != "type"})
 
 
 def _open_feed(feed_id: object) -> RowFeed | str:

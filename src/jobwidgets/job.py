@@ -46,8 +46,9 @@ from ._protocol import ForBackends
 from ._remote import RunningJob, check_progress
 from ._shown import shown
 from ._subclass import _JobMeta, checked_status, checked_submit
+from ._tags import TagsTrait
 from ._waiting import JobCallback
-from .errors import JobCancelledError
+from .errors import JobCancelledError, JobError
 from .logs import LogLine
 from .logs import install as _install_capture
 from .registry import JobRegistry, default_registry
@@ -119,6 +120,13 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
     )
     log_lines = traitlets.Int(
         0, help="How many lines the job printed or logged so far (cut ones included)."
+    )
+    tags = TagsTrait(
+        help="Short labels to filter and group jobs by (a tuple of str); may be set any "
+        "time, from any thread: views update live."
+    )
+    resubmitted_from = traitlets.Unicode(
+        None, allow_none=True, help="The id of the job this one re-runs (``resubmit()``)."
     )
 
     job_registry: ClassVar[JobRegistry | None] = default_registry
@@ -313,6 +321,30 @@ class BaseJob(traitlets.HasTraits, ForBackends, metaclass=_JobMeta):
         """The lines of ``logs()`` as records (time, stream or level, text)."""
         log = core(self).log
         return [] if log is None else log.records()
+
+    def resubmit(self) -> BaseJob:
+        """Run the job again: a new job on the same backend, with the same function,
+        arguments and tags, already submitted; its ``resubmitted_from`` is this job's id.
+
+        Jobs of ``LocalBackend`` (threads and processes), ``DaskBackend`` and
+        ``SimulatedBackend`` can; the job may be in any state.
+
+        Raises:
+            JobError: this kind of job can't be run again (its backend does not know how
+                to: a third-party ``BaseJob``, a Qiskit job), or its backend is closed.
+        """
+        msg = (
+            f"job {label(self)} can't be resubmitted: {type(self).__name__} jobs don't know "
+            "how to run again (jobs of LocalBackend, DaskBackend and SimulatedBackend do); "
+            "submit a new job to its backend instead"
+        )
+        raise JobError(msg)
+
+    def _can_resubmit(self) -> bool:
+        """Whether ``resubmit()`` would try to run the job again (its backend knows how,
+        and is open). Views offer "Retry" for such jobs once they failed or were cancelled.
+        A subclass that overrides ``resubmit`` is taken to know how."""
+        return type(self).resubmit is not BaseJob.resubmit
 
     # -------------------------------------------------------------------- observers
     def observe(

@@ -9,16 +9,49 @@ tally and one such line per job. Needs the core only."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import time
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from ._tags import tags_of
 from .job import BaseJob, wire_id
 from .status import COLOURS, STYLES, JobStatus
 from .text import text_line
 
-__all__ = ["MAX_SNAPSHOT_ROWS", "counts", "html_snapshot", "row", "table_html", "table_text"]
+__all__ = [
+    "EXPORT_FIELDS",
+    "MAX_SNAPSHOT_ROWS",
+    "counts",
+    "html_snapshot",
+    "record",
+    "row",
+    "table_html",
+    "table_text",
+]
+
+EXPORT_FIELDS = (
+    "job_id",
+    "backend",
+    "status",
+    "tags",
+    "created",
+    "submitted",
+    "started",
+    "finished",
+    "queue_seconds",
+    "run_seconds",
+    "progress",
+    "progress_text",
+    "error",
+    "resubmitted_from",
+)
+"""The keys of ``JobTable.to_records()``, in order: also the columns of the table's and
+the panel's "Export CSV" and the keys of "Export JSON" (``js/src/table/export.js``)."""
+
+_RETRYABLE = (JobStatus.ERROR, JobStatus.CANCELLED)
 
 MAX_SNAPSHOT_ROWS = 100
 """The most jobs a table's snapshot lists one by one; its tally counts them all."""
@@ -45,6 +78,62 @@ def row(
         "traceback": job.error_traceback,
         "cancel_state": cancel[0],
         "cancel_message": cancel[1],
+        "tags": tags_of(job),
+        "resubmitted_from": _origin(job),
+        "can_retry": job.state in _RETRYABLE and _can_resubmit(job),
+    }
+
+
+def _origin(job: BaseJob) -> str | None:
+    origin = getattr(job, "resubmitted_from", None)
+    return origin if isinstance(origin, str) else None
+
+
+def _can_resubmit(job: BaseJob) -> bool:
+    try:
+        return bool(job._can_resubmit())
+    except Exception:  # a subclass's override that fails: no Retry
+        return False
+
+
+def _iso(seconds: float | None) -> str | None:
+    """Epoch seconds as ISO 8601 UTC to the millisecond (as JavaScript's toISOString)."""
+    if seconds is None:
+        return None
+    moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _span(start: float | None, end: float | None, open_end: float | None) -> float | None:
+    if start is None:
+        return None
+    end = end if end is not None else open_end
+    return None if end is None else round(max(0.0, end - start), 3)
+
+
+def record(job: BaseJob, now: float | None = None) -> dict[str, Any]:
+    """The job as one exported record: ``EXPORT_FIELDS`` as keys, times as ISO 8601 UTC,
+    the time in queue and running in seconds (up to ``now`` while it goes on)."""
+    now = time.time() if now is None else now
+    final = job.state in (JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED)
+    open_end = None if final else now
+    submitted, started, finished = job.submitted_at, job.started_at, job.finished_at
+    queued_until = started if started is not None else finished
+    return {
+        "job_id": wire_id(job),
+        "backend": job._backend_name(),
+        "status": job.state.name,
+        "tags": tags_of(job),
+        "created": _iso(job.created_at),
+        "submitted": _iso(submitted),
+        "started": _iso(started),
+        "finished": _iso(finished),
+        "queue_seconds": _span(submitted, queued_until, open_end),
+        "run_seconds": _span(started, finished, open_end),
+        "progress": job.progress,
+        "progress_text": job.progress_text,
+        "error": job.error,
+        "resubmitted_from": _origin(job),
     }
 
 

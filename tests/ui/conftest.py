@@ -94,7 +94,8 @@ def running_lab(home: Path, root: Path, log_path: Path) -> Iterator[Lab]:
         JUPYTER_PREFER_ENV_PATH="0",
     )
     # The panel under test is this tree's build, whatever the environment installed
-    # (the user data folder comes first in JupyterLab's extension path).
+    # (the user data folder comes first in JupyterLab's extension path, with
+    # JUPYTER_PREFER_ENV_PATH=0 above).
     built = ROOT / "src" / "jobwidgets" / "labextension"
     if (built / "package.json").is_file():
         extensions = home / "data" / "labextensions"

@@ -4,12 +4,14 @@
 // Only the rows in view (plus an overscan) exist in the DOM, inside a block
 // moved with translateY; a spacer as tall as every filtered row gives the
 // scroll height. The body owns its pool (of row.js views) and what it last
-// rendered; it reads the view's state (`viewKeys`, `sort`, `selectedKey`) and
-// the store's rows.
+// rendered; it reads the view's state (`items`, `sort`, `selectedKey`) and
+// the store's rows. Group headers (groups.js) are items of the same list, with
+// a pool of their own.
 
 import { ROW_HEIGHT, isFinal, visibleRange } from "../model.js";
 import { h, listen, setAttr, setText } from "../dom.js";
 import { bindRow, bindTimes, createRowView } from "./row.js";
+import { bindGroup, createGroupView, isGroupItem } from "./groups.js";
 
 const VIEWPORT_HEIGHT = 360;
 const COMPACT_ROWS = 8;
@@ -36,6 +38,8 @@ const COLUMNS = [
  * @param {object} actions
  * @param {(key: string) => void} actions.toggleDetails  a row was clicked or activated
  * @param {(keys: string[]) => void} actions.cancel      a row's Cancel was clicked
+ * @param {(key: string) => void} actions.retry          a row's Retry was clicked
+ * @param {(group: string) => void} actions.toggleGroup  a group header was clicked
  * @param {() => void} actions.sortChanged               a column head was clicked
  * @param {() => void} actions.scrolled                  the body scrolled or resized
  */
@@ -80,8 +84,12 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
 
   /** @type {ReturnType<typeof createRowView>[]} */
   const pool = [];
+  /** @type {ReturnType<typeof createGroupView>[]} */
+  const groupPool = [];
   const viewOfElement = new WeakMap();
+  const groupOfElement = new WeakMap();
   let rendered = { start: 0, end: 0 };
+  let rowsShown = 0; // how many of `pool` show a row now
   const renderedKeys = new Set();
 
   function viewportHeight(total) {
@@ -102,8 +110,8 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
   }
 
   function render() {
-    const { viewKeys } = state;
-    const total = viewKeys.length;
+    const { items } = state;
+    const total = items.length;
     const height = viewportHeight(total);
     grid.hidden = store.rows.size === 0;
     empty.hidden = total > 0;
@@ -118,37 +126,62 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     rendered = range;
     body.style.transform = `translateY(${range.start * ROW_HEIGHT}px)`;
     const count = range.end - range.start;
-    while (pool.length < count) {
-      const view = createRowView();
-      viewOfElement.set(view.root, view);
-      pool.push(view);
-    }
     renderedKeys.clear();
     const t = store.now();
+    const wanted = [];
+    let rowsUsed = 0;
+    let groupsUsed = 0;
     for (let i = 0; i < count; i++) {
-      const view = pool[i];
-      const key = viewKeys[range.start + i];
-      renderedKeys.add(key);
-      bindRow(view, store.rows.get(key), {
+      const item = items[range.start + i];
+      if (isGroupItem(item)) {
+        if (groupPool.length <= groupsUsed) {
+          const made = createGroupView();
+          groupOfElement.set(made.root, made);
+          groupPool.push(made);
+        }
+        const header = groupPool[groupsUsed++];
+        bindGroup(header, item, range.start + i);
+        wanted.push(header.root);
+        continue;
+      }
+      if (pool.length <= rowsUsed) {
+        const made = createRowView();
+        viewOfElement.set(made.root, made);
+        pool.push(made);
+      }
+      const view = pool[rowsUsed++];
+      renderedKeys.add(item);
+      bindRow(view, store.rows.get(item), {
         index: range.start + i,
         t,
-        selected: key === state.selectedKey,
+        selected: item === state.selectedKey,
         detailsId,
-        local: store.local.get(key),
+        local: store.local.get(item),
+        retry: store.retries?.get(item),
         readonly: state.readonly,
       });
-      if (view.root.parentNode !== body) body.appendChild(view.root);
+      wanted.push(view.root);
     }
-    for (let i = count; i < pool.length; i++) {
+    // In list order: rows and headers come from two pools.
+    for (let i = 0; i < wanted.length; i++) {
+      const at = body.children[i];
+      if (at !== wanted[i]) body.insertBefore(wanted[i], at ?? null);
+    }
+    rowsShown = rowsUsed;
+    for (let i = rowsUsed; i < pool.length; i++) {
       if (pool[i].root.parentNode) pool[i].root.remove();
       pool[i].key = null;
       pool[i].row = null;
+    }
+    for (let i = groupsUsed; i < groupPool.length; i++) {
+      if (groupPool[i].root.parentNode) groupPool[i].root.remove();
+      groupPool[i].group = null;
     }
   }
 
   /** Update the time cells of the rendered unfinished rows to the kernel time `t`. */
   function tick(t) {
-    for (let i = 0; i < rendered.end - rendered.start; i++) {
+    for (let i = 0; i < rowsShown; i++) {
       const view = pool[i];
       if (view && view.row && !isFinal(view.row.status) && !view.row.kernel_ended) bindTimes(view, t);
     }
@@ -162,10 +195,19 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
 
   function onBodyClick(event) {
     const rowEl = event.target.closest?.(".jw-row");
+    const header = rowEl && groupOfElement.get(rowEl);
+    if (header) {
+      if (header.group !== null && event.target.closest(".jw-group-toggle")) actions.toggleGroup(header.group);
+      return;
+    }
     const view = rowEl && viewOfElement.get(rowEl);
     if (!view || view.key === null) return;
     if (event.target.closest(".jw-cancel")) {
       actions.cancel([view.key]);
+      return;
+    }
+    if (event.target.closest(".jw-retry")) {
+      actions.retry(view.key);
       return;
     }
     if (event.target.closest("button, a, input, select")) return;
@@ -217,6 +259,14 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     /** Back to the first row (after a filter change). */
     scrollToTop() {
       scroller.scrollTop = 0;
+    },
+    /** Scroll so that the item at `index` of `state.items` is in view. */
+    scrollToIndex(index) {
+      const top = index * ROW_HEIGHT;
+      const height = scroller.clientHeight || VIEWPORT_HEIGHT;
+      if (top < scroller.scrollTop || top + ROW_HEIGHT > scroller.scrollTop + height) {
+        scroller.scrollTop = Math.max(0, top - Math.floor(height / 2));
+      }
     },
     dispose() {
       for (const off of cleanups) off();

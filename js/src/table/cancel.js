@@ -20,6 +20,7 @@ import {
   kernelOf,
   logTextViaSubshell,
   mainShellBusy,
+  retryViaSubshell,
   syncViaSubshell,
 } from "../kernel_route.js";
 import { activeKeys } from "./state.js";
@@ -35,6 +36,7 @@ export function createCancelFlow(model, store) {
   const route = createRoute();
   const waitTimers = new Set();
   let disposed = false;
+  let retries = 0; // Retry clicks of this view, for their request ids
 
   // The kernel's id of this table: a synced trait of JobTable (there from the
   // comm's first state), else the id a `reset` carried (the JupyterLab panel).
@@ -129,6 +131,22 @@ export function createCancelFlow(model, store) {
       logTextViaSubshell(model, key, route, feedId()).then((ok) => {
         if (!ok) viaComm();
       });
+    },
+
+    /**
+     * Run the job of row `key` again (a failed or cancelled job that can):
+     * through the comm and, with a kernel connection, the subshell too; the
+     * request id makes the kernel act once. The row shows "retrying…" until
+     * the kernel's `retry_result`.
+     */
+    retry(key) {
+      const row = store.rows.get(key);
+      if (!row || store.retries.get(key)?.state === "retrying") return;
+      retries += 1;
+      const request = `r${Date.now().toString(36)}-${retries}-${Math.random().toString(36).slice(2, 8)}`;
+      store.setRetry(key, { state: "retrying", request });
+      model.send({ type: "retry", key, request });
+      if (kernelOf(model)) retryViaSubshell(model, key, request, route, feedId());
     },
 
     dispose() {

@@ -34,6 +34,8 @@ const DETAIL_FIELDS = [
   ["kernel_id", "Kernel", "optional"],
   ["job_class", "Job class", "optional"],
   ["tags", "Tags", "optional"],
+  // a job made by Retry (or job.resubmit()): a link to the row of the original
+  ["resubmitted_from", "Retry of", "link"],
   ["updated_at", "Last update", "optional-clock"],
 ];
 
@@ -64,6 +66,7 @@ function fieldText(row, field, kind, t) {
  * @param {object} actions
  * @param {(key: string | null) => void} actions.toggleDetails  Close was clicked
  * @param {(key: string) => void} actions.downloadLog  ask the kernel for the whole log
+ * @param {(jobId: string, backend: string) => void} [actions.showJob]  select and show the row of a job
  */
 export function createDetails({ store, state }, actions) {
   const details = h("div", "jw-details");
@@ -79,9 +82,12 @@ export function createDetails({ store, state }, actions) {
   const detailsList = h("dl", "jw-details-list");
   const detailValues = new Map();
   const detailTerms = new Map();
+  const retryOf = h("button", "jw-link jw-retry-of", "retry of");
+  retryOf.type = "button";
   for (const [field, label] of DETAIL_FIELDS) {
     const dt = h("dt", "", label);
     const dd = h("dd", "");
+    if (field === "resubmitted_from") dd.appendChild(retryOf);
     detailsList.append(dt, dd);
     detailValues.set(field, dd);
     detailTerms.set(field, dt);
@@ -173,10 +179,17 @@ export function createDetails({ store, state }, actions) {
     setText(detailsTitle, `Job ${row.job_id ?? "(no id yet)"}`);
     for (const [field, , kind] of DETAIL_FIELDS) {
       const shown =
-        (!kind?.startsWith("optional") || row[field] !== undefined) && !(state.readonly && PAST_HIDES.has(field));
+        (kind === "link"
+          ? row[field] != null
+          : !kind?.startsWith("optional") || row[field] !== undefined) && !(state.readonly && PAST_HIDES.has(field));
       detailTerms.get(field).hidden = !shown;
       detailValues.get(field).hidden = !shown;
-      if (shown) setText(detailValues.get(field), fieldText(row, field, kind, t));
+      if (!shown) continue;
+      if (kind === "link") {
+        const origin = String(row[field]);
+        setText(retryOf, `retry of ${origin}`);
+        setAttr(retryOf, "title", `Show job ${origin}`);
+      } else setText(detailValues.get(field), fieldText(row, field, kind, t));
     }
     const tb = row.traceback == null ? "" : String(row.traceback);
     tracebackLabel.hidden = tb === "";
@@ -205,6 +218,10 @@ export function createDetails({ store, state }, actions) {
 
   const offs = [
     listen(detailsClose, "click", () => actions.toggleDetails(state.selectedKey)),
+    listen(retryOf, "click", () => {
+      const row = state.selectedKey === null ? undefined : store.rows.get(state.selectedKey);
+      if (row?.resubmitted_from != null) actions.showJob?.(String(row.resubmitted_from), row.backend);
+    }),
     listen(logBox, "scroll", onLogScroll, { passive: true }),
     listen(download, "click", () => {
       const key = state.selectedKey;

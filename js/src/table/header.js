@@ -48,8 +48,8 @@ export function createHeader({ model, store, state }, actions) {
   const toolbar = h("div", "jw-toolbar");
   const textInput = h("input", "jw-input jw-filter-text");
   textInput.type = "search";
-  textInput.placeholder = "Filter by id, backend, error";
-  textInput.setAttribute("aria-label", "Filter jobs by id, backend or error");
+  textInput.placeholder = "Filter by id, backend, error, tag";
+  textInput.setAttribute("aria-label", "Filter jobs by id, backend, error or tag");
   const statusSelect = h("select", "jw-input jw-filter-status");
   statusSelect.setAttribute("aria-label", "Filter jobs by status");
   statusSelect.appendChild(new Option("All statuses", ""));
@@ -176,6 +176,8 @@ export function createHeader({ model, store, state }, actions) {
   return {
     /** The header, the toolbar and the confirmation, in page order. */
     elements: [header, toolbar, confirm],
+    /** The toolbar, for the view to add controls to. */
+    toolbar,
     render,
     dispose() {
       for (const off of cleanups) off();

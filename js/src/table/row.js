@@ -18,6 +18,9 @@ export function createRowView() {
     return c;
   };
   const id = cell("jw-c-id");
+  const idText = h("span", "jw-id-text");
+  const tags = h("span", "jw-row-tags"); // the job's tags, after its id
+  id.append(idText, tags);
   const backend = cell("jw-c-backend");
   const statusCell = cell("jw-c-status");
   const pill = createPill();
@@ -40,11 +43,17 @@ export function createRowView() {
   const actions = cell("jw-c-actions");
   const button = h("button", "jw-btn jw-btn-small jw-cancel", "Cancel");
   button.type = "button";
+  // A failed or cancelled job whose backend can run it again: Retry instead of Cancel.
+  const retry = h("button", "jw-btn jw-btn-small jw-retry", "Retry");
+  retry.type = "button";
+  retry.hidden = true;
   const note = h("span", "jw-cancel-note");
-  actions.append(button, note);
+  actions.append(button, retry, note);
   return {
     root,
     id,
+    idText,
+    tags,
     backend,
     pill,
     lastSeen,
@@ -57,6 +66,7 @@ export function createRowView() {
     pct,
     progressText,
     button,
+    retry,
     note,
     key: null,
     row: null,
@@ -80,9 +90,10 @@ export function bindTimes(view, t) {
  * @param {boolean} at.selected   its details are open
  * @param {string} at.detailsId   the id of the details region
  * @param {object | undefined} at.local  the row's cancel state in the store, if any
+ * @param {object | undefined} [at.retry]  the row's retry state in the store, if any
  * @param {boolean} [at.readonly]  a past job: no Cancel; the cell shows its notebook
  */
-export function bindRow(view, row, { index, t, selected, detailsId, local, readonly = false }) {
+export function bindRow(view, row, { index, t, selected, detailsId, local, retry, readonly = false }) {
   view.key = row.key;
   view.row = row;
   const r = view.root;
@@ -91,8 +102,11 @@ export function bindRow(view, row, { index, t, selected, detailsId, local, reado
   setAttr(r, "aria-selected", String(selected));
   setAttr(r, "aria-controls", detailsId);
   const jobId = row.job_id == null ? "(no id yet)" : String(row.job_id);
-  setText(view.id, jobId);
-  setAttr(view.id, "title", jobId);
+  setText(view.idText, jobId);
+  const tagList = Array.isArray(row.tags) ? row.tags.map(String) : [];
+  setText(view.tags, tagList.join(" \u00B7 "));
+  view.tags.hidden = tagList.length === 0;
+  setAttr(view.id, "title", tagList.length ? `${jobId} \u2014 tags: ${tagList.join(", ")}` : jobId);
   const backend = row.backend == null ? "" : String(row.backend);
   setText(view.backend, backend);
   setAttr(view.backend, "title", backend);
@@ -112,12 +126,17 @@ export function bindRow(view, row, { index, t, selected, detailsId, local, reado
   const note = row.progress_text == null ? "" : String(row.progress_text);
   setText(view.progressText, note);
   setAttr(view.progressCell, "title", [pct, note].filter(Boolean).join(" \u00B7 ") || null);
+  view.retry.hidden = true;
   if (readonly) {
     view.button.hidden = true;
     const notebook = row.notebook == null ? "" : String(row.notebook);
     setText(view.note, notebook);
     setAttr(view.note, "title", notebook || null);
     view.note.className = "jw-cancel-note jw-notebook";
+    return;
+  }
+  if (row.can_retry === true || retry) {
+    bindRetry(view, jobId, retry);
     return;
   }
   view.button.hidden = false;
@@ -127,4 +146,20 @@ export function bindRow(view, row, { index, t, selected, detailsId, local, reado
   setText(view.note, c.text);
   setAttr(view.note, "title", c.text || null);
   view.note.className = c.kind ? `jw-cancel-note jw-note-${c.kind}` : "jw-cancel-note";
+}
+
+/** The Actions cell of a failed or cancelled job that can run again: Retry, and how the last one went. */
+function bindRetry(view, jobId, retry) {
+  view.button.hidden = true;
+  view.retry.hidden = false;
+  const state = retry?.state ?? "";
+  view.retry.disabled = state === "retrying";
+  setAttr(view.retry, "aria-label", `Retry job ${jobId}`);
+  let text = "";
+  if (state === "retrying") text = "retrying\u2026";
+  else if (state === "failed") text = `could not retry: ${retry.message || "unknown reason"}`;
+  else if (state === "done") text = `retried as ${retry.newJobId ?? "(no id yet)"}`;
+  setText(view.note, text);
+  setAttr(view.note, "title", text || null);
+  view.note.className = state === "failed" ? "jw-cancel-note jw-note-failed" : state === "retrying" ? "jw-cancel-note jw-note-pending" : "jw-cancel-note";
 }

@@ -9,13 +9,14 @@
 // which renders the parts they name, in this order:
 //
 //   order    re-sort the keys (then `filter`)
-//   filter   re-filter the sorted keys (then `body`)
+//   filter   re-filter the sorted keys, and group them (then `body`)
 //   header   recount the statuses and render the header, toolbar, confirm and
 //            the column heads' sort arrows
 //   body     render every visible row (else only visible rows that changed)
 //   details  render the details of the selected row
 
 import { countByStatus, filterRows, isFinal, sortRows } from "../model.js";
+import { buildItems } from "./groups.js";
 
 /** @typedef {import("../index.js").IRow} IRow */
 
@@ -27,13 +28,20 @@ export function createViewState() {
   return {
     /** @type {string[]} every key, in display order */
     sortedKeys: [],
-    /** @type {string[]} `sortedKeys` after the filter: the rows the body shows */
+    /** @type {string[]} `sortedKeys` after the filter: the rows shown (and exported) */
     viewKeys: [],
+    /** @type {Array<string | object>} what the body lists: `viewKeys`, or group headers
+     *  and the keys of the expanded groups (./groups.js) */
+    items: [],
+    /** @type {"" | "backend" | "tag" | "status"} what the rows are grouped by */
+    groupBy: "",
+    /** @type {Set<string>} ids of the collapsed groups */
+    collapsed: new Set(),
     /** rows per status, for the chips and the toolbar */
     counts: countByStatus([]),
     /** @type {{column: string | null, direction: "asc" | "desc"}} */
     sort: { column: null, direction: "asc" },
-    filter: { status: "", text: "" },
+    filter: { status: "", text: "", tag: "" },
     /** the filter is the kernel's or server's job (the History view): rows come filtered */
     remoteFilter: false,
     /** past jobs (the History view): no Cancel, no Clear finished */
@@ -52,9 +60,9 @@ export function markAll(state) {
   for (const part of PARTS) state.dirty[part] = true;
 }
 
-/** True when a status or text filter is set. */
+/** True when a status, tag or text filter is set. */
 export function isFiltering(state) {
-  return Boolean(state.filter.status || state.filter.text.trim());
+  return Boolean(state.filter.status || state.filter.tag || state.filter.text.trim());
 }
 
 /** Recompute `sortedKeys` from the store's rows (kernel order when unsorted). */
@@ -64,14 +72,15 @@ export function orderKeys(state, rows, now) {
   state.sortedKeys = (column ? sortRows(all, column, direction, now) : all).map((r) => r.key);
 }
 
-/** Recompute `viewKeys` from `sortedKeys` and the filter. */
+/** Recompute `viewKeys` from `sortedKeys` and the filter, then `items` (grouped). */
 export function filterKeys(state, rows) {
   if (state.remoteFilter || !isFiltering(state)) {
     state.viewKeys = state.sortedKeys;
-    return;
+  } else {
+    const candidates = state.sortedKeys.map((key) => rows.get(key));
+    state.viewKeys = filterRows(candidates, state.filter).map((r) => r.key);
   }
-  const candidates = state.sortedKeys.map((key) => rows.get(key));
-  state.viewKeys = filterRows(candidates, state.filter).map((r) => r.key);
+  state.items = buildItems(state.viewKeys, rows, state.groupBy, state.collapsed);
 }
 
 /**

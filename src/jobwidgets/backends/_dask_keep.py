@@ -105,4 +105,5 @@ def elsewhere(name: str) -> Callable[..., Any]:
         raise JobError(msg)
 
     elsewhere.__name__ = elsewhere.__qualname__ = name
+    setattr(elsewhere, "_jobwidgets_elsewhere", True)  # noqa: B010  (resubmit refuses it)
     return elsewhere

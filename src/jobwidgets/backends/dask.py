@@ -40,6 +40,7 @@ from typing import Any
 
 from .._remote import forward
 from .._shown import shown
+from .._tags import check_tags
 from ..errors import JobError
 from ..job import CancelAttempt, format_exception
 from ..logs import DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, check_log_bounds
@@ -79,11 +80,16 @@ class DaskJob(FunctionJob):
         fn: Callable[..., Any],
         args: tuple[Any, ...] = (),
         kwargs: dict[str, Any] | None = None,
+        *,
+        tags: Any = (),
+        resubmitted_from: str | None = None,
     ) -> None:
         if not isinstance(backend, DaskBackend):
             msg = f"a DaskJob needs a DaskBackend, got {type(backend).__name__}"
             raise TypeError(msg)
-        super().__init__(backend, job_id, fn, args, kwargs)
+        super().__init__(
+            backend, job_id, fn, args, kwargs, tags=tags, resubmitted_from=resubmitted_from
+        )
         self._task = _Task()
 
     def submit(self) -> None:
@@ -113,6 +119,11 @@ class DaskJob(FunctionJob):
             JobTimeoutError: the task did not finish within ``timeout`` seconds.
         """
         return self._outcome(timeout, lambda: value_of(self, self._task.future))
+
+    def _can_resubmit(self) -> bool:
+        backend: DaskBackend = self._backend
+        retrieved = getattr(self.fn, "_jobwidgets_elsewhere", False)
+        return not (retrieved or backend._lost) and super()._can_resubmit()
 
     @property
     def future(self) -> Any:
@@ -228,18 +239,57 @@ class DaskBackend:
             raise
 
     # ------------------------------------------------------------------ public API
-    def run(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> DaskJob:
+    def run(
+        self,
+        fn: Callable[..., Any],
+        /,
+        *args: Any,
+        tags: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> DaskJob:
         """Submit ``fn(*args, **kwargs)`` as a task; return its job, already QUEUED.
 
         A ``DaskJob`` (or a ``distributed.Future``) among ``args`` is passed to ``fn``
-        as its value, and the task waits for it, as with ``Client.submit``.
+        as its value, and the task waits for it, as with ``Client.submit``. ``tags``
+        (an iterable of str) labels the job (``job.tags``); the backend takes it, as
+        ``Client.submit`` takes ``key=``, so ``fn`` never gets a ``tags`` argument.
         """
-        job = self._bounded(DaskJob(self, self._key(fn), fn, args, kwargs))
+        job = self._bounded(DaskJob(self, self._key(fn), fn, args, kwargs, tags=check_tags(tags)))
         job.submit()
         return job
 
-    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[DaskJob]:
-        """Submit ``fn`` once per item (like the built-in ``map``), in one batch."""
+    def _resubmit(self, job: DaskJob) -> DaskJob:
+        """``job.resubmit()``: the same call and tags, as a new task of this backend."""
+        if getattr(job.fn, "_jobwidgets_elsewhere", False):
+            msg = (
+                f"job {job.job_id()!r} can't be resubmitted: it was retrieved from the "
+                "cluster, and its function runs only there"
+            )
+            raise JobError(msg)
+        try:
+            self._check_open()
+        except JobError as exc:
+            msg = f"job {job.job_id()!r} can't be resubmitted: {exc}"
+            raise JobError(msg) from exc
+        fn = job.fn
+        again = DaskJob(
+            self, self._key(fn), fn, job.args, job.kwargs, tags=job.tags,
+            resubmitted_from=job.job_id(),
+        )  # fmt: skip
+        again = self._bounded(again)
+        again.submit()
+        return again
+
+    def map(
+        self,
+        fn: Callable[..., Any],
+        *iterables: Iterable[Any],
+        tags: Iterable[str] | None = None,
+    ) -> list[DaskJob]:
+        """Submit ``fn`` once per item (like the built-in ``map``), in one batch.
+
+        ``tags`` labels every job (see ``run``)."""
+        checked = check_tags(tags)
         if not callable(fn):
             msg = f"fn must be callable: DaskBackend.map needs a callable, got {shown(fn)}"
             raise TypeError(msg)
@@ -247,7 +297,7 @@ class DaskBackend:
             msg = "DaskBackend.map needs at least one iterable of arguments"
             raise TypeError(msg)
         jobs = [
-            self._bounded(DaskJob(self, self._key(fn), fn, args))
+            self._bounded(DaskJob(self, self._key(fn), fn, args, tags=checked))
             for args in zip(*iterables, strict=False)
         ]
         batch: list[tuple[DaskJob, _Task]] = []

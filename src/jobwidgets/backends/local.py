@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from .._seconds import check_seconds
 from .._shown import shown
+from .._tags import check_tags
 from ..errors import JobCancelledError, JobError, JobTimeoutError
 from ..job import CancelAttempt, _current
 from ..logs import DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, check_log_bounds, job_started
@@ -122,16 +123,54 @@ class LocalBackend:
             context = multiprocessing.get_context(mp_context)
             self._processes = ProcessPool(max_workers, context, self._report)
 
-    def run(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> LocalJob:
-        """Submit ``fn(*args, **kwargs)`` and return its job, already QUEUED."""
-        job = LocalJob(self, f"{self.name}-{next(self._ids)}", fn, args, kwargs)
+    def run(
+        self,
+        fn: Callable[..., Any],
+        /,
+        *args: Any,
+        tags: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> LocalJob:
+        """Submit ``fn(*args, **kwargs)`` and return its job, already QUEUED.
+
+        ``tags`` (an iterable of str) labels the job (``job.tags``); the backend takes
+        it, so ``fn`` never gets a ``tags`` argument (pass one with
+        ``functools.partial(fn, tags=...)``).
+        """
+        return self._start(fn, args, kwargs, check_tags(tags), None)
+
+    def _start(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        tags: tuple[str, ...],
+        origin: str | None,
+    ) -> LocalJob:
+        job_id = f"{self.name}-{next(self._ids)}"
+        job = LocalJob(self, job_id, fn, args, kwargs, tags=tags, resubmitted_from=origin)
         if self.log_bounds != (DEFAULT_MAX_LINES, DEFAULT_MAX_BYTES):
             job._set_log_bounds(*self.log_bounds)
         job.submit()
         return job
 
-    def map(self, fn: Callable[..., Any], *iterables: Any) -> list[LocalJob]:
-        """Submit ``fn`` once per item (like the built-in ``map``); return the jobs."""
+    def _resubmit(self, job: LocalJob) -> LocalJob:
+        """``job.resubmit()``: the same call and tags, as a new job of this backend."""
+        if self._closed:
+            msg = (
+                f"job {job.job_id()!r} can't be resubmitted: {self.name} is closed; "
+                "create a new LocalBackend and run the function there"
+            )
+            raise JobError(msg)
+        return self._start(job.fn, job.args, job.kwargs, job.tags, job.job_id())
+
+    def map(
+        self, fn: Callable[..., Any], *iterables: Any, tags: Iterable[str] | None = None
+    ) -> list[LocalJob]:
+        """Submit ``fn`` once per item (like the built-in ``map``); return the jobs.
+
+        ``tags`` labels every job (see ``run``)."""
+        checked = check_tags(tags)
         if not callable(fn):
             msg = f"fn must be callable: LocalBackend.map needs a callable, got {shown(fn)}"
             raise TypeError(msg)
@@ -142,7 +181,9 @@ class LocalBackend:
                     f"{type(iterable).__name__} {shown(iterable)}"
                 )
                 raise TypeError(msg)
-        return [self.run(fn, *items) for items in zip(*iterables, strict=False)]
+        return [
+            self._start(fn, items, {}, checked, None) for items in zip(*iterables, strict=False)
+        ]
 
     @property
     def closed(self) -> bool:

@@ -26,8 +26,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from .._jobcore import apply
 from .._seconds import check_seconds, waitable
 from .._shown import shown
+from .._tags import check_tags
 from ..errors import JobError
 from ..job import BaseJob, CancelAttempt
 from ..logs import DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, check_log_bounds
@@ -97,9 +99,37 @@ class SimulatedJob(BaseJob):
 
     pushes_status = True
 
-    def __init__(self, backend: SimulatedBackend, job_id: str, plan: _Plan) -> None:
+    def __init__(
+        self,
+        backend: SimulatedBackend,
+        job_id: str,
+        plan: _Plan,
+        *,
+        tags: tuple[str, ...] = (),
+        resubmitted_from: str | None = None,
+    ) -> None:
         super().__init__(backend, job_id)
         self._remote = plan  # the service's record, which only the backend writes
+        if tags:  # before the job joins the registry: its first row has them
+            apply(self, "tags", check_tags(tags))
+        if resubmitted_from is not None:
+            apply(self, "resubmitted_from", resubmitted_from)
+
+    def resubmit(self) -> SimulatedJob:
+        """Run the job again with the same options (``result``, ``run_time``, ``fail``)
+        and tags: a new job of the same backend, already submitted, whose
+        ``resubmitted_from`` is this id. Durations and a failure not forced by ``fail``
+        are drawn anew.
+
+        Raises:
+            JobError: the backend is closed.
+        """
+        backend: SimulatedBackend = self._backend
+        return backend._resubmit(self)
+
+    def _can_resubmit(self) -> bool:
+        backend: SimulatedBackend = self._backend
+        return not backend.closed
 
     def job_id(self) -> str:
         """Return a unique id identifying the job (these jobs always have one)."""
@@ -166,6 +196,8 @@ class _Plan:
     fails: bool
     error: str
     result: Any
+    request: tuple[Any, float | None, bool | None]
+    """What ``run`` was given: ``(result, run_time, fail)``, for ``resubmit``."""
     status: JobStatus = JobStatus.INITIALIZING
     run_started: float | None = None
     steps: int = 0
@@ -267,6 +299,7 @@ class SimulatedBackend:
         *,
         run_time: float | None = None,
         fail: bool | None = None,
+        tags: Any = None,
     ) -> SimulatedJob:
         """Submit a job and return it.
 
@@ -275,19 +308,41 @@ class SimulatedBackend:
             run_time: this job's running seconds (before ``time_scale``), finite and
                 ``>= 0``, overriding the backend's draw.
             fail: force the outcome: True ends in ERROR, False in DONE.
+            tags: labels for the job (an iterable of str; ``job.tags``).
         """
-        job = self._make(result, run_time=run_time, fail=fail)
+        job = self._make(result, run_time=run_time, fail=fail, tags=check_tags(tags))
         job.submit()
         return job
 
+    def _resubmit(self, job: SimulatedJob) -> SimulatedJob:
+        """``job.resubmit()``: the same request and tags, as a new job."""
+        if self._closed:
+            msg = (
+                f"job {job.job_id()!r} can't be resubmitted: {self.name} is closed; "
+                "create a new SimulatedBackend to run more jobs"
+            )
+            raise JobError(msg)
+        result, run_time, fail = job._remote.request
+        again = self._make(result, run_time=run_time, fail=fail, tags=job.tags, origin=job.job_id())
+        again.submit()
+        return again
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` was called."""
+        return self._closed
+
     def run_many(self, count: int, **kwargs: Any) -> list[SimulatedJob]:
-        """Submit ``count`` jobs with the same options; return them."""
+        """Submit ``count`` jobs with the same options (those of ``run``, ``tags``
+        included: every job gets them); return them."""
         if isinstance(count, bool) or not isinstance(count, int):
             msg = f"count must be an int >= 0 (how many jobs to run), got {shown(count)}"
             raise TypeError(msg)
         if count < 0:
             msg = f"count must be an int >= 0 (how many jobs to run), got {shown(count)}"
             raise ValueError(msg)
+        if "tags" in kwargs:  # checked once, before any job exists
+            kwargs["tags"] = check_tags(kwargs["tags"])
         return [self.run(**kwargs) for _ in range(count)]
 
     @property
@@ -334,7 +389,15 @@ class SimulatedBackend:
         value = self._random.uniform(*duration) if isinstance(duration, tuple) else duration
         return value * self.time_scale
 
-    def _make(self, result: Any, *, run_time: float | None, fail: bool | None) -> SimulatedJob:
+    def _make(
+        self,
+        result: Any,
+        *,
+        run_time: float | None,
+        fail: bool | None,
+        tags: tuple[str, ...] = (),
+        origin: str | None = None,
+    ) -> SimulatedJob:
         with self._cond:
             number = next(self._ids)
             job_id = f"{self.name}-{number}"
@@ -352,9 +415,10 @@ class SimulatedBackend:
                 error=f"simulated failure: the service rejected {job_id} (error code "
                 f"E{1000 + self._random.randrange(9000)})",
                 result=result if result is not None else {"job_id": job_id, "number": number},
+                request=(result, run_time, fail),
             )
         cls = _PolledSimulatedJob if self.poll_only else SimulatedJob
-        job = cls(self, job_id, plan)
+        job = cls(self, job_id, plan, tags=tags, resubmitted_from=origin)
         if self.log_bounds != (DEFAULT_MAX_LINES, DEFAULT_MAX_BYTES):
             job._set_log_bounds(*self.log_bounds)
         plan.job = job

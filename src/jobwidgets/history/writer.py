@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _jobcore
+from .._tags import tags_of
 from ..status import JobStatus
 from .records import COLUMNS
 from .store import (
@@ -291,7 +292,8 @@ class Writer:
         state = get("state")
         status = _NAMES[state if state is not None else job._jobwidgets.status]
         job_id = job._job_id
-        tags = getattr(job, "tags", None)
+        # a tag change is told before the job stores it: the change's value wins
+        tags = get("tags") if "tags" in fields else tags_of(job)
         try:
             backend = job._backend_name()
         except Exception:
