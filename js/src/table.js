@@ -27,12 +27,20 @@
 // (details.js) and the cancel flow with its kernel route (cancel.js). They
 // share the view's state (table/state.js); this module wires them, and renders
 // the parts whose dirty flags are set at most once per animation frame. One
-// 1 s interval updates the time cells of the visible rows.
+// 1 s interval updates the time cells of the visible rows. The live region
+// (table/announce.js) tells screen readers, at most every few seconds, how many
+// jobs are in each state and which failed.
+//
+// Keys pressed in the table are the table's: the root carries
+// `data-lm-suppress-shortcuts`, which JupyterLab's command registry (Lumino)
+// honours, so ArrowDown in the status filter changes the filter and not the
+// notebook's active cell. The grid's keys are in table/body.js.
 
 import { countByStatus, sortValue } from "./model.js";
 import { h } from "./dom.js";
 import { kernelOf } from "./kernel_route.js";
 import { acquireStore } from "./store.js";
+import { createAnnouncer } from "./table/announce.js";
 import { createBody } from "./table/body.js";
 import { createCancelFlow } from "./table/cancel.js";
 import { createDetails } from "./table/details.js";
@@ -79,10 +87,27 @@ function render({ model, el }) {
   }
 
   function toggleDetails(key) {
-    state.selectedKey = state.selectedKey === key ? null : key;
+    const closing = state.selectedKey !== null && state.selectedKey === key;
+    // Closed from inside the details (its Close button, Escape): focus returns to the row.
+    const returnFocus = closing && details.element.contains(details.element.ownerDocument.activeElement);
+    state.selectedKey = closing ? null : key;
     dirty.body = true;
     dirty.details = true;
-    schedule();
+    if (returnFocus) {
+      flush();
+      body.focusRow(key);
+    } else schedule();
+  }
+
+  /** Escape: close the details and put the keyboard back on the row that opened them. */
+  function closeDetails() {
+    const key = state.selectedKey;
+    if (key === null) return;
+    state.selectedKey = null;
+    dirty.body = true;
+    dirty.details = true;
+    flush();
+    body.focusRow(key);
   }
 
   const requests = createCancelFlow(model, store);
@@ -91,7 +116,11 @@ function render({ model, el }) {
       body.scrollToTop();
       schedule();
     },
-    cancelAll: () => requests.cancelAll(),
+    cancelAll() {
+      requests.cancelAll();
+      // the confirm closed and Cancel all turns disabled: the keyboard goes to the rows
+      body.focusRow(state.focusKey);
+    },
     flush: () => flush(),
   });
   const details = createDetails(view, { toggleDetails, downloadLog: (key) => requests.downloadLog(key) });
@@ -108,6 +137,7 @@ function render({ model, el }) {
   }
   const body = createBody(view, details.id, {
     toggleDetails,
+    closeDetails,
     cancel: (keys) => requests.cancel(keys),
     sortChanged() {
       dirty.order = true;
@@ -120,9 +150,14 @@ function render({ model, el }) {
     },
   });
 
+  // The live region: past jobs (the History view) are not news.
+  const announcer = state.readonly ? null : createAnnouncer(() => countByStatus(store.rows.values()));
+
   const root = h("div", "jw-table");
   root.classList.toggle("jw-fill", fill);
+  root.setAttribute("data-lm-suppress-shortcuts", "");
   root.append(...header.elements, ...body.elements, details.element);
+  if (announcer) root.append(announcer.element);
   el.classList.add("jw-root");
   el.appendChild(root);
 
@@ -164,12 +199,18 @@ function render({ model, el }) {
     if (disposed) return;
     if (event.kind === "reset") {
       markAll(state);
+      announcer?.baseline();
       // a reset ends the kernel's following of logs (a reloaded page follows none)
       if (followedKey !== null) requests.followLog(followedKey, true);
     } else if (event.kind === "delta") {
       const t = store.now();
       const column = state.sort.column;
+      let changed = event.removed.length > 0;
       for (const { key, old, row } of event.changes) {
+        if (!old || old.status !== row.status) {
+          changed = true;
+          if (row.status === "ERROR") announcer?.failed(row.job_id, row.error);
+        }
         if (!old) dirty.order = true;
         else if (column && sortValue(old, column, t) !== sortValue(row, column, t)) dirty.order = true;
         state.changedKeys.add(key);
@@ -180,6 +221,7 @@ function render({ model, el }) {
       }
       if (isFiltering(state)) dirty.filter = true;
       dirty.header = true;
+      if (changed) announcer?.changed();
     } else if (event.kind === "logs") {
       if (state.selectedKey !== null && event.keys.includes(state.selectedKey)) dirty.details = true;
     } else if (event.kind === "log_text") {
@@ -200,7 +242,15 @@ function render({ model, el }) {
     dirty.header = true;
     schedule();
   };
+  const onDetailsKey = (event) => {
+    if (event.key === "Escape" && !event.defaultPrevented) {
+      event.preventDefault();
+      closeDetails();
+    }
+  };
+  details.element.addEventListener("keydown", onDetailsKey);
   const unsubscribe = store.subscribe(onStoreEvent);
+  announcer?.baseline();
   model.on("change:compact", onCompact);
   model.on("change:title", onTitle);
 
@@ -226,6 +276,8 @@ function render({ model, el }) {
     header.dispose();
     body.dispose();
     details.dispose();
+    details.element.removeEventListener("keydown", onDetailsKey);
+    announcer?.dispose();
     unsubscribe();
     model.off("change:compact", onCompact);
     model.off("change:title", onTitle);

@@ -6,16 +6,26 @@
 // scroll height. The body owns its pool (of row.js views) and what it last
 // rendered; it reads the view's state (`viewKeys`, `sort`, `selectedKey`) and
 // the store's rows.
+//
+// Keyboard (the WAI-ARIA grid pattern): the body is one tab stop. The row that
+// has it is named by a job KEY in the view's state (`focusKey`, `focusCancel`),
+// never by a DOM element: a row element is recycled to show another job when
+// rows re-sort, scroll or go, so after every render the element now showing
+// `focusKey` gets the tab stop and, if the body had DOM focus, the focus. When
+// that row is not rendered, the scroller holds the tab stop and the focus, so
+// focus never lands on another job. Up/Down/Home/End/PageUp/PageDown move the
+// focused row and scroll to it; Right goes to its Cancel button, Left back;
+// Enter or Space opens or closes its details; Escape closes them.
 
 import { ROW_HEIGHT, isFinal, visibleRange } from "../model.js";
 import { h, listen, setAttr, setText } from "../dom.js";
-import { bindRow, bindTimes, createRowView } from "./row.js";
+import { COLUMN_IDS, bindRow, bindTimes, columnClass, createRowView } from "./row.js";
 
 const VIEWPORT_HEIGHT = 360;
 const COMPACT_ROWS = 8;
 const OVERSCAN = 6;
 
-const COLUMNS = [
+const COLUMN_LIST = [
   { id: "job_id", label: "Job ID", sort: "job_id" },
   { id: "backend", label: "Backend", sort: "backend" },
   { id: "status", label: "Status", sort: "status" },
@@ -26,29 +36,41 @@ const COLUMNS = [
   { id: "actions", label: "Actions", sort: null },
 ];
 
+/** The columns in `order` (column ids; unknown ones ignored, missing ones appended). */
+function orderedColumns(order) {
+  const ids = Array.isArray(order) ? order.filter((id) => COLUMN_IDS.includes(id)) : [];
+  for (const id of COLUMN_IDS) if (!ids.includes(id)) ids.push(id);
+  return ids.map((id) => COLUMN_LIST.find((c) => c.id === id));
+}
+
 /**
  * @param {object} view
  * @param {object} view.model   the widget model (`compact`)
  * @param {object} view.store   the model's row store (rows, cancel states, clock)
  * @param {ReturnType<typeof import("./state.js").createViewState>} view.state
  * @param {boolean} view.fill   take the container's height instead of at most 360px
+ *   (`model.get("column_order")`, if set, is the columns' order: a list of their ids)
  * @param {string} detailsId    the id of the details region the rows control
  * @param {object} actions
  * @param {(key: string) => void} actions.toggleDetails  a row was clicked or activated
  * @param {(keys: string[]) => void} actions.cancel      a row's Cancel was clicked
  * @param {() => void} actions.sortChanged               a column head was clicked
  * @param {() => void} actions.scrolled                  the body scrolled or resized
+ * @param {() => void} actions.closeDetails              Escape on a row with details open
  */
 export function createBody({ model, store, state, fill }, detailsId, actions) {
+  const columns = orderedColumns(model.get("column_order"));
+  const columnIds = columns.map((c) => c.id);
   const grid = h("div", "jw-grid");
-  grid.setAttribute("role", "table");
+  grid.setAttribute("role", "grid");
+  grid.setAttribute("aria-label", "Jobs");
   const gridInner = h("div", "jw-grid-inner");
   const head = h("div", "jw-row jw-head");
   head.setAttribute("role", "row");
   head.setAttribute("aria-rowindex", "1");
   const headCells = new Map();
-  for (const col of COLUMNS) {
-    const cellEl = h("div", `jw-cell jw-c-${col.id === "job_id" ? "id" : col.id}`);
+  for (const col of columns) {
+    const cellEl = h("div", `jw-cell ${columnClass(col.id)}`);
     cellEl.setAttribute("role", "columnheader");
     if (col.sort) {
       const btn = h("button", "jw-sort");
@@ -67,10 +89,13 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     }
     head.appendChild(cellEl);
   }
+  // The scroller holds the tab stop while the focused row is not rendered.
   const scroller = h("div", "jw-scroll");
+  scroller.tabIndex = -1;
+  scroller.setAttribute("role", "rowgroup");
+  scroller.setAttribute("aria-label", "Job rows");
   const spacer = h("div", "jw-spacer");
   const body = h("div", "jw-body");
-  body.setAttribute("role", "rowgroup");
   spacer.appendChild(body);
   scroller.appendChild(spacer);
   gridInner.append(head, scroller);
@@ -102,6 +127,8 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
   }
 
   function render() {
+    // Whether the body has DOM focus, asked before its elements are rebound or removed.
+    const hadFocus = scroller.contains(scroller.ownerDocument.activeElement);
     const { viewKeys } = state;
     const total = viewKeys.length;
     const height = viewportHeight(total);
@@ -119,7 +146,7 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     body.style.transform = `translateY(${range.start * ROW_HEIGHT}px)`;
     const count = range.end - range.start;
     while (pool.length < count) {
-      const view = createRowView();
+      const view = createRowView(columnIds);
       viewOfElement.set(view.root, view);
       pool.push(view);
     }
@@ -144,6 +171,81 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
       pool[i].key = null;
       pool[i].row = null;
     }
+    placeFocus(hadFocus);
+  }
+
+  // ------------------------------------------------------------ focus by key
+
+  /** The rendered row view showing `key`, if any. */
+  function viewOfKey(key) {
+    if (key === null) return null;
+    for (let i = 0; i < rendered.end - rendered.start; i++) if (pool[i].key === key) return pool[i];
+    return null;
+  }
+
+  /**
+   * Give the tab stop to the element showing `state.focusKey` (the first row while
+   * no row was focused), and DOM focus too when the body had it.
+   */
+  function placeFocus(hadFocus) {
+    const { viewKeys } = state;
+    const at = state.focusKey === null || viewKeys[state.focusIndex] === state.focusKey ? state.focusIndex : viewKeys.indexOf(state.focusKey);
+    if (state.focusKey !== null && at < 0) {
+      // The focused job went (cleared, filtered out): its neighbour takes the focus.
+      const index = Math.min(state.focusIndex, viewKeys.length - 1);
+      state.focusKey = index >= 0 ? viewKeys[index] : null;
+      state.focusCancel = false;
+    }
+    const key = state.focusKey ?? viewKeys[rendered.start] ?? null;
+    const view = viewOfKey(key);
+    if (key !== null) state.focusIndex = key === state.focusKey && at >= 0 ? at : viewKeys.indexOf(key);
+    for (let i = 0; i < rendered.end - rendered.start; i++) {
+      const v = pool[i];
+      v.root.tabIndex = v === view ? 0 : -1;
+    }
+    scroller.tabIndex = view || viewKeys.length === 0 ? -1 : 0;
+    if (!hadFocus) return;
+    const target = !view
+      ? scroller
+      : state.focusCancel && !view.button.hidden && !view.button.disabled
+        ? view.button
+        : view.root;
+    if (target !== view?.button) state.focusCancel = false;
+    if (scroller.ownerDocument.activeElement !== target) target.focus({ preventScroll: true });
+  }
+
+  /** Scroll the body so the row at `index` is in view. */
+  function scrollToIndex(index) {
+    const height = viewportHeight(state.viewKeys.length);
+    const top = index * ROW_HEIGHT;
+    if (top < scroller.scrollTop) scroller.scrollTop = top;
+    else if (top + ROW_HEIGHT > scroller.scrollTop + height) scroller.scrollTop = top + ROW_HEIGHT - height;
+  }
+
+  /**
+   * Put the keyboard on the row of `key` (or its Cancel button), scroll to it,
+   * render, and focus it. A key not shown: the row at the focused index.
+   */
+  function focusRow(key, cancel = false) {
+    const index = state.viewKeys.indexOf(key);
+    if (index >= 0) {
+      state.focusKey = key;
+      state.focusIndex = index;
+      scrollToIndex(index);
+    }
+    state.focusCancel = cancel;
+    render();
+    const view = viewOfKey(state.focusKey);
+    if (!view) {
+      scroller.focus({ preventScroll: true });
+      return;
+    }
+    placeFocus(true);
+  }
+
+  /** The number of whole rows the body shows (a page, for PageUp and PageDown). */
+  function pageRows() {
+    return Math.max(1, Math.floor(viewportHeight(state.viewKeys.length) / ROW_HEIGHT) - 1);
   }
 
   /** Update the time cells of the rendered unfinished rows to the kernel time `t`. */
@@ -165,7 +267,10 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     const view = rowEl && viewOfElement.get(rowEl);
     if (!view || view.key === null) return;
     if (event.target.closest(".jw-cancel")) {
-      actions.cancel([view.key]);
+      // The button turns disabled: the keyboard stays on this job's row.
+      const key = view.key;
+      if (scroller.contains(scroller.ownerDocument.activeElement)) focusRow(key, false);
+      actions.cancel([key]);
       return;
     }
     if (event.target.closest("button, a, input, select")) return;
@@ -173,13 +278,74 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
   }
 
   function onBodyKey(event) {
-    if (event.key !== "Enter" && event.key !== " ") return;
-    const rowEl = event.target;
-    if (!rowEl.classList?.contains("jw-row")) return; // keys on the button act on the button
-    const view = viewOfElement.get(rowEl);
-    if (!view || view.key === null) return;
+    const { viewKeys } = state;
+    if (viewKeys.length === 0) return;
+    const onCancel = event.target.classList?.contains("jw-cancel");
+    const rowEl = event.target.closest?.(".jw-row");
+    const view = rowEl ? viewOfElement.get(rowEl) : null;
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const current = state.focusKey !== null ? viewKeys.indexOf(state.focusKey) : -1;
+    const from = view && view.key !== null ? viewKeys.indexOf(view.key) : current >= 0 ? current : state.focusIndex;
+    let to = null;
+    switch (event.key) {
+      case "ArrowDown":
+        to = from + 1;
+        break;
+      case "ArrowUp":
+        to = from - 1;
+        break;
+      case "Home":
+        to = 0;
+        break;
+      case "End":
+        to = viewKeys.length - 1;
+        break;
+      case "PageDown":
+        to = from + pageRows();
+        break;
+      case "PageUp":
+        to = from - pageRows();
+        break;
+      case "ArrowRight":
+        if (view && !onCancel && !view.button.hidden && !view.button.disabled) {
+          event.preventDefault();
+          focusRow(view.key, true);
+        }
+        return;
+      case "ArrowLeft":
+        if (view && onCancel) {
+          event.preventDefault();
+          focusRow(view.key, false);
+        }
+        return;
+      case "Escape":
+        if (state.selectedKey !== null) {
+          event.preventDefault();
+          actions.closeDetails();
+        }
+        return;
+      case "Enter":
+      case " ":
+        if (!view || view.key === null || onCancel) return; // keys on the button act on the button
+        event.preventDefault();
+        actions.toggleDetails(view.key);
+        return;
+      default:
+        return;
+    }
     event.preventDefault();
-    actions.toggleDetails(view.key);
+    focusRow(viewKeys[Math.max(0, Math.min(viewKeys.length - 1, to))]);
+  }
+
+  /** The keyboard's row follows a click or a Tab into the body. */
+  function onFocusIn(event) {
+    const rowEl = event.target.closest?.(".jw-row");
+    const view = rowEl ? viewOfElement.get(rowEl) : null;
+    if (!view || view.key === null) return;
+    state.focusKey = view.key;
+    state.focusIndex = state.viewKeys.indexOf(view.key);
+    state.focusCancel = event.target === view.button;
+    if (view.root.tabIndex !== 0) placeFocus(false);
   }
 
   function onSortClick(event) {
@@ -199,7 +365,8 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
 
   const cleanups = [
     listen(body, "click", onBodyClick),
-    listen(body, "keydown", onBodyKey),
+    listen(scroller, "keydown", onBodyKey),
+    listen(scroller, "focusin", onFocusIn),
     listen(head, "click", onSortClick),
     listen(scroller, "scroll", actions.scrolled, { passive: true }),
   ];
@@ -214,6 +381,7 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     renderSort,
     tick,
     showsAny,
+    focusRow,
     /** Back to the first row (after a filter change). */
     scrollToTop() {
       scroller.scrollTop = 0;
