@@ -90,8 +90,11 @@ def running_lab(home: Path, root: Path, log_path: Path) -> Iterator[Lab]:
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
         IPYTHONDIR=str(home / "ipython"),
     )
-    # The panel under test is this tree's build, whatever the environment installed
-    # (the user data folder comes first in JupyterLab's extension path).
+    # The panel under test is this tree's build, whatever the environment installed:
+    # the user data folder must come first in JupyterLab's extension path, and in a
+    # virtual environment jupyter_core puts the environment's folders first unless
+    # JUPYTER_PREFER_ENV_PATH is off.
+    env["JUPYTER_PREFER_ENV_PATH"] = "0"
     built = ROOT / "src" / "jobwidgets" / "labextension"
     if (built / "package.json").is_file():
         extensions = home / "data" / "labextensions"

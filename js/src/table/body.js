@@ -7,18 +7,13 @@
 // rendered; it reads the view's state (`viewKeys`, `sort`, `selectedKey`) and
 // the store's rows.
 //
-// Keyboard (the WAI-ARIA grid pattern): the body is one tab stop. The row that
-// has it is named by a job KEY in the view's state (`focusKey`, `focusCancel`),
-// never by a DOM element: a row element is recycled to show another job when
-// rows re-sort, scroll or go, so after every render the element now showing
-// `focusKey` gets the tab stop and, if the body had DOM focus, the focus. When
-// that row is not rendered, the scroller holds the tab stop and the focus, so
-// focus never lands on another job. Up/Down/Home/End/PageUp/PageDown move the
-// focused row and scroll to it; Right goes to its Cancel button, Left back;
-// Enter or Space opens or closes its details; Escape closes them.
+// The body is one tab stop (the WAI-ARIA grid pattern): after every render,
+// focus.js gives the tab stop, and the focus if the body had it, to the element
+// now showing the keyboard's job, and handles the grid's keys.
 
 import { ROW_HEIGHT, isFinal, visibleRange } from "../model.js";
 import { h, listen, setAttr, setText } from "../dom.js";
+import { createGridFocus } from "./focus.js";
 import { COLUMN_IDS, bindRow, bindTimes, columnClass, createRowView } from "./row.js";
 
 const VIEWPORT_HEIGHT = 360;
@@ -108,6 +103,15 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
   const viewOfElement = new WeakMap();
   let rendered = { start: 0, end: 0 };
   const renderedKeys = new Set();
+  const focus = createGridFocus({
+    state,
+    scroller,
+    views: () => pool.slice(0, rendered.end - rendered.start),
+    viewOfElement,
+    render: () => render(),
+    pageHeight: () => viewportHeight(state.viewKeys.length),
+    actions,
+  });
 
   function viewportHeight(total) {
     if (fill) return Math.min(total * ROW_HEIGHT, scroller.clientHeight || VIEWPORT_HEIGHT);
@@ -171,81 +175,7 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
       pool[i].key = null;
       pool[i].row = null;
     }
-    placeFocus(hadFocus);
-  }
-
-  // ------------------------------------------------------------ focus by key
-
-  /** The rendered row view showing `key`, if any. */
-  function viewOfKey(key) {
-    if (key === null) return null;
-    for (let i = 0; i < rendered.end - rendered.start; i++) if (pool[i].key === key) return pool[i];
-    return null;
-  }
-
-  /**
-   * Give the tab stop to the element showing `state.focusKey` (the first row while
-   * no row was focused), and DOM focus too when the body had it.
-   */
-  function placeFocus(hadFocus) {
-    const { viewKeys } = state;
-    const at = state.focusKey === null || viewKeys[state.focusIndex] === state.focusKey ? state.focusIndex : viewKeys.indexOf(state.focusKey);
-    if (state.focusKey !== null && at < 0) {
-      // The focused job went (cleared, filtered out): its neighbour takes the focus.
-      const index = Math.min(state.focusIndex, viewKeys.length - 1);
-      state.focusKey = index >= 0 ? viewKeys[index] : null;
-      state.focusCancel = false;
-    }
-    const key = state.focusKey ?? viewKeys[rendered.start] ?? null;
-    const view = viewOfKey(key);
-    if (key !== null) state.focusIndex = key === state.focusKey && at >= 0 ? at : viewKeys.indexOf(key);
-    for (let i = 0; i < rendered.end - rendered.start; i++) {
-      const v = pool[i];
-      v.root.tabIndex = v === view ? 0 : -1;
-    }
-    scroller.tabIndex = view || viewKeys.length === 0 ? -1 : 0;
-    if (!hadFocus) return;
-    const target = !view
-      ? scroller
-      : state.focusCancel && !view.button.hidden && !view.button.disabled
-        ? view.button
-        : view.root;
-    if (target !== view?.button) state.focusCancel = false;
-    if (scroller.ownerDocument.activeElement !== target) target.focus({ preventScroll: true });
-  }
-
-  /** Scroll the body so the row at `index` is in view. */
-  function scrollToIndex(index) {
-    const height = viewportHeight(state.viewKeys.length);
-    const top = index * ROW_HEIGHT;
-    if (top < scroller.scrollTop) scroller.scrollTop = top;
-    else if (top + ROW_HEIGHT > scroller.scrollTop + height) scroller.scrollTop = top + ROW_HEIGHT - height;
-  }
-
-  /**
-   * Put the keyboard on the row of `key` (or its Cancel button), scroll to it,
-   * render, and focus it. A key not shown: the row at the focused index.
-   */
-  function focusRow(key, cancel = false) {
-    const index = state.viewKeys.indexOf(key);
-    if (index >= 0) {
-      state.focusKey = key;
-      state.focusIndex = index;
-      scrollToIndex(index);
-    }
-    state.focusCancel = cancel;
-    render();
-    const view = viewOfKey(state.focusKey);
-    if (!view) {
-      scroller.focus({ preventScroll: true });
-      return;
-    }
-    placeFocus(true);
-  }
-
-  /** The number of whole rows the body shows (a page, for PageUp and PageDown). */
-  function pageRows() {
-    return Math.max(1, Math.floor(viewportHeight(state.viewKeys.length) / ROW_HEIGHT) - 1);
+    focus.place(hadFocus);
   }
 
   /** Update the time cells of the rendered unfinished rows to the kernel time `t`. */
@@ -269,83 +199,12 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     if (event.target.closest(".jw-cancel")) {
       // The button turns disabled: the keyboard stays on this job's row.
       const key = view.key;
-      if (scroller.contains(scroller.ownerDocument.activeElement)) focusRow(key, false);
+      if (scroller.contains(scroller.ownerDocument.activeElement)) focus.focusRow(key, false);
       actions.cancel([key]);
       return;
     }
     if (event.target.closest("button, a, input, select")) return;
     actions.toggleDetails(view.key);
-  }
-
-  function onBodyKey(event) {
-    const { viewKeys } = state;
-    if (viewKeys.length === 0) return;
-    const onCancel = event.target.classList?.contains("jw-cancel");
-    const rowEl = event.target.closest?.(".jw-row");
-    const view = rowEl ? viewOfElement.get(rowEl) : null;
-    if (event.altKey || event.ctrlKey || event.metaKey) return;
-    const current = state.focusKey !== null ? viewKeys.indexOf(state.focusKey) : -1;
-    const from = view && view.key !== null ? viewKeys.indexOf(view.key) : current >= 0 ? current : state.focusIndex;
-    let to = null;
-    switch (event.key) {
-      case "ArrowDown":
-        to = from + 1;
-        break;
-      case "ArrowUp":
-        to = from - 1;
-        break;
-      case "Home":
-        to = 0;
-        break;
-      case "End":
-        to = viewKeys.length - 1;
-        break;
-      case "PageDown":
-        to = from + pageRows();
-        break;
-      case "PageUp":
-        to = from - pageRows();
-        break;
-      case "ArrowRight":
-        if (view && !onCancel && !view.button.hidden && !view.button.disabled) {
-          event.preventDefault();
-          focusRow(view.key, true);
-        }
-        return;
-      case "ArrowLeft":
-        if (view && onCancel) {
-          event.preventDefault();
-          focusRow(view.key, false);
-        }
-        return;
-      case "Escape":
-        if (state.selectedKey !== null) {
-          event.preventDefault();
-          actions.closeDetails();
-        }
-        return;
-      case "Enter":
-      case " ":
-        if (!view || view.key === null || onCancel) return; // keys on the button act on the button
-        event.preventDefault();
-        actions.toggleDetails(view.key);
-        return;
-      default:
-        return;
-    }
-    event.preventDefault();
-    focusRow(viewKeys[Math.max(0, Math.min(viewKeys.length - 1, to))]);
-  }
-
-  /** The keyboard's row follows a click or a Tab into the body. */
-  function onFocusIn(event) {
-    const rowEl = event.target.closest?.(".jw-row");
-    const view = rowEl ? viewOfElement.get(rowEl) : null;
-    if (!view || view.key === null) return;
-    state.focusKey = view.key;
-    state.focusIndex = state.viewKeys.indexOf(view.key);
-    state.focusCancel = event.target === view.button;
-    if (view.root.tabIndex !== 0) placeFocus(false);
   }
 
   function onSortClick(event) {
@@ -365,8 +224,8 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
 
   const cleanups = [
     listen(body, "click", onBodyClick),
-    listen(scroller, "keydown", onBodyKey),
-    listen(scroller, "focusin", onFocusIn),
+    listen(scroller, "keydown", focus.onKeyDown),
+    listen(scroller, "focusin", focus.onFocusIn),
     listen(head, "click", onSortClick),
     listen(scroller, "scroll", actions.scrolled, { passive: true }),
   ];
@@ -381,7 +240,8 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     renderSort,
     tick,
     showsAny,
-    focusRow,
+    /** Put the keyboard (and DOM focus) on the row of `key`, scrolled into view. */
+    focusRow: (key) => focus.focusRow(key, false),
     /** Back to the first row (after a filter change). */
     scrollToTop() {
       scroller.scrollTop = 0;

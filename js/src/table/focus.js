@@ -1,0 +1,172 @@
+// The keyboard in the table's body: one tab stop (the WAI-ARIA grid pattern),
+// arrow keys between rows, and focus that stays on its job.
+//
+// State ownership: the row the keyboard is on is a job KEY in the view's state
+// (`focusKey`, `focusIndex`, `focusCancel`; see state.js), never a DOM element:
+// the body recycles a row element to show another job when rows re-sort, scroll
+// or go. After every render the body calls `place`, which gives the tab stop to
+// the element now showing `focusKey` and, if the body had DOM focus, the focus.
+// When that row is not rendered, the scroller holds the tab stop and the focus,
+// so focus never lands on another job. Everything runs on the page's thread,
+// from the body's render and its keydown and focusin events.
+//
+// Keys: Up/Down, Home/End, PageUp/PageDown move between rows and scroll the
+// body to the row; Right goes to the row's Cancel button and Left back; Enter
+// or Space opens or closes the row's details; Escape closes them.
+
+import { ROW_HEIGHT } from "../model.js";
+
+/**
+ * @param {object} grid
+ * @param {object} grid.state        the view's state (viewKeys, focusKey, selectedKey, ...)
+ * @param {HTMLElement} grid.scroller  the body's scrolling element (holds the tab stop when the row isn't rendered)
+ * @param {() => object[]} grid.views  the rendered row views, in order
+ * @param {WeakMap<Element, object>} grid.viewOfElement  row element -> its view
+ * @param {() => void} grid.render    render the body now
+ * @param {() => number} grid.pageHeight  the body's visible height, in px
+ * @param {object} grid.actions       `toggleDetails(key)`, `closeDetails()`
+ */
+export function createGridFocus({ state, scroller, views, viewOfElement, render, pageHeight, actions }) {
+  /** The rendered row view showing `key`, if any. */
+  function viewOfKey(key) {
+    if (key === null) return null;
+    for (const view of views()) if (view.key === key) return view;
+    return null;
+  }
+
+  /**
+   * Give the tab stop to the element showing `state.focusKey` (the first row while
+   * no row was focused), and DOM focus too when the body had it.
+   */
+  function place(hadFocus) {
+    const { viewKeys } = state;
+    const at = state.focusKey === null || viewKeys[state.focusIndex] === state.focusKey ? state.focusIndex : viewKeys.indexOf(state.focusKey);
+    if (state.focusKey !== null && at < 0) {
+      // The focused job went (cleared, filtered out): its neighbour takes the focus.
+      const index = Math.min(state.focusIndex, viewKeys.length - 1);
+      state.focusKey = index >= 0 ? viewKeys[index] : null;
+      state.focusCancel = false;
+    }
+    const shown = views();
+    const key = state.focusKey ?? shown[0]?.key ?? null;
+    const view = viewOfKey(key);
+    if (key !== null) state.focusIndex = key === state.focusKey && at >= 0 ? at : viewKeys.indexOf(key);
+    for (const v of shown) v.root.tabIndex = v === view ? 0 : -1;
+    scroller.tabIndex = view || viewKeys.length === 0 ? -1 : 0;
+    if (!hadFocus) return;
+    const target = !view
+      ? scroller
+      : state.focusCancel && !view.button.hidden && !view.button.disabled
+        ? view.button
+        : view.root;
+    if (target !== view?.button) state.focusCancel = false;
+    if (scroller.ownerDocument.activeElement !== target) target.focus({ preventScroll: true });
+  }
+
+  /** Scroll the body so the row at `index` is in view. */
+  function scrollToIndex(index) {
+    const height = pageHeight();
+    const top = index * ROW_HEIGHT;
+    if (top < scroller.scrollTop) scroller.scrollTop = top;
+    else if (top + ROW_HEIGHT > scroller.scrollTop + height) scroller.scrollTop = top + ROW_HEIGHT - height;
+  }
+
+  /**
+   * Put the keyboard on the row of `key` (or its Cancel button), scroll to it,
+   * render, and focus it. A key not shown: the row at the focused index.
+   */
+  function focusRow(key, cancel = false) {
+    const index = state.viewKeys.indexOf(key);
+    if (index >= 0) {
+      state.focusKey = key;
+      state.focusIndex = index;
+      scrollToIndex(index);
+    }
+    state.focusCancel = cancel;
+    render();
+    const view = viewOfKey(state.focusKey);
+    if (!view) {
+      scroller.focus({ preventScroll: true });
+      return;
+    }
+    place(true);
+  }
+
+  /** The number of whole rows the body shows (a page, for PageUp and PageDown). */
+  function pageRows() {
+    return Math.max(1, Math.floor(pageHeight() / ROW_HEIGHT) - 1);
+  }
+
+  function onKeyDown(event) {
+    const { viewKeys } = state;
+    if (viewKeys.length === 0) return;
+    const onCancel = event.target.classList?.contains("jw-cancel");
+    const rowEl = event.target.closest?.(".jw-row");
+    const view = rowEl ? viewOfElement.get(rowEl) : null;
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const current = state.focusKey !== null ? viewKeys.indexOf(state.focusKey) : -1;
+    const from = view && view.key !== null ? viewKeys.indexOf(view.key) : current >= 0 ? current : state.focusIndex;
+    let to = null;
+    switch (event.key) {
+      case "ArrowDown":
+        to = from + 1;
+        break;
+      case "ArrowUp":
+        to = from - 1;
+        break;
+      case "Home":
+        to = 0;
+        break;
+      case "End":
+        to = viewKeys.length - 1;
+        break;
+      case "PageDown":
+        to = from + pageRows();
+        break;
+      case "PageUp":
+        to = from - pageRows();
+        break;
+      case "ArrowRight":
+        if (view && !onCancel && !view.button.hidden && !view.button.disabled) {
+          event.preventDefault();
+          focusRow(view.key, true);
+        }
+        return;
+      case "ArrowLeft":
+        if (view && onCancel) {
+          event.preventDefault();
+          focusRow(view.key, false);
+        }
+        return;
+      case "Escape":
+        if (state.selectedKey !== null) {
+          event.preventDefault();
+          actions.closeDetails();
+        }
+        return;
+      case "Enter":
+      case " ":
+        if (!view || view.key === null || onCancel) return; // keys on the button act on the button
+        event.preventDefault();
+        actions.toggleDetails(view.key);
+        return;
+      default:
+        return;
+    }
+    event.preventDefault();
+    focusRow(viewKeys[Math.max(0, Math.min(viewKeys.length - 1, to))]);
+  }
+
+  /** The keyboard's row follows a click or a Tab into the body. */
+  function onFocusIn(event) {
+    const rowEl = event.target.closest?.(".jw-row");
+    const view = rowEl ? viewOfElement.get(rowEl) : null;
+    if (!view || view.key === null) return;
+    state.focusKey = view.key;
+    state.focusIndex = state.viewKeys.indexOf(view.key);
+    state.focusCancel = event.target === view.button;
+    if (view.root.tabIndex !== 0) place(false);
+  }
+
+  return { place, focusRow, onKeyDown, onFocusIn };
+}
