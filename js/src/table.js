@@ -31,10 +31,15 @@
 // (table/announce.js) tells screen readers, at most every few seconds, how many
 // jobs are in each state and which failed.
 //
-// Keys pressed in the table are the table's: the root carries
-// `data-lm-suppress-shortcuts`, which JupyterLab's command registry (Lumino)
-// honours, so ArrowDown in the status filter changes the filter and not the
-// notebook's active cell. The grid's keys are in table/body.js.
+// Keys pressed in the table are the table's, so ArrowDown in the status filter
+// changes the filter and not the notebook's active cell. JupyterLab's command
+// registry (Lumino) handles keydown on the document, in the bubble phase, and
+// skips a binding when `data-lm-suppress-shortcuts` is on the target or on an
+// ancestor below the element its selector matches; but a command-mode selector
+// like `.jp-Notebook.jp-mod-commandMode :focus` matches our focused select
+// itself. So the root also stops unmodified keydowns from bubbling out of the
+// table (with Ctrl, Alt or Meta they go on: Ctrl+S still saves). The grid's keys
+// are in table/focus.js.
 
 import { countByStatus, sortValue } from "./model.js";
 import { h } from "./dom.js";
@@ -165,6 +170,8 @@ function render({ model, el }) {
   function flush() {
     frame = null;
     if (disposed) return;
+    // rows re-sorted or re-filtered: the body keeps the keyboard's job in view
+    const moved = dirty.order || dirty.filter;
     if (dirty.order) {
       orderKeys(state, store.rows, store.now());
       dirty.order = false;
@@ -185,7 +192,7 @@ function render({ model, el }) {
     const renderBody = dirty.body || body.showsAny(state.changedKeys);
     if (state.selectedKey !== null && state.changedKeys.has(state.selectedKey)) dirty.details = true;
     state.changedKeys.clear();
-    if (renderBody) body.render();
+    if (renderBody) body.render({ followFocus: moved });
     dirty.body = false;
     if (dirty.details) {
       followSelected();
@@ -249,6 +256,10 @@ function render({ model, el }) {
     }
   };
   details.element.addEventListener("keydown", onDetailsKey);
+  const onRootKey = (event) => {
+    if (!event.ctrlKey && !event.altKey && !event.metaKey) event.stopPropagation();
+  };
+  root.addEventListener("keydown", onRootKey);
   const unsubscribe = store.subscribe(onStoreEvent);
   announcer?.baseline();
   model.on("change:compact", onCompact);
@@ -277,6 +288,7 @@ function render({ model, el }) {
     body.dispose();
     details.dispose();
     details.element.removeEventListener("keydown", onDetailsKey);
+    root.removeEventListener("keydown", onRootKey);
     announcer?.dispose();
     unsubscribe();
     model.off("change:compact", onCompact);

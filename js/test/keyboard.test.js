@@ -88,7 +88,7 @@ test("focus stays on its job when the rows re-sort under it", async () => {
   assert.equal(document.activeElement.getAttribute("aria-label"), "Cancel job many-3");
   press("ArrowLeft");
   assert.equal(idOf(document.activeElement), "many-3");
-  // many-3 moves out of the rendered rows: focus goes to the grid, never to another job
+  // many-3 moves to the end (ERROR sorts last): the body follows it
   model.receive({
     type: "delta",
     upsert: [makeRow("3", { job_id: "many-3", status: "ERROR" })],
@@ -96,9 +96,28 @@ test("focus stays on its job when the rows re-sort under it", async () => {
     kernel_time: Date.now() / 1000,
   });
   await settle();
-  const shown = bodyRows(el).map(idOf);
-  if (!shown.includes("many-3")) assert.ok(document.activeElement.classList.contains("jw-scroll"));
-  else assert.equal(idOf(document.activeElement), "many-3");
+  assert.equal(idOf(document.activeElement), "many-3");
+  assert.equal(document.activeElement.getAttribute("aria-rowindex"), "41");
+  // the user scrolls it out of view: focus goes to the grid, never to another job
+  const scroller = el.querySelector(".jw-scroll");
+  scroller.scrollTop = 0;
+  scroller.dispatchEvent(new Event("scroll"));
+  await settle();
+  assert.ok(document.activeElement.classList.contains("jw-scroll"));
+  assert.equal(scroller.tabIndex, 0); // the grid's one tab stop while its row is away
+  assert.equal(bodyRows(el).filter((r) => r.tabIndex === 0).length, 0);
+  // a job changing state re-sorts the rows: focus stays on the grid, the view stays put
+  model.receive({
+    type: "delta",
+    upsert: [makeRow("5", { job_id: "many-5", status: "DONE" })],
+    remove: [],
+    kernel_time: Date.now() / 1000,
+  });
+  await settle();
+  assert.ok(document.activeElement.classList.contains("jw-scroll"));
+  assert.equal(scroller.scrollTop, 0);
+  press("ArrowUp"); // from many-3 (last): the row before it
+  assert.equal(document.activeElement.getAttribute("aria-rowindex"), "40");
   press("End"); // many-3 is now last (ERROR sorts last)
   assert.equal(idOf(document.activeElement), "many-3");
 });
@@ -140,9 +159,18 @@ test("after Cancel focus is on that row; Escape closes the details and focus ret
   assert.equal(idOf(document.activeElement), "many-2");
 });
 
-test("keys in the table don't reach JupyterLab's shortcuts", async () => {
+test("keys in the table don't reach JupyterLab's shortcuts; Ctrl+ keys do", async () => {
   const { el } = await mount(many(3));
   assert.ok(el.querySelector(".jw-table").hasAttribute("data-lm-suppress-shortcuts"));
+  const seen = [];
+  const onDoc = (e) => seen.push(`${e.ctrlKey ? "Ctrl+" : ""}${e.key}`);
+  document.addEventListener("keydown", onDoc);
+  const select = el.querySelector("select.jw-filter-status");
+  for (const [key, ctrlKey] of [["ArrowDown", false], ["Enter", false], ["s", true]]) {
+    select.dispatchEvent(new KeyboardEvent("keydown", { key, ctrlKey, bubbles: true, cancelable: true }));
+  }
+  document.removeEventListener("keydown", onDoc);
+  assert.deepEqual(seen, ["Ctrl+s"]);
 });
 
 test("the panel's column order is the DOM order of the head and the cells", async () => {

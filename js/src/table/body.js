@@ -130,7 +130,11 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     }
   }
 
-  function render() {
+  /**
+   * Render the rows in view. `followFocus` (the rows re-sorted or re-filtered):
+   * if a row has DOM focus, scroll so its job stays in view.
+   */
+  function render({ followFocus = false } = {}) {
     // Whether the body has DOM focus, asked before its elements are rebound or removed.
     const hadFocus = scroller.contains(scroller.ownerDocument.activeElement);
     const { viewKeys } = state;
@@ -145,6 +149,7 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     // Clamp a scroll position left over from a longer list.
     const maxTop = Math.max(0, total * ROW_HEIGHT - height);
     if (scroller.scrollTop > maxTop) scroller.scrollTop = maxTop;
+    if (followFocus) focus.follow();
     const range = visibleRange(scroller.scrollTop, height, ROW_HEIGHT, total, OVERSCAN);
     rendered = range;
     body.style.transform = `translateY(${range.start * ROW_HEIGHT}px)`;

@@ -6,8 +6,10 @@
 // the body recycles a row element to show another job when rows re-sort, scroll
 // or go. After every render the body calls `place`, which gives the tab stop to
 // the element now showing `focusKey` and, if the body had DOM focus, the focus.
-// When that row is not rendered, the scroller holds the tab stop and the focus,
-// so focus never lands on another job. Everything runs on the page's thread,
+// When rows re-sort under a focused row, the body scrolls to keep its job in
+// view (`follow`); when the user scrolls it out of view, the scroller holds the
+// tab stop and the focus until the arrow keys bring it back, so focus never
+// lands on another job. Everything runs on the page's thread,
 // from the body's render and its keydown and focusin events.
 //
 // Keys: Up/Down, Home/End, PageUp/PageDown move between rows and scroll the
@@ -40,7 +42,11 @@ export function createGridFocus({ state, scroller, views, viewOfElement, render,
    */
   function place(hadFocus) {
     const { viewKeys } = state;
-    const at = state.focusKey === null || viewKeys[state.focusIndex] === state.focusKey ? state.focusIndex : viewKeys.indexOf(state.focusKey);
+    // where the focused key is now (its last index first: a re-sort is the rarer case)
+    const at =
+      state.focusKey === null || viewKeys[state.focusIndex] === state.focusKey
+        ? state.focusIndex
+        : viewKeys.indexOf(state.focusKey);
     if (state.focusKey !== null && at < 0) {
       // The focused job went (cleared, filtered out): its neighbour takes the focus.
       const index = Math.min(state.focusIndex, viewKeys.length - 1);
@@ -61,6 +67,18 @@ export function createGridFocus({ state, scroller, views, viewOfElement, render,
         : view.root;
     if (target !== view?.button) state.focusCancel = false;
     if (scroller.ownerDocument.activeElement !== target) target.focus({ preventScroll: true });
+  }
+
+  /**
+   * Before a render after a re-sort or re-filter: when a row (not the scroller
+   * itself, which has focus after the user scrolled away) has DOM focus, scroll
+   * so its job is in view.
+   */
+  function follow() {
+    const active = scroller.ownerDocument.activeElement;
+    if (state.focusKey === null || active === scroller || !scroller.contains(active)) return;
+    const index = state.viewKeys.indexOf(state.focusKey);
+    if (index >= 0) scrollToIndex(index);
   }
 
   /** Scroll the body so the row at `index` is in view. */
@@ -168,5 +186,5 @@ export function createGridFocus({ state, scroller, views, viewOfElement, render,
     if (view.root.tabIndex !== 0) place(false);
   }
 
-  return { place, focusRow, onKeyDown, onFocusIn };
+  return { place, follow, focusRow, onKeyDown, onFocusIn };
 }
