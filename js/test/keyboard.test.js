@@ -275,3 +275,15 @@ test("the table's live region says what changed, and a failure", async () => {
   await new Promise((resolve) => setTimeout(resolve, GATHER_MS + 100));
   assert.equal(region.textContent, "Job many-0 failed: boom. 2 running, 1 done, 1 failed");
 });
+
+test("after Cancel all's Yes focus goes to the rows, not to the page", async () => {
+  const { model, el } = await mount(many(4));
+  const cancelAll = el.querySelector(".jw-toolbar .jw-btn-danger");
+  cancelAll.focus();
+  cancelAll.click();
+  const yes = el.querySelector(".jw-confirm .jw-btn-danger");
+  yes.focus();
+  yes.click();
+  assert.deepEqual(model.sent.at(-1), { type: "cancel_all" });
+  assert.equal(idOf(document.activeElement), "many-0");
+});

@@ -94,9 +94,11 @@ export function createGridFocus({ state, scroller, views, viewOfElement, render,
    * render, and focus it. A key not shown: the row at the focused index.
    */
   function focusRow(key, cancel = false) {
-    const index = state.viewKeys.indexOf(key);
+    const { viewKeys } = state;
+    let index = key === null ? -1 : viewKeys.indexOf(key);
+    if (index < 0 && viewKeys.length > 0) index = Math.max(0, Math.min(state.focusIndex, viewKeys.length - 1));
     if (index >= 0) {
-      state.focusKey = key;
+      state.focusKey = viewKeys[index];
       state.focusIndex = index;
       scrollToIndex(index);
     }
