@@ -58,6 +58,8 @@ def set_theme(page: Any, theme: str) -> None:
 
 
 def inject_axe(page: Any) -> None:
+    if not AXE.is_file():
+        pytest.fail(f"axe-core is missing ({AXE}): install the front end's packages (make js)")
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.add_script_tag(path=str(AXE))
     # JupyterLab's body has no height: axe would skip its colour checks.
