@@ -64,7 +64,8 @@ pytest: install
 notebooks: install
 	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg notebooks -p no:cacheprovider
 
-ui: install chromium
+# the browser tests inject axe-core from js/node_modules (npm ci in `js`)
+ui: install chromium js
 	$(BIN)/python -m pytest tests/ui
 
 test: lint typecheck jstest pytest notebooks ui

@@ -28,12 +28,25 @@
 // the tag filter, grouping and export (tools.js, groups.js, export.js). They
 // share the view's state (table/state.js); this module wires them, and renders
 // the parts whose dirty flags are set at most once per animation frame. One
-// 1 s interval updates the time cells of the visible rows.
+// 1 s interval updates the time cells of the visible rows. The live region
+// (table/announce.js) tells screen readers, at most every few seconds, how many
+// jobs are in each state and which failed.
+//
+// Keys pressed in the table are the table's, so ArrowDown in the status filter
+// changes the filter and not the notebook's active cell. JupyterLab's command
+// registry (Lumino) handles keydown on the document, in the bubble phase, and
+// skips a binding when `data-lm-suppress-shortcuts` is on the target or on an
+// ancestor below the element its selector matches; but a command-mode selector
+// like `.jp-Notebook.jp-mod-commandMode :focus` matches our focused select
+// itself. So the root also stops unmodified keydowns from bubbling out of the
+// table (with Ctrl, Alt or Meta they go on: Ctrl+S still saves). The grid's keys
+// are in table/focus.js.
 
 import { countByStatus, sortValue } from "./model.js";
 import { h } from "./dom.js";
 import { kernelOf, watchMainShell } from "./kernel_route.js";
 import { acquireStore } from "./store.js";
+import { createAnnouncer } from "./table/announce.js";
 import { createBody } from "./table/body.js";
 import { createCancelFlow } from "./table/cancel.js";
 import { createDetails } from "./table/details.js";
@@ -82,10 +95,27 @@ function render({ model, el }) {
   }
 
   function toggleDetails(key) {
-    state.selectedKey = state.selectedKey === key ? null : key;
+    const closing = state.selectedKey !== null && state.selectedKey === key;
+    // Closed from inside the details (its Close button, Escape): focus returns to the row.
+    const returnFocus = closing && details.element.contains(details.element.ownerDocument.activeElement);
+    state.selectedKey = closing ? null : key;
     dirty.body = true;
     dirty.details = true;
-    schedule();
+    if (returnFocus) {
+      flush();
+      body.focusRow(key);
+    } else schedule();
+  }
+
+  /** Escape: close the details and put the keyboard back on the row that opened them. */
+  function closeDetails() {
+    const key = state.selectedKey;
+    if (key === null) return;
+    state.selectedKey = null;
+    dirty.body = true;
+    dirty.details = true;
+    flush();
+    body.focusRow(key);
   }
 
   const requests = createCancelFlow(model, store);
@@ -95,7 +125,11 @@ function render({ model, el }) {
       timeline.scrollToTop();
       schedule();
     },
-    cancelAll: () => requests.cancelAll(),
+    cancelAll() {
+      requests.cancelAll();
+      // the confirm closed and Cancel all turns disabled: the keyboard goes to the rows
+      body.focusRow(state.focusKey);
+    },
     flush: () => flush(),
   });
   const tools = createTools(view, {
@@ -150,6 +184,7 @@ function render({ model, el }) {
   }
   const body = createBody(view, details.id, {
     toggleDetails,
+    closeDetails,
     cancel: (keys) => requests.cancel(keys),
     retry: (key) => requests.retry(key),
     toggleGroup(group) {
@@ -181,9 +216,14 @@ function render({ model, el }) {
   });
   header.elements[0].append(timeline.toggle);
 
+  // The live region: past jobs (the History view) are not news.
+  const announcer = state.readonly ? null : createAnnouncer(() => countByStatus(store.rows.values()));
+
   const root = h("div", "jw-table");
   root.classList.toggle("jw-fill", fill);
+  root.setAttribute("data-lm-suppress-shortcuts", "");
   root.append(...header.elements, ...body.elements, timeline.element, details.element);
+  if (announcer) root.append(announcer.element);
   el.classList.add("jw-root");
   el.appendChild(root);
 
@@ -192,6 +232,8 @@ function render({ model, el }) {
     frame = null;
     if (disposed) return;
     const rowsChanged = dirty.order || dirty.filter || state.changedKeys.size > 0;
+    // rows re-sorted or re-filtered: the body keeps the keyboard's job in view
+    const moved = dirty.order || dirty.filter;
     if (dirty.order) {
       orderKeys(state, store.rows, store.now());
       dirty.order = false;
@@ -215,7 +257,7 @@ function render({ model, el }) {
     state.changedKeys.clear();
     // The timeline draws every change (a row out of view moves its time range).
     if (timeline.active) timeline.render(rowsChanged || dirty.body, rowsChanged);
-    else if (renderBody) body.render();
+    else if (renderBody) body.render({ followFocus: moved });
     dirty.body = false;
     if (dirty.details) {
       followSelected();
@@ -229,12 +271,18 @@ function render({ model, el }) {
     if (disposed) return;
     if (event.kind === "reset") {
       markAll(state);
+      announcer?.baseline();
       // a reset ends the kernel's following of logs (a reloaded page follows none)
       if (followedKey !== null) requests.followLog(followedKey, true);
     } else if (event.kind === "delta") {
       const t = store.now();
       const column = state.sort.column;
+      let changed = event.removed.length > 0;
       for (const { key, old, row } of event.changes) {
+        if (!old || old.status !== row.status) {
+          changed = true;
+          if (row.status === "ERROR") announcer?.failed(row.job_id, row.error);
+        }
         if (!old) dirty.order = true;
         else if (column && sortValue(old, column, t) !== sortValue(row, column, t)) dirty.order = true;
         state.changedKeys.add(key);
@@ -245,6 +293,7 @@ function render({ model, el }) {
       }
       if (isFiltering(state) || state.groupBy) dirty.filter = true; // groups count statuses
       dirty.header = true;
+      if (changed) announcer?.changed();
     } else if (event.kind === "logs") {
       if (state.selectedKey !== null && event.keys.includes(state.selectedKey)) dirty.details = true;
     } else if (event.kind === "log_text") {
@@ -265,7 +314,19 @@ function render({ model, el }) {
     dirty.header = true;
     schedule();
   };
+  const onDetailsKey = (event) => {
+    if (event.key === "Escape" && !event.defaultPrevented) {
+      event.preventDefault();
+      closeDetails();
+    }
+  };
+  details.element.addEventListener("keydown", onDetailsKey);
+  const onRootKey = (event) => {
+    if (!event.ctrlKey && !event.altKey && !event.metaKey) event.stopPropagation();
+  };
+  root.addEventListener("keydown", onRootKey);
   const unsubscribe = store.subscribe(onStoreEvent);
+  announcer?.baseline();
   model.on("change:compact", onCompact);
   model.on("change:title", onTitle);
 
@@ -292,6 +353,9 @@ function render({ model, el }) {
     body.dispose();
     details.dispose();
     timeline.dispose();
+    details.element.removeEventListener("keydown", onDetailsKey);
+    root.removeEventListener("keydown", onRootKey);
+    announcer?.dispose();
     unsubscribe();
     model.off("change:compact", onCompact);
     model.off("change:title", onTitle);

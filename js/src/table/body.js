@@ -7,17 +7,22 @@
 // rendered; it reads the view's state (`items`, `sort`, `selectedKey`) and
 // the store's rows. Group headers (groups.js) are items of the same list, with
 // a pool of their own.
+//
+// The body is one tab stop (the WAI-ARIA grid pattern): after every render,
+// focus.js gives the tab stop, and the focus if the body had it, to the element
+// now showing the keyboard's job, and handles the grid's keys.
 
 import { ROW_HEIGHT, isFinal, visibleRange } from "../model.js";
 import { h, listen, setAttr, setText } from "../dom.js";
-import { bindRow, bindTimes, createRowView } from "./row.js";
+import { createGridFocus } from "./focus.js";
+import { COLUMN_IDS, bindRow, bindTimes, columnClass, createRowView } from "./row.js";
 import { bindGroup, createGroupView, isGroupItem } from "./groups.js";
 
 const VIEWPORT_HEIGHT = 360;
 const COMPACT_ROWS = 8;
 const OVERSCAN = 6;
 
-const COLUMNS = [
+const COLUMN_LIST = [
   { id: "job_id", label: "Job ID", sort: "job_id" },
   { id: "backend", label: "Backend", sort: "backend" },
   { id: "status", label: "Status", sort: "status" },
@@ -28,12 +33,20 @@ const COLUMNS = [
   { id: "actions", label: "Actions", sort: null },
 ];
 
+/** The columns in `order` (column ids; unknown ones ignored, missing ones appended). */
+function orderedColumns(order) {
+  const ids = Array.isArray(order) ? order.filter((id) => COLUMN_IDS.includes(id)) : [];
+  for (const id of COLUMN_IDS) if (!ids.includes(id)) ids.push(id);
+  return ids.map((id) => COLUMN_LIST.find((c) => c.id === id));
+}
+
 /**
  * @param {object} view
  * @param {object} view.model   the widget model (`compact`)
  * @param {object} view.store   the model's row store (rows, cancel states, clock)
  * @param {ReturnType<typeof import("./state.js").createViewState>} view.state
  * @param {boolean} view.fill   take the container's height instead of at most 360px
+ *   (`model.get("column_order")`, if set, is the columns' order: a list of their ids)
  * @param {string} detailsId    the id of the details region the rows control
  * @param {object} actions
  * @param {(key: string) => void} actions.toggleDetails  a row was clicked or activated
@@ -42,17 +55,21 @@ const COLUMNS = [
  * @param {(group: string) => void} actions.toggleGroup  a group header was clicked
  * @param {() => void} actions.sortChanged               a column head was clicked
  * @param {() => void} actions.scrolled                  the body scrolled or resized
+ * @param {() => void} actions.closeDetails              Escape on a row with details open
  */
 export function createBody({ model, store, state, fill }, detailsId, actions) {
+  const columns = orderedColumns(model.get("column_order"));
+  const columnIds = columns.map((c) => c.id);
   const grid = h("div", "jw-grid");
-  grid.setAttribute("role", "table");
+  grid.setAttribute("role", "grid");
+  grid.setAttribute("aria-label", "Jobs");
   const gridInner = h("div", "jw-grid-inner");
   const head = h("div", "jw-row jw-head");
   head.setAttribute("role", "row");
   head.setAttribute("aria-rowindex", "1");
   const headCells = new Map();
-  for (const col of COLUMNS) {
-    const cellEl = h("div", `jw-cell jw-c-${col.id === "job_id" ? "id" : col.id}`);
+  for (const col of columns) {
+    const cellEl = h("div", `jw-cell ${columnClass(col.id)}`);
     cellEl.setAttribute("role", "columnheader");
     if (col.sort) {
       const btn = h("button", "jw-sort");
@@ -71,10 +88,13 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     }
     head.appendChild(cellEl);
   }
+  // The scroller holds the tab stop while the focused row is not rendered.
   const scroller = h("div", "jw-scroll");
+  scroller.tabIndex = -1;
+  scroller.setAttribute("role", "rowgroup");
+  scroller.setAttribute("aria-label", "Job rows");
   const spacer = h("div", "jw-spacer");
   const body = h("div", "jw-body");
-  body.setAttribute("role", "rowgroup");
   spacer.appendChild(body);
   scroller.appendChild(spacer);
   gridInner.append(head, scroller);
@@ -91,6 +111,15 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
   let rendered = { start: 0, end: 0 };
   let rowsShown = 0; // how many of `pool` show a row now
   const renderedKeys = new Set();
+  const focus = createGridFocus({
+    state,
+    scroller,
+    views: () => pool.slice(0, rowsShown),
+    viewOfElement,
+    render: () => render(),
+    pageHeight: () => viewportHeight(state.items.length),
+    actions,
+  });
 
   function viewportHeight(total) {
     if (fill) return Math.min(total * ROW_HEIGHT, scroller.clientHeight || VIEWPORT_HEIGHT);
@@ -109,7 +138,13 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     }
   }
 
-  function render() {
+  /**
+   * Render the rows in view. `followFocus` (the rows re-sorted or re-filtered):
+   * if a row has DOM focus, scroll so its job stays in view.
+   */
+  function render({ followFocus = false } = {}) {
+    // Whether the body has DOM focus, asked before its elements are rebound or removed.
+    const hadFocus = scroller.contains(scroller.ownerDocument.activeElement);
     const { items } = state;
     const total = items.length;
     const height = viewportHeight(total);
@@ -122,6 +157,7 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     // Clamp a scroll position left over from a longer list.
     const maxTop = Math.max(0, total * ROW_HEIGHT - height);
     if (scroller.scrollTop > maxTop) scroller.scrollTop = maxTop;
+    if (followFocus) focus.follow();
     const range = visibleRange(scroller.scrollTop, height, ROW_HEIGHT, total, OVERSCAN);
     rendered = range;
     body.style.transform = `translateY(${range.start * ROW_HEIGHT}px)`;
@@ -145,7 +181,7 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
         continue;
       }
       if (pool.length <= rowsUsed) {
-        const made = createRowView();
+        const made = createRowView(columnIds);
         viewOfElement.set(made.root, made);
         pool.push(made);
       }
@@ -177,6 +213,7 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
       if (groupPool[i].root.parentNode) groupPool[i].root.remove();
       groupPool[i].group = null;
     }
+    focus.place(hadFocus);
   }
 
   /** Update the time cells of the rendered unfinished rows to the kernel time `t`. */
@@ -203,7 +240,10 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     const view = rowEl && viewOfElement.get(rowEl);
     if (!view || view.key === null) return;
     if (event.target.closest(".jw-cancel")) {
-      actions.cancel([view.key]);
+      // The button turns disabled: the keyboard stays on this job's row.
+      const key = view.key;
+      if (scroller.contains(scroller.ownerDocument.activeElement)) focus.focusRow(key, false);
+      actions.cancel([key]);
       return;
     }
     if (event.target.closest(".jw-retry")) {
@@ -211,16 +251,6 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
       return;
     }
     if (event.target.closest("button, a, input, select")) return;
-    actions.toggleDetails(view.key);
-  }
-
-  function onBodyKey(event) {
-    if (event.key !== "Enter" && event.key !== " ") return;
-    const rowEl = event.target;
-    if (!rowEl.classList?.contains("jw-row")) return; // keys on the button act on the button
-    const view = viewOfElement.get(rowEl);
-    if (!view || view.key === null) return;
-    event.preventDefault();
     actions.toggleDetails(view.key);
   }
 
@@ -241,7 +271,8 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
 
   const cleanups = [
     listen(body, "click", onBodyClick),
-    listen(body, "keydown", onBodyKey),
+    listen(scroller, "keydown", focus.onKeyDown),
+    listen(scroller, "focusin", focus.onFocusIn),
     listen(head, "click", onSortClick),
     listen(scroller, "scroll", actions.scrolled, { passive: true }),
   ];
@@ -256,6 +287,8 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     renderSort,
     tick,
     showsAny,
+    /** Put the keyboard (and DOM focus) on the row of `key`, scrolled into view. */
+    focusRow: (key) => focus.focusRow(key, false),
     /** Back to the first row (after a filter change). */
     scrollToTop() {
       scroller.scrollTop = 0;

@@ -17,7 +17,7 @@ import { kernelOf, mainShellBusy } from "../kernel_route.js";
  * @param {ReturnType<typeof import("./state.js").createViewState>} view.state
  * @param {object} actions
  * @param {() => void} actions.filterChanged  the filter changed: re-filter, back to the top
- * @param {() => void} actions.cancelAll      the user confirmed Cancel all
+ * @param {() => void} actions.cancelAll      the user confirmed Cancel all (focus is then the view's)
  * @param {() => void} actions.flush          render the dirty parts now
  */
 export function createHeader({ model, store, state }, actions) {

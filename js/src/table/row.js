@@ -6,15 +6,24 @@ import { createPill, h, setAttr, setText } from "../dom.js";
 
 /** @typedef {import("../index.js").IRow} IRow */
 
-/** A row's elements and cells; `key` and `row` name the row it shows (null: unused). */
-export function createRowView() {
+/** The columns' ids, in the table's default order. */
+export const COLUMN_IDS = Object.freeze(["job_id", "backend", "status", "submitted", "queue", "run", "progress", "actions"]);
+
+/**
+ * A row's elements and cells; `key` and `row` name the row it shows (null: unused).
+ * The cells are in the DOM in `order` (column ids, COLUMN_IDS by default), so the
+ * reading and Tab order is the order the columns show in. The row and its Cancel
+ * button are out of the Tab order: the grid's one tab stop is set by body.js.
+ */
+export function createRowView(order = COLUMN_IDS) {
   const root = h("div", "jw-row");
   root.setAttribute("role", "row");
-  root.tabIndex = 0;
+  root.tabIndex = -1;
+  const cells = new Map();
   const cell = (cls) => {
     const c = h("div", `jw-cell ${cls}`);
-    c.setAttribute("role", "cell");
-    root.appendChild(c);
+    c.setAttribute("role", "gridcell");
+    cells.set(cls, c);
     return c;
   };
   const id = cell("jw-c-id");
@@ -43,12 +52,15 @@ export function createRowView() {
   const actions = cell("jw-c-actions");
   const button = h("button", "jw-btn jw-btn-small jw-cancel", "Cancel");
   button.type = "button";
+  button.tabIndex = -1;
   // A failed or cancelled job whose backend can run it again: Retry instead of Cancel.
   const retry = h("button", "jw-btn jw-btn-small jw-retry", "Retry");
   retry.type = "button";
+  retry.tabIndex = -1;
   retry.hidden = true;
   const note = h("span", "jw-cancel-note");
   actions.append(button, retry, note);
+  for (const column of order) root.appendChild(cells.get(columnClass(column)));
   return {
     root,
     id,
@@ -71,6 +83,11 @@ export function createRowView() {
     key: null,
     row: null,
   };
+}
+
+/** The class of column `id`'s cells: `jw-c-<id>` (the Job ID column's is `jw-c-id`). */
+export function columnClass(id) {
+  return id === "job_id" ? "jw-c-id" : `jw-c-${id}`;
 }
 
 /** The time cells of `view`'s row at kernel time `t`. */
