@@ -67,12 +67,28 @@ def query_file(
 def _text_search(
     conn: sqlite3.Connection, where: str, params: list[Any], paging: list[int], total: bool
 ) -> tuple[list[JobRecord], int | None]:
-    """A text search's page and total. The index ``jobs_time`` holds every searched
-    column in creation order, so the page's keys come from the index alone (at once for a
-    common text, one pass over the index for a rare one), then its records by key; the
-    total is a count over the same index."""
-    sql = f"SELECT id FROM jobs{where}{_ORDER} LIMIT ? OFFSET ?"
-    keys = [key for (key,) in conn.execute(sql, [*params, *paging])]
+    """A text search's page and total. The index ``jobs_time`` holds the ``search``
+    column in creation order, so the keys of the matches come from the index alone: the
+    page's at once for a common text; and with ``total``, one pass gives every matching
+    key, hence the page and the count (rather than a pass for each). Then the page's
+    records by key."""
+    sql = f"SELECT id FROM jobs{where}{_ORDER}"
+    count: int | None = None
+    if total:
+        matches = conn.execute(sql, params).fetchall()
+        count = len(matches)
+        start = paging[1]
+        stop = None if paging[0] < 0 else start + paging[0]
+        keys = [key for (key,) in matches[start:stop]]
+        del matches
+    else:
+        keys = [key for (key,) in conn.execute(f"{sql} LIMIT ? OFFSET ?", [*params, *paging])]
+    if len(keys) > 10_000:  # more keys than a statement takes: read the records in order
+        rows = conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM jobs{where}{_ORDER} LIMIT ? OFFSET ?",
+            [*params, *paging],
+        ).fetchall()
+        return [record_from_row(row) for row in rows], count
     records: list[JobRecord] = []
     if keys:
         marks = ", ".join("?" * len(keys))
@@ -80,10 +96,7 @@ def _text_search(
             f"SELECT {', '.join(COLUMNS)} FROM jobs WHERE id IN ({marks}){_ORDER}", keys
         ).fetchall()
         records = [record_from_row(row) for row in rows]
-    if not total:
-        return records, None
-    found = conn.execute(f"SELECT count(*) FROM jobs{where}", params).fetchone()[0]
-    return records, int(found)
+    return records, count
 
 
 def clear_file(path: Path, **filters: Any) -> int:

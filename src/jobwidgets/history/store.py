@@ -51,7 +51,7 @@ ENV = "JOBWIDGETS_HISTORY"
 
 OFF = frozenset({"off", "0", "false", "no", "none", "disabled"})
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT = 10.0
 FINAL = ("DONE", "CANCELLED", "ERROR")
 _FINAL_SQL = "('DONE', 'CANCELLED', 'ERROR')"
@@ -91,8 +91,6 @@ def history_path(path: str | os.PathLike[str] | None = None) -> Path | None:
 
 # --------------------------------------------------------------------------- schema
 def _v1(conn: sqlite3.Connection) -> None:
-    # jobs_time holds what a text search reads, in creation order: the newest matches
-    # are found without reading the table, and a count reads the index alone.
     _script(
         conn,
         f"""
@@ -127,14 +125,47 @@ def _v1(conn: sqlite3.Connection) -> None:
     )
 
 
+SEARCH_SQL = (
+    "lower(coalesce({t}job_id, '') || char(31) || {t}backend || char(31) || {t}job_class "
+    "|| char(31) || coalesce({t}notebook, '') || char(31) || coalesce({t}error, '') "
+    "|| char(31) || {t}tags)"
+)
+"""The ``search`` text of a row in SQL; ``records.search_text`` makes the same in Python."""
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    # One column holds what the text filter reads (``records.search_text``), and
+    # jobs_time holds it with the status, in creation order: a filter's newest matches
+    # come from the index alone, and one pass over it gives the page and the total.
+    # The trigger fills ``search`` for rows that other programs insert without it.
+    _script(
+        conn,
+        f"""
+        ALTER TABLE jobs ADD COLUMN search TEXT NOT NULL DEFAULT '';
+        UPDATE jobs SET search = {SEARCH_SQL.format(t="")};
+        DROP INDEX IF EXISTS jobs_time;
+        CREATE INDEX jobs_time ON jobs (created_at, id, status, search);
+        CREATE TRIGGER jobs_search AFTER INSERT ON jobs WHEN new.search = '' BEGIN
+            UPDATE jobs SET search = {SEARCH_SQL.format(t="new.")} WHERE id = new.id;
+        END
+        """,
+    )
+
+
 def _script(conn: sqlite3.Connection, script: str) -> None:
     """Run statements inside the caller's transaction (``executescript`` would commit)."""
-    for statement in script.split(";"):
-        if statement.strip():
-            conn.execute(statement)
+    statement = ""
+    for part in script.split(";"):
+        statement += part + ";"
+        if sqlite3.complete_statement(statement):  # a trigger's body holds ";" too
+            if statement.strip(" \n;"):
+                conn.execute(statement)
+            statement = ""
+    if statement.strip(" \n;"):
+        conn.execute(statement)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _v1}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _v1, 1: _v2}
 """``MIGRATIONS[n]`` brings a file from version ``n`` to ``n + 1``."""
 
 

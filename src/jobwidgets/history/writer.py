@@ -1,19 +1,24 @@
 """The one writer thread of a process: job changes in, batched upserts out.
 
 ``Writer.start()`` starts the thread and installs the core's recorder
-(``jobwidgets._jobcore.set_recorder``): under the job's lock, each change puts one
-tuple ``(job, changes)`` on a ``SimpleQueue`` (about a tenth of a microsecond; nothing
-else runs on the job's thread). The thread ``jobwidgets-history`` sleeps until a change
-comes, waits out the batch interval (0.5 s by default), then writes every job that
-changed, once each, in one transaction of upserts: at most a few transactions a second,
-whatever the number of jobs. A process killed with SIGKILL loses at most the last
+(``jobwidgets._jobcore.set_recorder``). On the job's thread, under the job's lock, the
+core merges each change into the job's own dict of unrecorded changes; only the first
+change after the writer took that dict puts the job on a ``SimpleQueue`` (a C call;
+nothing else runs on the job's thread, and a job that changes four times in a batch is
+queued once). The thread ``jobwidgets-history`` sleeps until a job comes, waits out the
+batch interval (0.5 s by default), takes each queued job's changes
+(``_jobcore.take_unrecorded``) and writes every job that changed, once each, in one
+transaction of upserts: at most a few transactions a second, whatever the number of
+jobs. A process killed with SIGKILL loses at most the last
 interval, and WAL keeps the file whole. The thread also opens the file (pruning it and
 marking the jobs of ended kernels) and, on ``close()``, marks this process's unfinished
 jobs: no write happens on the caller's thread.
 
-A job's record key is made on first sight and kept in the job's core
-(``_JobCore.record``), read and written only by this thread. Jobs are held only while
-their changes wait in the queue.
+Who owns what: the job's unrecorded changes belong to its core (under the job's lock);
+the queue is shared (thread-safe); everything else here (the record keys, the rows kept
+after a failed write, the connection) is this thread's alone. A job's record key is made
+on first sight and kept in the job's core (``_JobCore.record``), read and written only
+by this thread. Jobs are held only while they wait in the queue.
 
 Failures never reach the jobs: a write that fails (a read-only or full disk) is warned
 about once, kept (up to ``MAX_KEPT`` records) and tried again with the next batch.
@@ -36,7 +41,7 @@ from typing import Any
 
 from .. import _jobcore
 from ..status import JobStatus
-from .records import COLUMNS
+from .records import COLUMNS, search_text
 from .store import (
     HistoryWarning,
     NewerSchemaError,
@@ -57,10 +62,13 @@ MAX_KEPT = 100_000
 
 _FIELDS = ("created_at", "submitted_at", "started_at", "finished_at", "progress", "error",
            "error_traceback")  # fmt: skip
-_UPDATED = [c for c in COLUMNS if c not in ("id", "created_at", "run_id")]
+_WRITTEN = (*COLUMNS, "run_id", "search")
+"""The columns of a row as the writer makes it."""
+_UPDATED = [c for c in _WRITTEN if c not in ("id", "created_at", "run_id")]
 _ON_CONFLICT = "ON CONFLICT (id) DO UPDATE SET " + ", ".join(
     f"{c} = excluded.{c}" if c in ("job_id", "backend", "status", "tags", "job_class",
-                                   "kernel_id", "notebook", "kernel_ended", "updated_at")
+                                   "kernel_id", "notebook", "kernel_ended", "updated_at",
+                                   "search")
     else f"{c} = coalesce(excluded.{c}, {c})"
     for c in _UPDATED
 )  # fmt: skip
@@ -71,9 +79,9 @@ so one row per step would hand the GIL to the job threads once per record."""
 
 def _upsert(rows: int) -> str:
     """The upsert of ``rows`` records in one statement."""
-    one = f"({', '.join('?' * (len(COLUMNS) + 1))})"
+    one = f"({', '.join('?' * len(_WRITTEN))})"
     values = ", ".join([one] * rows)
-    return f"INSERT INTO jobs ({', '.join(COLUMNS)}, run_id) VALUES {values} {_ON_CONFLICT}"
+    return f"INSERT INTO jobs ({', '.join(_WRITTEN)}) VALUES {values} {_ON_CONFLICT}"
 
 
 _UPSERT_CHUNK = _upsert(CHUNK)
@@ -114,6 +122,7 @@ class Writer:
         self._keys = itertools.count(1)
         self._class_names: dict[type, str] = {}
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._recorder = self._queue.put  # one object: the core tells recorders apart by it
         self._kept: dict[str, tuple[Any, ...]] = {}
         self._wake = threading.Event()
         self._conn: sqlite3.Connection | None = None
@@ -129,7 +138,7 @@ class Writer:
         of ended kernels (so the caller never waits for the disk); ``flush()`` waits for
         that too."""
         self._thread = threading.Thread(target=self._run, name="jobwidgets-history", daemon=True)
-        _jobcore.set_recorder(self._queue.put)
+        _jobcore.set_recorder(self._recorder)
         self._thread.start()
         return self
 
@@ -148,7 +157,7 @@ class Writer:
         if self._closed:
             return
         self._closed = True
-        if _jobcore._recorder == self._queue.put:
+        if _jobcore._recorder is self._recorder:
             _jobcore.set_recorder(None)
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(_STOP)  # the thread writes, marks, and closes the file
@@ -216,7 +225,7 @@ class Writer:
                     items.append(self._queue.get_nowait())
             stop = False
             events: list[threading.Event] = []
-            changes: list[tuple[Any, list[tuple[str, Any]]]] = []
+            changes: list[Any] = []
             for item in items:
                 if item is _STOP:
                     stop = True
@@ -235,24 +244,26 @@ class Writer:
             if stop:
                 return
 
-    def _write(self, changes: list[tuple[Any, list[tuple[str, Any]]]]) -> None:
+    def _write(self, jobs: list[Any]) -> None:
+        """Write the changes of ``jobs`` (each job's latest values, one row per job)."""
         if self._gave_up:
+            for job in jobs:  # let them queue again, should a later writer record
+                _jobcore.take_unrecorded(job)
             return
         rows = self._kept
         now = time.time()
-        batch: dict[str, tuple[Any, dict[str, Any]]] = {}
-        for job, job_changes in changes:
+        row = self._row
+        take = _jobcore.take_unrecorded
+        for job in jobs:
+            fields = take(job)
+            if fields is None:  # queued twice (a recorder was replaced): taken already
+                continue
             state = job._jobwidgets
             key = state.record
             if key is None:
-                key = state.record = f"{self.run_id}-{next(self._keys)}"
-            entry = batch.get(key)
-            if entry is None:
-                batch[key] = (job, dict(job_changes))
-            else:
-                entry[1].update(job_changes)
-        row = self._row
-        for key, (job, fields) in batch.items():
+                # zero-padded: a run's keys sort in the order they are made, so the
+                # table's B-tree grows at its end
+                key = state.record = f"{self.run_id}-{next(self._keys):09d}"
             kept = rows.get(key)
             if kept is not None:  # an unwritten earlier row: keep what this batch doesn't set
                 fields = {**dict(zip(_FIELDS, kept[4:11], strict=True)), **fields}
@@ -300,9 +311,15 @@ class Writer:
         name = self._class_names.get(cls)
         if name is None:
             name = self._class_names[cls] = f"{cls.__module__}.{cls.__qualname__}"
+        job_id = None if job_id is None else str(job_id)
+        # the job's error whether or not it changed in this batch, for ``search``
+        error = get("error") or job._trait_values.get("error")
+        tags_json = (
+            json.dumps([str(t) for t in tags]) if isinstance(tags, list | tuple | set) else "[]"
+        )
         return (
             key,
-            None if job_id is None else str(job_id),
+            job_id,
             backend,
             status,
             get("created_at") or job._trait_values.get("created_at") or now,
@@ -310,16 +327,17 @@ class Writer:
             get("started_at"),
             get("finished_at"),
             get("progress"),
-            get("error"),
+            error,
             get("error_traceback"),
             _log_tail(job) if "log_lines" in fields else None,
-            json.dumps([str(t) for t in tags]) if isinstance(tags, list | tuple | set) else "[]",
+            tags_json,
             name,
             self.kernel_id,
             self.notebook,
             False,
             now,
             self.run_id,
+            search_text(job_id, backend, name, self.notebook, error, tags_json),
         )
 
 
