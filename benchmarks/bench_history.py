@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from jobwidgets import BaseJob, JobStatus, history
-from jobwidgets.history.records import COLUMNS
+from jobwidgets.history.records import COLUMNS, search_text
 from jobwidgets.history.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,10 +159,13 @@ def fill(path: Path) -> None:
             "kernel_ended": 0,
             "updated_at": created + 2,
         }
-        rows.append((*[values[c] for c in COLUMNS], "bench-run"))
-    marks = ", ".join("?" * (len(COLUMNS) + 1))
+        searched = [values[c] for c in ("job_id", "backend", "job_class", "notebook", "error")]
+        search = search_text(*searched, values["tags"])
+        rows.append((*[values[c] for c in COLUMNS], "bench-run", search))
+    marks = ", ".join("?" * (len(COLUMNS) + 2))
+    names = ", ".join(COLUMNS)
     conn.execute("BEGIN")
-    conn.executemany(f"INSERT INTO jobs ({', '.join(COLUMNS)}, run_id) VALUES ({marks})", rows)
+    conn.executemany(f"INSERT INTO jobs ({names}, run_id, search) VALUES ({marks})", rows)
     conn.execute("COMMIT")
     conn.close()
 

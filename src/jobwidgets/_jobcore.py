@@ -75,6 +75,33 @@ def take_unrecorded(job: object) -> dict[str, Any] | None:
     return fields
 
 
+LostNote = Callable[[str, str, str], object]
+"""What ``set_lost_note`` takes: called with ``(job_class, job_id, note)``."""
+
+_lost_note: LostNote | None = None
+
+
+def set_lost_note(noter: LostNote | None) -> LostNote | None:
+    """Install the one listener of ``note_lost`` (None: none); return the previous one."""
+    global _lost_note
+    previous, _lost_note = _lost_note, noter
+    return previous
+
+
+def note_lost(job_class: str, job_id: str, note: str) -> None:
+    """A backend found that the job ``job_id`` of class ``job_class``
+    (``module.QualifiedName``), run by an earlier process, no longer exists where it
+    ran: ``note`` says so and why. The history (when it records) adds the note to the
+    job's record, as its error. Returns at once; never raises."""
+    noter = _lost_note
+    if noter is None:
+        return
+    try:
+        noter(job_class, job_id, note)
+    except Exception:
+        log.exception("jobwidgets: noting lost job %r failed", job_id)
+
+
 NO_ID_YET = "(no id yet)"
 """What views show for a job whose id is still ``None`` (set later, by ``submit()``)."""
 
@@ -120,11 +147,11 @@ class _JobCore:
         "pending",
         "record",
         "recorder",
-        "unrecorded",
         "stamped",
         "status",
         "submitted",
         "submitter",
+        "unrecorded",
         "value",
     )
 

@@ -126,9 +126,9 @@ def _v1(conn: sqlite3.Connection) -> None:
 
 
 SEARCH_SQL = (
-    "lower(coalesce({t}job_id, '') || char(31) || {t}backend || char(31) || {t}job_class "
-    "|| char(31) || coalesce({t}notebook, '') || char(31) || coalesce({t}error, '') "
-    "|| char(31) || {t}tags)"
+    "lower(coalesce(job_id, '') || char(31) || backend || char(31) || job_class "
+    "|| char(31) || coalesce(notebook, '') || char(31) || coalesce(error, '') "
+    "|| char(31) || tags)"
 )
 """The ``search`` text of a row in SQL; ``records.search_text`` makes the same in Python."""
 
@@ -137,17 +137,17 @@ def _v2(conn: sqlite3.Connection) -> None:
     # One column holds what the text filter reads (``records.search_text``), and
     # jobs_time holds it with the status, in creation order: a filter's newest matches
     # come from the index alone, and one pass over it gives the page and the total.
-    # The trigger fills ``search`` for rows that other programs insert without it.
+    # Rows that other programs insert without ``search`` (an older jobwidgets that had
+    # the file open) are found by jobs_unsearched and filled by ``sweep``; a trigger
+    # would do it at once, but it costs every insert more than half again.
     _script(
         conn,
         f"""
         ALTER TABLE jobs ADD COLUMN search TEXT NOT NULL DEFAULT '';
-        UPDATE jobs SET search = {SEARCH_SQL.format(t="")};
+        UPDATE jobs SET search = {SEARCH_SQL};
         DROP INDEX IF EXISTS jobs_time;
         CREATE INDEX jobs_time ON jobs (created_at, id, status, search);
-        CREATE TRIGGER jobs_search AFTER INSERT ON jobs WHEN new.search = '' BEGIN
-            UPDATE jobs SET search = {SEARCH_SQL.format(t="new.")} WHERE id = new.id;
-        END
+        CREATE INDEX jobs_unsearched ON jobs (id) WHERE search = '';
         """,
     )
 
@@ -357,7 +357,11 @@ def mark_ended(conn: sqlite3.Connection, run_id: str) -> int:
 
 
 def sweep(conn: sqlite3.Connection, path: Path, *, own_run: str | None = None) -> int:
-    """Mark the unfinished jobs of every run whose process is gone; return how many."""
+    """Mark the unfinished jobs of every run whose process is gone, and fill the
+    ``search`` text of rows inserted without it; return how many jobs were marked."""
+    if conn.execute("SELECT 1 FROM jobs WHERE search = '' LIMIT 1").fetchone():
+        with transaction(conn):
+            conn.execute(f"UPDATE jobs SET search = {SEARCH_SQL} WHERE search = ''")
     runs = [
         row[0]
         for row in conn.execute(

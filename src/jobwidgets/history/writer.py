@@ -37,12 +37,14 @@ import time
 import uuid
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import _jobcore
 from ..status import JobStatus
 from .records import COLUMNS, search_text
 from .store import (
+    FINAL,
+    SEARCH_SQL,
     HistoryWarning,
     NewerSchemaError,
     hold_run_lock,
@@ -51,6 +53,7 @@ from .store import (
     prune,
     release_run_lock,
     sweep,
+    transaction,
 )
 
 __all__ = ["Writer"]
@@ -88,6 +91,24 @@ _UPSERT_CHUNK = _upsert(CHUNK)
 
 
 _STOP = object()
+
+
+class _Lost(NamedTuple):
+    """``_jobcore.note_lost``: a job of an ended kernel no longer exists where it ran."""
+
+    job_class: str
+    job_id: str
+    note: str
+    at: float
+
+
+_NOTE_LOST = (
+    "UPDATE jobs SET error = ?, updated_at = ? WHERE job_id = ? AND job_class = ? "
+    f"AND kernel_ended = 1 AND status NOT IN ({', '.join(repr(s) for s in FINAL)})"
+)
+_RESEARCH = (
+    f"UPDATE jobs SET search = {SEARCH_SQL} WHERE job_id = ? AND job_class = ? AND error = ?"
+)
 _NAMES = {status: status.name for status in JobStatus}
 
 
@@ -123,6 +144,7 @@ class Writer:
         self._class_names: dict[type, str] = {}
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._recorder = self._queue.put  # one object: the core tells recorders apart by it
+        self._noter = self._note_lost
         self._kept: dict[str, tuple[Any, ...]] = {}
         self._wake = threading.Event()
         self._conn: sqlite3.Connection | None = None
@@ -139,6 +161,7 @@ class Writer:
         that too."""
         self._thread = threading.Thread(target=self._run, name="jobwidgets-history", daemon=True)
         _jobcore.set_recorder(self._recorder)
+        _jobcore.set_lost_note(self._noter)
         self._thread.start()
         return self
 
@@ -159,12 +182,19 @@ class Writer:
         self._closed = True
         if _jobcore._recorder is self._recorder:
             _jobcore.set_recorder(None)
+        if _jobcore._lost_note is self._noter:
+            _jobcore.set_lost_note(None)
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(_STOP)  # the thread writes, marks, and closes the file
             self._wake.set()
             self._thread.join(timeout)
         else:
             self._finish()
+
+    def _note_lost(self, job_class: str, job_id: str, note: str) -> None:
+        """``_jobcore.note_lost``, on the caller's thread: queue it for this thread."""
+        self._queue.put(_Lost(job_class, job_id, note, time.time()))
+        self._wake.set()
 
     def _finish(self) -> None:
         """Mark this process's unfinished jobs "kernel ended", close the file, free the
@@ -226,15 +256,20 @@ class Writer:
             stop = False
             events: list[threading.Event] = []
             changes: list[Any] = []
+            lost: list[_Lost] = []
             for item in items:
                 if item is _STOP:
                     stop = True
                 elif isinstance(item, threading.Event):
                     events.append(item)
+                elif isinstance(item, _Lost):
+                    lost.append(item)
                 else:
                     changes.append(item)
             try:
                 self._write(changes)
+                if lost:
+                    self._write_lost(lost)
             except Exception:  # never let the thread die
                 log.exception("jobwidgets: the job history writer failed on a batch")
             if stop:
@@ -294,6 +329,25 @@ class Writer:
             return
         rows.clear()
         self.batches += 1
+
+    def _write_lost(self, lost: list[_Lost]) -> None:
+        """Note on the records of ended kernels' unfinished jobs that they were lost.
+        Jobs of a kernel that has just ended are marked first (``sweep``)."""
+        if self._gave_up:
+            return
+        if self._conn is None:
+            self._open()
+            if self._conn is None:
+                return
+        conn = self._conn
+        try:
+            sweep(conn, self.path, own_run=self.run_id)
+            with transaction(conn):
+                for item in lost:
+                    conn.execute(_NOTE_LOST, (item.note, item.at, item.job_id, item.job_class))
+                    conn.execute(_RESEARCH, (item.job_id, item.job_class, item.note))
+        except sqlite3.Error as exc:
+            self._warn(exc)
 
     def _row(self, key: str, job: Any, fields: dict[str, Any], now: float) -> tuple[Any, ...]:
         """The record of one job: the fields this batch changed (None: keep the stored
