@@ -366,3 +366,27 @@ def test_a_record_keeps_the_last_lines_of_the_jobs_log(
     assert len(lines) == writer_module.TAIL_LINES
     assert lines[-1].endswith("line 199 of the job") and "stdout" in lines[-1]
     assert history.query(text="after the talk")  # the error is searchable
+
+
+def test_a_job_is_queued_once_per_batch_and_changes_no_recorder_took_are_kept(
+    tmp_path: Path,
+) -> None:
+    """The job's thread queues a job for the writer once until the writer takes its
+    changes; changes left by a recorder that was replaced go to the next one."""
+    from jobwidgets import _jobcore
+
+    queued: list[Any] = []
+    previous = _jobcore.set_recorder(queued.append)
+    try:
+        job = pushed([JobStatus.QUEUED, JobStatus.RUNNING])
+        assert queued == [job]  # three changes, one call
+        history.enable(tmp_path / "h.sqlite3", interval=0.05)  # replaces the recorder
+        job.push(JobStatus.DONE)
+        history.flush()
+        [record] = history.query()
+        assert record.status == "DONE"
+        assert None not in (record.submitted_at, record.started_at, record.finished_at)
+        assert record.started_at == job.started_at  # from the changes left untaken
+    finally:
+        history.disable()
+        _jobcore.set_recorder(previous)
