@@ -67,22 +67,35 @@ def query_file(
 def _text_search(
     conn: sqlite3.Connection, where: str, params: list[Any], paging: list[int], total: bool
 ) -> tuple[list[JobRecord], int | None]:
-    """A text search's page and total. The index ``jobs_time`` holds the ``search``
-    column in creation order, so the keys of the matches come from the index alone: the
-    page's at once for a common text; and with ``total``, one pass gives every matching
-    key, hence the page and the count (rather than a pass for each). Then the page's
-    records by key."""
-    sql = f"SELECT id FROM jobs{where}{_ORDER}"
+    """A text search's page and total, in about one pass over the index ``jobs_time``,
+    which holds the ``search`` column in creation order, newest last.
+
+    The matches are read newest first, from the index alone, until the page is full (at
+    once for a common text). With ``total``, the matches older than the page's last are
+    then counted from where the reading stopped: the page and the total together read
+    each index entry about once, whether the text is common or rare. Then the page's
+    records, by key."""
+    limit, skip = paging
+    keys: list[str] = []
     count: int | None = None
+    cursor = conn.execute(f"SELECT created_at, id FROM jobs{where}{_ORDER}", params)
+    wanted = None if limit < 0 else skip + limit
+    seen = 0
+    last: tuple[float, str] | None = None
+    for created_at, key in cursor:
+        if seen >= skip:
+            keys.append(key)
+        seen += 1
+        if seen == wanted:
+            last = (created_at, key)
+            break
+    cursor.close()
     if total:
-        matches = conn.execute(sql, params).fetchall()
-        count = len(matches)
-        start = paging[1]
-        stop = None if paging[0] < 0 else start + paging[0]
-        keys = [key for (key,) in matches[start:stop]]
-        del matches
-    else:
-        keys = [key for (key,) in conn.execute(f"{sql} LIMIT ? OFFSET ?", [*params, *paging])]
+        count = seen
+        if last is not None:  # the page is full: count the older matches
+            older = f"{where} AND (created_at, id) < (?, ?)"
+            sql = f"SELECT count(*) FROM jobs{older}"
+            count += int(conn.execute(sql, [*params, *last]).fetchone()[0])
     if len(keys) > 10_000:  # more keys than a statement takes: read the records in order
         rows = conn.execute(
             f"SELECT {', '.join(COLUMNS)} FROM jobs{where}{_ORDER} LIMIT ? OFFSET ?",
