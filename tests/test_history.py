@@ -390,3 +390,25 @@ def test_a_job_is_queued_once_per_batch_and_changes_no_recorder_took_are_kept(
     finally:
         history.disable()
         _jobcore.set_recorder(previous)
+
+
+def test_a_job_written_in_several_batches_keeps_every_field_and_survives_a_clear(
+    history_file: Path,
+) -> None:
+    """Later batches of a job already written update only what changed; a record that
+    was deleted meanwhile (``clear``) is written whole again."""
+    job = pushed([JobStatus.QUEUED, JobStatus.RUNNING])
+    job.set_progress(0.25)
+    history.flush()
+    [first] = history.query()
+    assert (first.status, first.progress) == ("RUNNING", 0.25)
+    job.set_progress(0.5)
+    history.flush()
+    assert history.query()[0].progress == 0.5
+    assert history.clear() == 1
+    job.push(JobStatus.DONE)
+    history.flush()
+    [record] = history.query()
+    assert record.status == "DONE" and record.job_id == job.job_id()
+    assert record.started_at == first.started_at and record.finished_at is not None
+    assert history.query(text=job.job_id().upper())[0].id == record.id

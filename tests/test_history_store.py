@@ -53,7 +53,7 @@ def test_a_file_of_schema_1_is_migrated_and_its_records_are_searched(tmp_path: P
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == 2
         columns = [row[2] for row in conn.execute("PRAGMA index_info(jobs_time)")]
-        assert columns == ["created_at", "id", "status", "search"]
+        assert columns == ["created_at", "id", "search"]
 
 
 def test_rows_inserted_without_search_text_are_found_after_a_sweep(tmp_path: Path) -> None:

@@ -135,8 +135,9 @@ SEARCH_SQL = (
 
 def _v2(conn: sqlite3.Connection) -> None:
     # One column holds what the text filter reads (``records.search_text``), and
-    # jobs_time holds it with the status, in creation order: a filter's newest matches
-    # come from the index alone, and one pass over it gives the page and the total.
+    # jobs_time holds it in creation order: a text's newest matches come from the index
+    # alone, and about one pass over it gives the page and the total. The status is not
+    # in it, so that the writer's updates of a job's status leave it be.
     # Rows that other programs insert without ``search`` (an older jobwidgets that had
     # the file open) are found by jobs_unsearched and filled by ``sweep``; a trigger
     # would do it at once, but it costs every insert more than half again.
@@ -146,7 +147,7 @@ def _v2(conn: sqlite3.Connection) -> None:
         ALTER TABLE jobs ADD COLUMN search TEXT NOT NULL DEFAULT '';
         UPDATE jobs SET search = {SEARCH_SQL};
         DROP INDEX IF EXISTS jobs_time;
-        CREATE INDEX jobs_time ON jobs (created_at, id, status, search);
+        CREATE INDEX jobs_time ON jobs (created_at, id, search);
         CREATE INDEX jobs_unsearched ON jobs (id) WHERE search = '';
         """,
     )

@@ -36,6 +36,7 @@ import threading
 import time
 import uuid
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -88,6 +89,26 @@ def _upsert(rows: int) -> str:
 
 
 _UPSERT_CHUNK = _upsert(CHUNK)
+
+_NARROW = ("status", "submitted_at", "started_at", "finished_at", "progress", "error_traceback",
+           "log_tail", "updated_at")  # fmt: skip
+_NARROW_AT = [_WRITTEN.index(c) for c in (*_NARROW, "id")]
+
+
+def _update(rows: int) -> str:
+    """The update of ``rows`` records already written whose searched text is unchanged:
+    it sets no column of ``jobs_time`` or ``jobs_notebook``, so SQLite leaves them be."""
+    one = f"({', '.join('?' * len(_NARROW_AT))})"
+    sets = ", ".join(
+        f"{c} = v.column{n}" if c in ("status", "updated_at")
+        else f"{c} = coalesce(v.column{n}, jobs.{c})"
+        for n, c in enumerate(_NARROW, 1)
+    )  # fmt: skip
+    values = ", ".join([one] * rows)
+    return f"UPDATE jobs SET {sets} FROM (VALUES {values}) AS v WHERE jobs.id = v.column9"
+
+
+_UPDATE_CHUNK = _update(CHUNK)
 
 
 _STOP = object()
@@ -146,6 +167,7 @@ class Writer:
         self._recorder = self._queue.put  # one object: the core tells recorders apart by it
         self._noter = self._note_lost
         self._kept: dict[str, tuple[Any, ...]] = {}
+        self._written: dict[str, str] = {}  # unfinished jobs' keys -> the search text written
         self._wake = threading.Event()
         self._conn: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
@@ -313,10 +335,21 @@ class Writer:
             if self._conn is None:
                 return
         conn = self._conn
+        written = self._written
+        full: list[tuple[Any, ...]] = []
+        narrow: list[tuple[Any, ...]] = []
+        for key, values in rows.items():
+            (narrow if written.get(key) == values[-1] else full).append(values)
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                _write_rows(conn, list(rows.values()))
+                _write_rows(conn, full, _UPSERT_CHUNK, _upsert)
+                before = conn.total_changes
+                _write_rows(
+                    conn, [[r[i] for i in _NARROW_AT] for r in narrow], _UPDATE_CHUNK, _update
+                )
+                if conn.total_changes - before < len(narrow):  # some were deleted meanwhile
+                    _write_rows(conn, narrow, _UPSERT_CHUNK, _upsert)  # (a clear): back in
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -327,6 +360,11 @@ class Writer:
                     conn.execute("ROLLBACK")
             self._warn(exc)
             return
+        for values in rows.values():
+            if values[3] in FINAL:  # final: no more changes, bar a rare late stamp
+                written.pop(values[0], None)
+            else:
+                written[values[0]] = values[-1]
         rows.clear()
         self.batches += 1
 
@@ -350,8 +388,9 @@ class Writer:
             self._warn(exc)
 
     def _row(self, key: str, job: Any, fields: dict[str, Any], now: float) -> tuple[Any, ...]:
-        """The record of one job: the fields this batch changed (None: keep the stored
-        value), and what the job says of itself now (id, backend, class, tags, log)."""
+        """The record of one job: the fields this batch changed, else what the job says
+        of itself now (so a record deleted meanwhile is written whole again), and its id,
+        backend, class, tags and (if it changed) log tail. None keeps the stored value."""
         get = fields.get
         state = get("state")
         status = _NAMES[state if state is not None else job._jobwidgets.status]
@@ -367,7 +406,8 @@ class Writer:
             name = self._class_names[cls] = f"{cls.__module__}.{cls.__qualname__}"
         job_id = None if job_id is None else str(job_id)
         # the job's error whether or not it changed in this batch, for ``search``
-        error = get("error") or job._trait_values.get("error")
+        known = job._trait_values  # what the job says now, for what this batch didn't change
+        error = get("error") or known.get("error")
         tags_json = (
             json.dumps([str(t) for t in tags]) if isinstance(tags, list | tuple | set) else "[]"
         )
@@ -376,13 +416,13 @@ class Writer:
             job_id,
             backend,
             status,
-            get("created_at") or job._trait_values.get("created_at") or now,
-            get("submitted_at"),
-            get("started_at"),
-            get("finished_at"),
-            get("progress"),
+            get("created_at") or known.get("created_at") or now,
+            get("submitted_at") or known.get("submitted_at"),
+            get("started_at") or known.get("started_at"),
+            get("finished_at") or known.get("finished_at"),
+            get("progress", known.get("progress")),
             error,
-            get("error_traceback"),
+            get("error_traceback") or known.get("error_traceback"),
             _log_tail(job) if "log_lines" in fields else None,
             tags_json,
             name,
@@ -395,17 +435,19 @@ class Writer:
         )
 
 
-def _write_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Upsert the rows, ``CHUNK`` to a statement."""
+def _write_rows(
+    conn: sqlite3.Connection, rows: list[Any], chunked: str, statement: Callable[[int], str]
+) -> None:
+    """Run ``chunked`` (``CHUNK`` rows a statement) and ``statement(n)`` for the rest."""
     flat = itertools.chain.from_iterable
     whole = len(rows) - len(rows) % CHUNK
     if whole:
         conn.executemany(
-            _UPSERT_CHUNK,
+            chunked,
             (tuple(flat(rows[start : start + CHUNK])) for start in range(0, whole, CHUNK)),
         )
     if whole < len(rows):
-        conn.execute(_upsert(len(rows) - whole), tuple(flat(rows[whole:])))
+        conn.execute(statement(len(rows) - whole), tuple(flat(rows[whole:])))
 
 
 TAIL_LINES = 50
