@@ -18,7 +18,7 @@ from jupyter_client.manager import KernelManager
 
 from jobwidgets import JobError
 from jobwidgets.dask import DaskBackend
-from test_dask import HERE, external_scheduler, wait_for_file  # noqa: F401 - a fixture
+from test_dask import HERE, external_cluster, external_scheduler, wait_for_file  # noqa: F401
 
 SRC = HERE.parent / "src"
 
@@ -34,6 +34,10 @@ def hold(release: str, marker: str) -> str:
 @pytest.fixture
 def kernel(tmp_path: Path) -> Iterator[KernelManager]:
     """An IPython kernel that imports this checkout, with Jupyter folders in tmp_path."""
+    yield from _kernel(tmp_path, "off")
+
+
+def _kernel(tmp_path: Path, history: str) -> Iterator[KernelManager]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(SRC), str(HERE), *sys.path]),
@@ -41,7 +45,7 @@ def kernel(tmp_path: Path) -> Iterator[KernelManager]:
         "JUPYTER_DATA_DIR": str(tmp_path / "data"),
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
         "IPYTHONDIR": str(tmp_path / "ipython"),
-        "JOBWIDGETS_HISTORY": "off",
+        "JOBWIDGETS_HISTORY": history,
     }
     manager = KernelManager(kernel_name="python3")
     manager.start_kernel(env=env, cwd=str(tmp_path))
@@ -154,3 +158,50 @@ def test_keeping_needs_a_cluster_that_outlives_the_kernel() -> None:
         DaskBackend(keep_on_cluster=True)
     with pytest.raises(TypeError, match="keep_on_cluster must be True or False"):
         DaskBackend("tcp://127.0.0.1:1", keep_on_cluster="yes")  # type: ignore[arg-type]
+
+
+RETRIEVE_LOST = """
+import json
+from jobwidgets import JobError, history
+from jobwidgets.dask import DaskBackend
+backend = DaskBackend({address!r})
+try:
+    backend.retrieve_job({running!r})
+except JobError as exc:
+    error = str(exc)
+history.flush()
+[record] = history.query(text={running!r})
+print(json.dumps([error, record.status_text, record.error]))
+"""
+
+
+def test_a_job_lost_with_its_scheduler_gets_a_clear_error_and_its_record_says_so(
+    tmp_path: Path,
+) -> None:
+    """A kept job runs on a scheduler; its kernel is killed, then the scheduler stops.
+    The next kernel, on a new scheduler, can't retrieve it, and the job's history
+    record (which showed it last seen RUNNING) now says it was lost, and where."""
+    release, marker = tmp_path / "release", tmp_path / "marker"
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+    kernel = _kernel(tmp_path, str(tmp_path / "history.sqlite3"))
+    manager = next(kernel)
+    try:
+        with external_cluster(tmp_path / "first") as (first, _scheduler):
+            submit = SUBMIT.format(address=first, release=str(release), marker=str(marker))
+            running, _done = _run(
+                manager, submit + "from jobwidgets import history\nhistory.flush()"
+            )
+            manager.restart_kernel(now=True)  # killed: it never saw the job end
+        # the scheduler that held the job is gone with it
+        with external_cluster(tmp_path / "second") as (second, _scheduler):
+            error, status, note = _run(
+                manager, RETRIEVE_LOST.format(address=second, running=running)
+            )
+    finally:
+        kernel.close()
+    assert f"does not hold job {running!r}" in error and second in error
+    assert status == "last seen RUNNING · kernel ended"
+    assert note.startswith(f"lost: no longer held by the Dask scheduler at {second}")
+    assert "it was lost when the scheduler restarted, or forget_job() let it go" in note
+    assert not marker.exists()

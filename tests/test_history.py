@@ -366,3 +366,49 @@ def test_a_record_keeps_the_last_lines_of_the_jobs_log(
     assert len(lines) == writer_module.TAIL_LINES
     assert lines[-1].endswith("line 199 of the job") and "stdout" in lines[-1]
     assert history.query(text="after the talk")  # the error is searchable
+
+
+def test_a_job_is_queued_once_per_batch_and_changes_no_recorder_took_are_kept(
+    tmp_path: Path,
+) -> None:
+    """The job's thread queues a job for the writer once until the writer takes its
+    changes; changes left by a recorder that was replaced go to the next one."""
+    from jobwidgets import _jobcore
+
+    queued: list[Any] = []
+    previous = _jobcore.set_recorder(queued.append)
+    try:
+        job = pushed([JobStatus.QUEUED, JobStatus.RUNNING])
+        assert queued == [job]  # three changes, one call
+        history.enable(tmp_path / "h.sqlite3", interval=0.05)  # replaces the recorder
+        job.push(JobStatus.DONE)
+        history.flush()
+        [record] = history.query()
+        assert record.status == "DONE"
+        assert None not in (record.submitted_at, record.started_at, record.finished_at)
+        assert record.started_at == job.started_at  # from the changes left untaken
+    finally:
+        history.disable()
+        _jobcore.set_recorder(previous)
+
+
+def test_a_job_written_in_several_batches_keeps_every_field_and_survives_a_clear(
+    history_file: Path,
+) -> None:
+    """Later batches of a job already written update only what changed; a record that
+    was deleted meanwhile (``clear``) is written whole again."""
+    job = pushed([JobStatus.QUEUED, JobStatus.RUNNING])
+    job.set_progress(0.25)
+    history.flush()
+    [first] = history.query()
+    assert (first.status, first.progress) == ("RUNNING", 0.25)
+    job.set_progress(0.5)
+    history.flush()
+    assert history.query()[0].progress == 0.5
+    assert history.clear() == 1
+    job.push(JobStatus.DONE)
+    history.flush()
+    [record] = history.query()
+    assert record.status == "DONE" and record.job_id == job.job_id()
+    assert record.started_at == first.started_at and record.finished_at is not None
+    assert history.query(text=job.job_id().upper())[0].id == record.id

@@ -19,11 +19,15 @@ request, the queue of changes not yet delivered and the ``delivering`` mark, all
 the pending changes are delivered, so ``result()`` returns after the observers saw the
 end. Backends never reach in here: they call ``BaseJob._report`` (see ``jobwidgets.job``).
 
-A recorder (``set_recorder``; the history store installs one) hears of every change:
-under the job's lock, so in the order the changes were made, it is given one tuple
-``(job, changes)``. It must be tiny and never call back into the job (the history's is
-``SimpleQueue.put``). It does not count as an observer: an unobserved job keeps its
-fast path, and delivery to observers is unchanged.
+A recorder (``set_recorder``; the history store installs one) hears of changes, once
+per job until it takes them: under the job's lock, each change is merged into the job's
+``unrecorded`` dict (name -> latest value). The change that makes that dict calls the
+recorder with the job; later changes only update the dict, until the recorder's owner
+takes it with ``take_unrecorded`` (under the same lock), and the next change calls the
+recorder again. So a job that changes four times between two history batches costs
+the history one call and one dict. The recorder must be tiny and never call back into
+the job (the history's is ``deque.append``). It does not count as an observer: an
+unobserved job keeps its fast path, and delivery to observers is unchanged.
 """
 
 from __future__ import annotations
@@ -48,8 +52,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("jobwidgets")
 
-Recorder = Callable[[tuple[Any, list[tuple[str, Any]]]], object]
-"""What ``set_recorder`` takes: called with ``(job, changes)`` under the job's lock."""
+Recorder = Callable[[Any], object]
+"""What ``set_recorder`` takes: called with the job, under its lock, when the job changes
+and has no unrecorded changes yet."""
 
 _recorder: Recorder | None = None
 
@@ -59,6 +64,42 @@ def set_recorder(recorder: Recorder | None) -> Recorder | None:
     global _recorder
     previous, _recorder = _recorder, recorder
     return previous
+
+
+def take_unrecorded(job: object) -> dict[str, Any] | None:
+    """The job's changes since the recorder last took them (name -> latest value), or
+    None; the job's next change calls the recorder again. For the recorder's owner."""
+    state = core(job)
+    with state.lock:
+        fields, state.unrecorded = state.unrecorded, None
+    return fields
+
+
+LostNote = Callable[[str, str, str], object]
+"""What ``set_lost_note`` takes: called with ``(job_class, job_id, note)``."""
+
+_lost_note: LostNote | None = None
+
+
+def set_lost_note(noter: LostNote | None) -> LostNote | None:
+    """Install the one listener of ``note_lost`` (None: none); return the previous one."""
+    global _lost_note
+    previous, _lost_note = _lost_note, noter
+    return previous
+
+
+def note_lost(job_class: str, job_id: str, note: str) -> None:
+    """A backend found that the job ``job_id`` of class ``job_class``
+    (``module.QualifiedName``), run by an earlier process, no longer exists where it
+    ran: ``note`` says so and why. The history (when it records) adds the note to the
+    job's record, as its error. Returns at once; never raises."""
+    noter = _lost_note
+    if noter is None:
+        return
+    try:
+        noter(job_class, job_id, note)
+    except Exception:
+        log.exception("jobwidgets: noting lost job %r failed", job_id)
 
 
 NO_ID_YET = "(no id yet)"
@@ -105,10 +146,12 @@ class _JobCore:
         "log",
         "pending",
         "record",
+        "recorder",
         "stamped",
         "status",
         "submitted",
         "submitter",
+        "unrecorded",
         "value",
     )
 
@@ -130,6 +173,9 @@ class _JobCore:
         self.exception: BaseException | None = None
         self.log: JobLog | None = None
         self.record: str | None = None  # the job's history key, kept by the history writer
+        # changes the recorder has not taken yet; under ``lock`` (see ``take_unrecorded``)
+        self.unrecorded: dict[str, Any] | None = None
+        self.recorder: Recorder | None = None  # the recorder that was called for them
 
     def report(
         self,
@@ -178,9 +224,8 @@ class _JobCore:
                     self.log.end()
                     changes.append(("log_lines", self.log.total))
             changes.append(("state", status))
-            recorder = _recorder
-            if recorder is not None:
-                recorder((job, changes))
+            if _recorder is not None:
+                self.remember(job, changes)
             if self.cond is not None:
                 self.cond.notify_all()
             if not (job._trait_notifiers or self.pending or self.delivering or self.done_callbacks):
@@ -192,6 +237,25 @@ class _JobCore:
             self.pending.append(changes)
         self.flush(job)
         return True
+
+    def remember(self, job: BaseJob, changes: list[tuple[str, Any]]) -> None:
+        """Merge changes into ``unrecorded`` (``lock`` held); the first calls the recorder.
+
+        Changes left by a recorder that was replaced before it took them (history
+        disabled, a fork) go to the new one with these."""
+        recorder = _recorder
+        if recorder is None:
+            return
+        unrecorded = self.unrecorded
+        if unrecorded is not None and self.recorder is recorder:
+            unrecorded.update(changes)
+            return
+        if unrecorded is None:
+            self.unrecorded = dict(changes)
+        else:
+            unrecorded.update(changes)
+        self.recorder = recorder
+        recorder(job)
 
     def cancel(self, job: BaseJob, stop: Callable[[], CancelAttempt]) -> bool:
         """``BaseJob._cancel_with``: the one place that decides what ``cancel()`` returns."""
@@ -223,9 +287,8 @@ class _JobCore:
             self.stamped.add("submitted_at")
             changes: list[tuple[str, Any]] = [("submitted_at", time.time())]
             self.pending.append(changes)
-            recorder = _recorder
-            if recorder is not None:
-                recorder((job, changes))
+            if _recorder is not None:
+                self.remember(job, changes)
         self.flush(job)
 
     def set_progress(self, job: BaseJob, fraction: float | None, text: str | None) -> None:
@@ -235,9 +298,8 @@ class _JobCore:
             self.stamped.add("progress")
             changes: list[tuple[str, Any]] = [("progress", fraction), ("progress_text", text)]
             self.pending.append(changes)
-            recorder = _recorder
-            if recorder is not None:
-                recorder((job, changes))
+            if _recorder is not None:
+                self.remember(job, changes)
         self.flush(job)
 
     def set_tags(self, job: BaseJob, tags: tuple[str, ...]) -> None:
@@ -273,9 +335,8 @@ class _JobCore:
                 return
             changes: list[tuple[str, Any]] = [("log_lines", self.log.total)]
             self.pending.append(changes)
-            recorder = _recorder
-            if recorder is not None:  # the history keeps the log's last lines
-                recorder((job, changes))
+            if _recorder is not None:  # the history keeps the log's last lines
+                self.remember(job, changes)
         self.flush(job)
 
     def wait_final(self, job: BaseJob, timeout: float | None) -> JobStatus:

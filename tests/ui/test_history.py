@@ -313,3 +313,85 @@ def test_the_history_view(hpage: Any, history_lab: Lab) -> None:
     # the History view (which needs no kernel).
     errors = [e for e in page.errors if "create_subshell_request" not in e]
     assert errors == [], page.errors
+
+
+DASK_SUBMIT = """\
+import json, pathlib, time
+from jobwidgets import JobStatus
+from jobwidgets.dask import DaskBackend
+import jobwidgets.history
+def hold(path):
+    while not pathlib.Path(path).exists():
+        time.sleep(0.1)
+    return "released"
+backend = DaskBackend(pathlib.Path("first-scheduler").read_text(), keep_on_cluster=True)
+job = backend.run(hold, "never")
+deadline = time.time() + 60
+while job.status() is not JobStatus.RUNNING and time.time() < deadline:
+    time.sleep(0.05)
+assert jobwidgets.history.flush(timeout=20)
+print(json.dumps({"id": job.job_id(), "status": job.status().name}))"""
+
+DASK_RETRIEVE = """\
+import json, pathlib
+from jobwidgets import JobError
+from jobwidgets.dask import DaskBackend
+import jobwidgets.history
+try:
+    DaskBackend(pathlib.Path("second-scheduler").read_text()).retrieve_job(lost_id)
+except JobError as exc:
+    error = str(exc)
+assert jobwidgets.history.flush(timeout=20)
+print(json.dumps({"error": error}))"""
+
+
+def test_a_dask_job_lost_with_its_scheduler_says_so_in_the_history(
+    hpage: Any, history_lab: Lab
+) -> None:
+    """A kept Dask job runs on a scheduler; its kernel restarts and the scheduler stops.
+    Retrieving it from a new scheduler fails, and the History view's details of the job
+    say it was lost, and where."""
+    from distributed import LocalCluster
+
+    page, lab = hpage, history_lab
+    cluster_options: dict[str, Any] = {"n_workers": 1, "threads_per_worker": 1}
+    cluster_options.update(dashboard_address=":0", host="127.0.0.1")
+    nb = None
+    with LocalCluster(**cluster_options) as first:
+        (lab.root / "first-scheduler").write_text(first.scheduler_address)
+        nb = Notebook(page, lab, write_notebook(lab.root, "history-dask.ipynb", [DASK_SUBMIT]))
+        nb.run_cell(0)
+        facts = json.loads(nb.wait_cell(0, timeout=120).strip().splitlines()[-1])
+        assert facts["status"] == "RUNNING", facts
+        page.evaluate(
+            "() => { window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+            ".restart(); }"
+        )
+        page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+            " === 'idle'",
+            timeout=60000,
+        )
+    lost = facts["id"]
+    with LocalCluster(**cluster_options) as second:
+        (lab.root / "second-scheduler").write_text(second.scheduler_address)
+        code = f"lost_id = {lost!r}\n{DASK_RETRIEVE}"
+        error = json.loads(nb.run_code(code, timeout=120).strip().splitlines()[-1])["error"]
+        address = second.scheduler_address
+    assert f"does not hold job {lost!r}" in error
+
+    page.evaluate("() => { window.jupyterapp.commands.execute('jobwidgets:show-panel'); }")
+    page.get_by_role("tab", name="History", exact=True).click()
+    page.locator(HISTORY).wait_for(state="visible")
+    widen_panel(page)
+    control(page, "searchbox", "Search past jobs").fill(lost)
+    wait_history_ids(page, [lost])
+    status = history_row(page, lost).locator(".jw-c-status")
+    shown = re.sub(r"\s+", " ", status.inner_text()).replace("▶ ", "")
+    assert shown == "last seen RUNNING · kernel ended", shown
+    history_row(page, lost).click()
+    details = page.locator(f"{HISTORY} .jw-details")
+    details.wait_for(state="visible")
+    text = re.sub(r"\s+", " ", details.inner_text())
+    assert f"lost: no longer held by the Dask scheduler at {address}" in text, text
+    screenshot(page.locator(PANEL), "history-lost-dask-job")

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from .. import _jobcore
 from .._remote import forward
 from ..errors import JobError
 from ._dask_cluster import funcname
@@ -47,18 +48,41 @@ def publish(client: Any, topic: str, jobs: Iterable[DaskJob], futures: Iterable[
     )
 
 
-def fetch(client: Any, job_id: str) -> dict[str, Any]:
-    """What the scheduler keeps of ``job_id``; ``JobError`` if it keeps nothing."""
+def fetch(client: Any, job_id: str, job_class: str) -> dict[str, Any]:
+    """What the scheduler keeps of ``job_id``; ``JobError`` if it keeps nothing.
+
+    Then the history notes it on the job's record, if an ended kernel ran a job of
+    ``job_class`` (``module.QualifiedName``) with that id and never saw it end."""
     try:
         kept: dict[str, Any] = client.get_dataset(_dataset(job_id))
     except KeyError:
+        address = client.scheduler.address
         msg = (
-            f"the Dask scheduler at {client.scheduler.address} does not hold job "
-            f"{job_id!r}: only jobs of a DaskBackend(..., keep_on_cluster=True) are "
-            "kept, until forget_job() or until the scheduler restarts"
+            f"the Dask scheduler at {address} does not hold job {job_id!r}: only jobs "
+            "of a DaskBackend(..., keep_on_cluster=True) are kept, until forget_job() "
+            "or until the scheduler restarts"
         )
+        _jobcore.note_lost(job_class, job_id, lost_note(client, address))
         raise JobError(msg) from None
     return kept
+
+
+def lost_note(client: Any, address: str) -> str:
+    """What the history says of a job the scheduler at ``address`` no longer holds."""
+    now = time.time()
+    started = client.scheduler_info().get("started")
+    since = ""
+    if isinstance(started, int | float):
+        since = f"; that scheduler has run since {_utc(started)}"
+    return (
+        f"lost: no longer held by the Dask scheduler at {address} (asked at {_utc(now)}"
+        f"{since}): it was lost when the scheduler restarted, or forget_job() let it go; "
+        "its result, if it had one, is gone"
+    )
+
+
+def _utc(when: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(when))
 
 
 def forget(client: Any, job_id: str) -> None:

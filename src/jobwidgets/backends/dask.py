@@ -145,6 +145,10 @@ class DaskJob(FunctionJob):
         return self._task.attempts
 
 
+_JOB_CLASS = f"{DaskJob.__module__}.{DaskJob.__qualname__}"
+"""How the history names the class of this backend's jobs."""
+
+
 class DaskBackend:
     """Runs functions as tasks on a Dask cluster; every job's status is pushed.
 
@@ -341,7 +345,9 @@ class DaskBackend:
 
         Raises:
             JobError: the scheduler does not hold ``job_id`` (it was never kept, was
-                forgotten, or the scheduler restarted since).
+                forgotten, or the scheduler restarted since). If a kernel that has ended
+                ran that job and never saw it end, the job's history record says it was
+                lost, as its error.
         """
         if not isinstance(job_id, str):
             msg = f"job_id must be a str, got {type(job_id).__name__}"
@@ -350,7 +356,7 @@ class DaskBackend:
         known = self._kept.get(job_id)
         if known is not None:
             return known
-        return self._adopt(job_id, keep.fetch(self.client, job_id))
+        return self._adopt(job_id, keep.fetch(self.client, job_id, _JOB_CLASS))
 
     def forget_job(self, job_id: str) -> None:
         """Let the cluster drop a kept job and its result (``retrieve_job`` fails after)."""

@@ -210,6 +210,7 @@ def _forget_in_child() -> None:
     global _writer
     _writer = None
     _jobcore.set_recorder(None)
+    _jobcore.set_lost_note(None)
 
 
 atexit.register(disable)

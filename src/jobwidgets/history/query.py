@@ -67,12 +67,41 @@ def query_file(
 def _text_search(
     conn: sqlite3.Connection, where: str, params: list[Any], paging: list[int], total: bool
 ) -> tuple[list[JobRecord], int | None]:
-    """A text search's page and total. The index ``jobs_time`` holds every searched
-    column in creation order, so the page's keys come from the index alone (at once for a
-    common text, one pass over the index for a rare one), then its records by key; the
-    total is a count over the same index."""
-    sql = f"SELECT id FROM jobs{where}{_ORDER} LIMIT ? OFFSET ?"
-    keys = [key for (key,) in conn.execute(sql, [*params, *paging])]
+    """A text search's page and total, in about one pass over the index ``jobs_time``,
+    which holds the ``search`` column in creation order, newest last.
+
+    The matches are read newest first, from the index alone, until the page is full (at
+    once for a common text). With ``total``, the matches older than the page's last are
+    then counted from where the reading stopped: the page and the total together read
+    each index entry about once, whether the text is common or rare. Then the page's
+    records, by key."""
+    limit, skip = paging
+    keys: list[str] = []
+    count: int | None = None
+    cursor = conn.execute(f"SELECT created_at, id FROM jobs{where}{_ORDER}", params)
+    wanted = None if limit < 0 else skip + limit
+    seen = 0
+    last: tuple[float, str] | None = None
+    for created_at, key in cursor:
+        if seen >= skip:
+            keys.append(key)
+        seen += 1
+        if seen == wanted:
+            last = (created_at, key)
+            break
+    cursor.close()
+    if total:
+        count = seen
+        if last is not None:  # the page is full: count the older matches
+            older = f"{where} AND (created_at, id) < (?, ?)"
+            sql = f"SELECT count(*) FROM jobs{older}"
+            count += int(conn.execute(sql, [*params, *last]).fetchone()[0])
+    if len(keys) > 10_000:  # more keys than a statement takes: read the records in order
+        rows = conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM jobs{where}{_ORDER} LIMIT ? OFFSET ?",
+            [*params, *paging],
+        ).fetchall()
+        return [record_from_row(row) for row in rows], count
     records: list[JobRecord] = []
     if keys:
         marks = ", ".join("?" * len(keys))
@@ -80,10 +109,7 @@ def _text_search(
             f"SELECT {', '.join(COLUMNS)} FROM jobs WHERE id IN ({marks}){_ORDER}", keys
         ).fetchall()
         records = [record_from_row(row) for row in rows]
-    if not total:
-        return records, None
-    found = conn.execute(f"SELECT count(*) FROM jobs{where}", params).fetchone()[0]
-    return records, int(found)
+    return records, count
 
 
 def clear_file(path: Path, **filters: Any) -> int:

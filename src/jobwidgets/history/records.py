@@ -22,7 +22,16 @@ from typing import Any
 
 from ..status import JobStatus
 
-__all__ = ["COLUMNS", "FILTERS", "Filters", "JobRecord", "parse_filters", "parse_time"]
+__all__ = [
+    "COLUMNS",
+    "FILTERS",
+    "Filters",
+    "JobRecord",
+    "fold",
+    "parse_filters",
+    "parse_time",
+    "search_text",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +101,33 @@ def record_from_row(row: tuple[Any, ...]) -> JobRecord:
     values["tags"] = tuple(str(tag) for tag in tags) if isinstance(tags, list) else ()
     values["kernel_ended"] = bool(values["kernel_ended"])
     return JobRecord(**values)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold(text: str) -> str:
+    """``text`` with ASCII capitals made small, as SQLite's ``lower()`` does (and as
+    ``LIKE`` compares): the text filter matches in any ASCII case."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+
+
+def search_text(
+    job_id: str | None,
+    backend: str,
+    job_class: str,
+    notebook: str | None,
+    error: str | None,
+    tags: str,
+) -> str:
+    """What the text filter searches in a record (its ``search`` column): the id,
+    backend, class, notebook, error and tags (as JSON), folded, one field apart from the
+    next. ``store.SEARCH_SQL`` makes the same text in SQL."""
+    sep = "\x1f"
+    return fold(
+        f"{job_id or ''}{sep}{backend}{sep}{job_class}{sep}{notebook or ''}{sep}"
+        f"{error or ''}{sep}{tags}"
+    )
 
 
 FILTERS = ("status", "backend", "text", "notebook", "since", "until")
@@ -226,10 +262,8 @@ class Filters:
             parts.append("created_at <= ?")
             params.append(self.until)
         if self.text is not None:
-            pattern = "%" + re.sub(r"([\\%_])", r"\\\1", self.text) + "%"
-            columns = ("job_id", "backend", "job_class", "notebook", "error", "tags")
-            parts.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")")
-            params.extend([pattern] * len(columns))
+            parts.append("instr(search, ?) > 0")
+            params.append(fold(self.text))
         return (" WHERE " + " AND ".join(parts)) if parts else "", params
 
 

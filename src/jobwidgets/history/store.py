@@ -51,7 +51,7 @@ ENV = "JOBWIDGETS_HISTORY"
 
 OFF = frozenset({"off", "0", "false", "no", "none", "disabled"})
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT = 10.0
 FINAL = ("DONE", "CANCELLED", "ERROR")
 _FINAL_SQL = "('DONE', 'CANCELLED', 'ERROR')"
@@ -91,8 +91,6 @@ def history_path(path: str | os.PathLike[str] | None = None) -> Path | None:
 
 # --------------------------------------------------------------------------- schema
 def _v1(conn: sqlite3.Connection) -> None:
-    # jobs_time holds what a text search reads, in creation order: the newest matches
-    # are found without reading the table, and a count reads the index alone.
     _script(
         conn,
         f"""
@@ -127,14 +125,48 @@ def _v1(conn: sqlite3.Connection) -> None:
     )
 
 
+SEARCH_SQL = (
+    "lower(coalesce(job_id, '') || char(31) || backend || char(31) || job_class "
+    "|| char(31) || coalesce(notebook, '') || char(31) || coalesce(error, '') "
+    "|| char(31) || tags)"
+)
+"""The ``search`` text of a row in SQL; ``records.search_text`` makes the same in Python."""
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    # One column holds what the text filter reads (``records.search_text``), and
+    # jobs_time holds it in creation order: a text's newest matches come from the index
+    # alone, and about one pass over it gives the page and the total. The status is not
+    # in it, so that the writer's updates of a job's status leave it be.
+    # Rows that other programs insert without ``search`` (an older jobwidgets that had
+    # the file open) are found by jobs_unsearched and filled by ``sweep``; a trigger
+    # would do it at once, but it costs every insert more than half again.
+    _script(
+        conn,
+        f"""
+        ALTER TABLE jobs ADD COLUMN search TEXT NOT NULL DEFAULT '';
+        UPDATE jobs SET search = {SEARCH_SQL};
+        DROP INDEX IF EXISTS jobs_time;
+        CREATE INDEX jobs_time ON jobs (created_at, id, search);
+        CREATE INDEX jobs_unsearched ON jobs (id) WHERE search = '';
+        """,
+    )
+
+
 def _script(conn: sqlite3.Connection, script: str) -> None:
     """Run statements inside the caller's transaction (``executescript`` would commit)."""
-    for statement in script.split(";"):
-        if statement.strip():
-            conn.execute(statement)
+    statement = ""
+    for part in script.split(";"):
+        statement += part + ";"
+        if sqlite3.complete_statement(statement):  # a trigger's body holds ";" too
+            if statement.strip(" \n;"):
+                conn.execute(statement)
+            statement = ""
+    if statement.strip(" \n;"):
+        conn.execute(statement)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _v1}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _v1, 1: _v2}
 """``MIGRATIONS[n]`` brings a file from version ``n`` to ``n + 1``."""
 
 
@@ -326,7 +358,11 @@ def mark_ended(conn: sqlite3.Connection, run_id: str) -> int:
 
 
 def sweep(conn: sqlite3.Connection, path: Path, *, own_run: str | None = None) -> int:
-    """Mark the unfinished jobs of every run whose process is gone; return how many."""
+    """Mark the unfinished jobs of every run whose process is gone, and fill the
+    ``search`` text of rows inserted without it; return how many jobs were marked."""
+    if conn.execute("SELECT 1 FROM jobs WHERE search = '' LIMIT 1").fetchone():
+        with transaction(conn):
+            conn.execute(f"UPDATE jobs SET search = {SEARCH_SQL} WHERE search = ''")
     runs = [
         row[0]
         for row in conn.execute(

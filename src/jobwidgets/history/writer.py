@@ -1,19 +1,24 @@
 """The one writer thread of a process: job changes in, batched upserts out.
 
 ``Writer.start()`` starts the thread and installs the core's recorder
-(``jobwidgets._jobcore.set_recorder``): under the job's lock, each change puts one
-tuple ``(job, changes)`` on a ``SimpleQueue`` (about a tenth of a microsecond; nothing
-else runs on the job's thread). The thread ``jobwidgets-history`` sleeps until a change
-comes, waits out the batch interval (0.5 s by default), then writes every job that
-changed, once each, in one transaction of upserts: at most a few transactions a second,
-whatever the number of jobs. A process killed with SIGKILL loses at most the last
+(``jobwidgets._jobcore.set_recorder``). On the job's thread, under the job's lock, the
+core merges each change into the job's own dict of unrecorded changes; only the first
+change after the writer took that dict puts the job on a ``SimpleQueue`` (a C call;
+nothing else runs on the job's thread, and a job that changes four times in a batch is
+queued once). The thread ``jobwidgets-history`` sleeps until a job comes, waits out the
+batch interval (0.5 s by default), takes each queued job's changes
+(``_jobcore.take_unrecorded``) and writes every job that changed, once each, in one
+transaction of upserts: at most a few transactions a second, whatever the number of
+jobs. A process killed with SIGKILL loses at most the last
 interval, and WAL keeps the file whole. The thread also opens the file (pruning it and
 marking the jobs of ended kernels) and, on ``close()``, marks this process's unfinished
 jobs: no write happens on the caller's thread.
 
-A job's record key is made on first sight and kept in the job's core
-(``_JobCore.record``), read and written only by this thread. Jobs are held only while
-their changes wait in the queue.
+Who owns what: the job's unrecorded changes belong to its core (under the job's lock);
+the queue is shared (thread-safe); everything else here (the record keys, the rows kept
+after a failed write, the connection) is this thread's alone. A job's record key is made
+on first sight and kept in the job's core (``_JobCore.record``), read and written only
+by this thread. Jobs are held only while they wait in the queue.
 
 Failures never reach the jobs: a write that fails (a read-only or full disk) is warned
 about once, kept (up to ``MAX_KEPT`` records) and tried again with the next batch.
@@ -31,14 +36,17 @@ import threading
 import time
 import uuid
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import _jobcore
 from .._tags import tags_of
 from ..status import JobStatus
-from .records import COLUMNS
+from .records import COLUMNS, search_text
 from .store import (
+    FINAL,
+    SEARCH_SQL,
     HistoryWarning,
     NewerSchemaError,
     hold_run_lock,
@@ -47,6 +55,7 @@ from .store import (
     prune,
     release_run_lock,
     sweep,
+    transaction,
 )
 
 __all__ = ["Writer"]
@@ -58,10 +67,13 @@ MAX_KEPT = 100_000
 
 _FIELDS = ("created_at", "submitted_at", "started_at", "finished_at", "progress", "error",
            "error_traceback")  # fmt: skip
-_UPDATED = [c for c in COLUMNS if c not in ("id", "created_at", "run_id")]
+_WRITTEN = (*COLUMNS, "run_id", "search")
+"""The columns of a row as the writer makes it."""
+_UPDATED = [c for c in _WRITTEN if c not in ("id", "created_at", "run_id")]
 _ON_CONFLICT = "ON CONFLICT (id) DO UPDATE SET " + ", ".join(
     f"{c} = excluded.{c}" if c in ("job_id", "backend", "status", "tags", "job_class",
-                                   "kernel_id", "notebook", "kernel_ended", "updated_at")
+                                   "kernel_id", "notebook", "kernel_ended", "updated_at",
+                                   "search")
     else f"{c} = coalesce(excluded.{c}, {c})"
     for c in _UPDATED
 )  # fmt: skip
@@ -72,15 +84,53 @@ so one row per step would hand the GIL to the job threads once per record."""
 
 def _upsert(rows: int) -> str:
     """The upsert of ``rows`` records in one statement."""
-    one = f"({', '.join('?' * (len(COLUMNS) + 1))})"
+    one = f"({', '.join('?' * len(_WRITTEN))})"
     values = ", ".join([one] * rows)
-    return f"INSERT INTO jobs ({', '.join(COLUMNS)}, run_id) VALUES {values} {_ON_CONFLICT}"
+    return f"INSERT INTO jobs ({', '.join(_WRITTEN)}) VALUES {values} {_ON_CONFLICT}"
 
 
 _UPSERT_CHUNK = _upsert(CHUNK)
 
+_NARROW = ("status", "submitted_at", "started_at", "finished_at", "progress", "error_traceback",
+           "log_tail", "updated_at")  # fmt: skip
+_NARROW_AT = [_WRITTEN.index(c) for c in (*_NARROW, "id")]
+
+
+def _update(rows: int) -> str:
+    """The update of ``rows`` records already written whose searched text is unchanged:
+    it sets no column of ``jobs_time`` or ``jobs_notebook``, so SQLite leaves them be."""
+    one = f"({', '.join('?' * len(_NARROW_AT))})"
+    sets = ", ".join(
+        f"{c} = v.column{n}" if c in ("status", "updated_at")
+        else f"{c} = coalesce(v.column{n}, jobs.{c})"
+        for n, c in enumerate(_NARROW, 1)
+    )  # fmt: skip
+    values = ", ".join([one] * rows)
+    return f"UPDATE jobs SET {sets} FROM (VALUES {values}) AS v WHERE jobs.id = v.column9"
+
+
+_UPDATE_CHUNK = _update(CHUNK)
+
 
 _STOP = object()
+
+
+class _Lost(NamedTuple):
+    """``_jobcore.note_lost``: a job of an ended kernel no longer exists where it ran."""
+
+    job_class: str
+    job_id: str
+    note: str
+    at: float
+
+
+_NOTE_LOST = (
+    "UPDATE jobs SET error = ?, updated_at = ? WHERE job_id = ? AND job_class = ? "
+    f"AND kernel_ended = 1 AND status NOT IN ({', '.join(repr(s) for s in FINAL)})"
+)
+_RESEARCH = (
+    f"UPDATE jobs SET search = {SEARCH_SQL} WHERE job_id = ? AND job_class = ? AND error = ?"
+)
 _NAMES = {status: status.name for status in JobStatus}
 
 
@@ -115,7 +165,10 @@ class Writer:
         self._keys = itertools.count(1)
         self._class_names: dict[type, str] = {}
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._recorder = self._queue.put  # one object: the core tells recorders apart by it
+        self._noter = self._note_lost
         self._kept: dict[str, tuple[Any, ...]] = {}
+        self._written: dict[str, str] = {}  # unfinished jobs' keys -> the search text written
         self._wake = threading.Event()
         self._conn: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
@@ -130,7 +183,8 @@ class Writer:
         of ended kernels (so the caller never waits for the disk); ``flush()`` waits for
         that too."""
         self._thread = threading.Thread(target=self._run, name="jobwidgets-history", daemon=True)
-        _jobcore.set_recorder(self._queue.put)
+        _jobcore.set_recorder(self._recorder)
+        _jobcore.set_lost_note(self._noter)
         self._thread.start()
         return self
 
@@ -149,14 +203,21 @@ class Writer:
         if self._closed:
             return
         self._closed = True
-        if _jobcore._recorder == self._queue.put:
+        if _jobcore._recorder is self._recorder:
             _jobcore.set_recorder(None)
+        if _jobcore._lost_note is self._noter:
+            _jobcore.set_lost_note(None)
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(_STOP)  # the thread writes, marks, and closes the file
             self._wake.set()
             self._thread.join(timeout)
         else:
             self._finish()
+
+    def _note_lost(self, job_class: str, job_id: str, note: str) -> None:
+        """``_jobcore.note_lost``, on the caller's thread: queue it for this thread."""
+        self._queue.put(_Lost(job_class, job_id, note, time.time()))
+        self._wake.set()
 
     def _finish(self) -> None:
         """Mark this process's unfinished jobs "kernel ended", close the file, free the
@@ -217,16 +278,21 @@ class Writer:
                     items.append(self._queue.get_nowait())
             stop = False
             events: list[threading.Event] = []
-            changes: list[tuple[Any, list[tuple[str, Any]]]] = []
+            changes: list[Any] = []
+            lost: list[_Lost] = []
             for item in items:
                 if item is _STOP:
                     stop = True
                 elif isinstance(item, threading.Event):
                     events.append(item)
+                elif isinstance(item, _Lost):
+                    lost.append(item)
                 else:
                     changes.append(item)
             try:
                 self._write(changes)
+                if lost:
+                    self._write_lost(lost)
             except Exception:  # never let the thread die
                 log.exception("jobwidgets: the job history writer failed on a batch")
             if stop:
@@ -236,24 +302,26 @@ class Writer:
             if stop:
                 return
 
-    def _write(self, changes: list[tuple[Any, list[tuple[str, Any]]]]) -> None:
+    def _write(self, jobs: list[Any]) -> None:
+        """Write the changes of ``jobs`` (each job's latest values, one row per job)."""
         if self._gave_up:
+            for job in jobs:  # let them queue again, should a later writer record
+                _jobcore.take_unrecorded(job)
             return
         rows = self._kept
         now = time.time()
-        batch: dict[str, tuple[Any, dict[str, Any]]] = {}
-        for job, job_changes in changes:
+        row = self._row
+        take = _jobcore.take_unrecorded
+        for job in jobs:
+            fields = take(job)
+            if fields is None:  # queued twice (a recorder was replaced): taken already
+                continue
             state = job._jobwidgets
             key = state.record
             if key is None:
-                key = state.record = f"{self.run_id}-{next(self._keys)}"
-            entry = batch.get(key)
-            if entry is None:
-                batch[key] = (job, dict(job_changes))
-            else:
-                entry[1].update(job_changes)
-        row = self._row
-        for key, (job, fields) in batch.items():
+                # zero-padded: a run's keys sort in the order they are made, so the
+                # table's B-tree grows at its end
+                key = state.record = f"{self.run_id}-{next(self._keys):09d}"
             kept = rows.get(key)
             if kept is not None:  # an unwritten earlier row: keep what this batch doesn't set
                 fields = {**dict(zip(_FIELDS, kept[4:11], strict=True)), **fields}
@@ -268,10 +336,21 @@ class Writer:
             if self._conn is None:
                 return
         conn = self._conn
+        written = self._written
+        full: list[tuple[Any, ...]] = []
+        narrow: list[tuple[Any, ...]] = []
+        for key, values in rows.items():
+            (narrow if written.get(key) == values[-1] else full).append(values)
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                _write_rows(conn, list(rows.values()))
+                _write_rows(conn, full, _UPSERT_CHUNK, _upsert)
+                before = conn.total_changes
+                _write_rows(
+                    conn, [[r[i] for i in _NARROW_AT] for r in narrow], _UPDATE_CHUNK, _update
+                )
+                if conn.total_changes - before < len(narrow):  # some were deleted meanwhile
+                    _write_rows(conn, narrow, _UPSERT_CHUNK, _upsert)  # (a clear): back in
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -282,12 +361,37 @@ class Writer:
                     conn.execute("ROLLBACK")
             self._warn(exc)
             return
+        for values in rows.values():
+            if values[3] in FINAL:  # final: no more changes, bar a rare late stamp
+                written.pop(values[0], None)
+            else:
+                written[values[0]] = values[-1]
         rows.clear()
         self.batches += 1
 
+    def _write_lost(self, lost: list[_Lost]) -> None:
+        """Note on the records of ended kernels' unfinished jobs that they were lost.
+        Jobs of a kernel that has just ended are marked first (``sweep``)."""
+        if self._gave_up:
+            return
+        if self._conn is None:
+            self._open()
+            if self._conn is None:
+                return
+        conn = self._conn
+        try:
+            sweep(conn, self.path, own_run=self.run_id)
+            with transaction(conn):
+                for item in lost:
+                    conn.execute(_NOTE_LOST, (item.note, item.at, item.job_id, item.job_class))
+                    conn.execute(_RESEARCH, (item.job_id, item.job_class, item.note))
+        except sqlite3.Error as exc:
+            self._warn(exc)
+
     def _row(self, key: str, job: Any, fields: dict[str, Any], now: float) -> tuple[Any, ...]:
-        """The record of one job: the fields this batch changed (None: keep the stored
-        value), and what the job says of itself now (id, backend, class, tags, log)."""
+        """The record of one job: the fields this batch changed, else what the job says
+        of itself now (so a record deleted meanwhile is written whole again), and its id,
+        backend, class, tags and (if it changed) log tail. None keeps the stored value."""
         get = fields.get
         state = get("state")
         status = _NAMES[state if state is not None else job._jobwidgets.status]
@@ -302,40 +406,50 @@ class Writer:
         name = self._class_names.get(cls)
         if name is None:
             name = self._class_names[cls] = f"{cls.__module__}.{cls.__qualname__}"
+        job_id = None if job_id is None else str(job_id)
+        # the job's error whether or not it changed in this batch, for ``search``
+        known = job._trait_values  # what the job says now, for what this batch didn't change
+        error = get("error") or known.get("error")
+        tags_json = (
+            json.dumps([str(t) for t in tags]) if isinstance(tags, list | tuple | set) else "[]"
+        )
         return (
             key,
-            None if job_id is None else str(job_id),
+            job_id,
             backend,
             status,
-            get("created_at") or job._trait_values.get("created_at") or now,
-            get("submitted_at"),
-            get("started_at"),
-            get("finished_at"),
-            get("progress"),
-            get("error"),
-            get("error_traceback"),
+            get("created_at") or known.get("created_at") or now,
+            get("submitted_at") or known.get("submitted_at"),
+            get("started_at") or known.get("started_at"),
+            get("finished_at") or known.get("finished_at"),
+            get("progress", known.get("progress")),
+            error,
+            get("error_traceback") or known.get("error_traceback"),
             _log_tail(job) if "log_lines" in fields else None,
-            json.dumps([str(t) for t in tags]) if isinstance(tags, list | tuple | set) else "[]",
+            tags_json,
             name,
             self.kernel_id,
             self.notebook,
             False,
             now,
             self.run_id,
+            search_text(job_id, backend, name, self.notebook, error, tags_json),
         )
 
 
-def _write_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Upsert the rows, ``CHUNK`` to a statement."""
+def _write_rows(
+    conn: sqlite3.Connection, rows: list[Any], chunked: str, statement: Callable[[int], str]
+) -> None:
+    """Run ``chunked`` (``CHUNK`` rows a statement) and ``statement(n)`` for the rest."""
     flat = itertools.chain.from_iterable
     whole = len(rows) - len(rows) % CHUNK
     if whole:
         conn.executemany(
-            _UPSERT_CHUNK,
+            chunked,
             (tuple(flat(rows[start : start + CHUNK])) for start in range(0, whole, CHUNK)),
         )
     if whole < len(rows):
-        conn.execute(_upsert(len(rows) - whole), tuple(flat(rows[whole:])))
+        conn.execute(statement(len(rows) - whole), tuple(flat(rows[whole:])))
 
 
 TAIL_LINES = 50
