@@ -157,11 +157,11 @@ def html_snapshot(job: BaseJob) -> str:
     )
 
 
-def _heading(title: str, jobs: list[BaseJob]) -> str:
-    """``Batch: 3 jobs (DONE 2, ERROR 1)``."""
-    tally = ", ".join(f"{name} {n}" for name, n in counts(jobs).items() if n)
+def _heading(title: str, jobs: list[BaseJob], tally: dict[str, int] | None = None) -> str:
+    """``Batch: 3 jobs (DONE 2, ERROR 1)``; ``tally``: the jobs' ``counts``, if known."""
+    parts = ", ".join(f"{name} {n}" for name, n in (tally or counts(jobs)).items() if n)
     noun = "job" if len(jobs) == 1 else "jobs"
-    return f"{title}: {len(jobs)} {noun}" + (f" ({tally})" if tally else "")
+    return f"{title}: {len(jobs)} {noun}" + (f" ({parts})" if parts else "")
 
 
 def _more(jobs: list[BaseJob]) -> str:
@@ -169,19 +169,20 @@ def _more(jobs: list[BaseJob]) -> str:
     return f"… and {hidden} more" if hidden > 0 else ""
 
 
-def table_text(title: str, jobs: list[BaseJob]) -> str:
+def table_text(title: str, jobs: list[BaseJob], tally: dict[str, int] | None = None) -> str:
     """A table as text: its heading and tally, then one text line per job (at most
-    ``MAX_SNAPSHOT_ROWS`` of them)."""
-    lines = [_heading(title, jobs)]
+    ``MAX_SNAPSHOT_ROWS`` of them). ``tally``: the jobs' ``counts``, if known."""
+    lines = [_heading(title, jobs, tally)]
     lines += [f"  {text_line(job)}" for job in jobs[:MAX_SNAPSHOT_ROWS]]
     if more := _more(jobs):
         lines.append(f"  {more}")
     return "\n".join(lines)
 
 
-def table_html(title: str, jobs: list[BaseJob]) -> str:
+def table_html(title: str, jobs: list[BaseJob], tally: dict[str, int] | None = None) -> str:
     """A static HTML table of the jobs' last states: the heading, then one snapshot badge
-    per job (at most ``MAX_SNAPSHOT_ROWS``); every job-provided text is escaped."""
+    per job (at most ``MAX_SNAPSHOT_ROWS``); every job-provided text is escaped.
+    ``tally``: the jobs' ``counts``, if known."""
     items = "".join(
         '<li style="margin:2px 0">' + html_snapshot(job) + "</li>"
         for job in jobs[:MAX_SNAPSHOT_ROWS]
@@ -190,6 +191,6 @@ def table_html(title: str, jobs: list[BaseJob]) -> str:
         items += "<li>" + html.escape(more) + "</li>"
     return (
         '<div style="font-family:var(--jp-ui-font-family,sans-serif);font-size:12px">'
-        "<div><strong>" + html.escape(_heading(title, jobs)) + "</strong></div>"
+        "<div><strong>" + html.escape(_heading(title, jobs, tally)) + "</strong></div>"
         '<ul style="list-style:none;padding:0;margin:4px 0">' + items + "</ul></div>"
     )

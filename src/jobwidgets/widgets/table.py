@@ -21,7 +21,7 @@ from ..feed import RowFeed, check_feed_args
 from ..job import BaseJob
 from ..outputs import LiveOutput
 from ..registry import JobRegistry
-from ..rows import table_html, table_text
+from ..rows import counts, table_html, table_text
 from ._assets import front_end
 from ._base import OwnWidget
 
@@ -99,7 +99,11 @@ class JobTable(RowFeed, OwnWidget):  # type: ignore[misc,unused-ignore]
     def _fallbacks(self, jobs: list[BaseJob]) -> dict[str, str]:
         """The table where widgets can't render: its heading, then a line per job."""
         title = f"{type(self).__name__} {self.title!r}"
-        return {"text/plain": table_text(title, jobs), "text/html": table_html(self.title, jobs)}
+        tally = counts(jobs)  # once: 10,000 jobs take a while to count
+        return {
+            "text/plain": table_text(title, jobs, tally),
+            "text/html": table_html(self.title, jobs, tally),
+        }
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle: Any = super()._repr_mimebundle_(**kwargs)
