@@ -307,9 +307,8 @@ class _JobCore:
         also after a final state (tags describe the job, not its run)."""
         with self.lock:
             changes: list[tuple[str, Any]] = [("tags", tags)]
-            recorder = _recorder
-            if recorder is not None:
-                recorder((job, changes))
+            if _recorder is not None:
+                self.remember(job, changes)
             if not (job._trait_notifiers or self.pending or self.delivering or self.done_callbacks):
                 job._trait_values["tags"] = tags
                 return
