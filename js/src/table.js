@@ -24,7 +24,8 @@
 //
 // A view is made of the parts in table/: the header, toolbar and confirm
 // (header.js), the virtual body and its row pool (body.js), the details
-// (details.js) and the cancel flow with its kernel route (cancel.js). They
+// (details.js), the column widths and layout (columns.js) and the cancel flow
+// with its kernel route (cancel.js). They
 // share the view's state (table/state.js); this module wires them, and renders
 // the parts whose dirty flags are set at most once per animation frame. One
 // 1 s interval updates the time cells of the visible rows.
@@ -35,6 +36,7 @@ import { kernelOf } from "./kernel_route.js";
 import { acquireStore } from "./store.js";
 import { createBody } from "./table/body.js";
 import { createCancelFlow } from "./table/cancel.js";
+import { createColumns } from "./table/columns.js";
 import { createDetails } from "./table/details.js";
 import { createHeader } from "./table/header.js";
 import { createViewState, filterKeys, isFiltering, markAll, orderKeys } from "./table/state.js";
@@ -125,6 +127,10 @@ function render({ model, el }) {
   root.append(...header.elements, ...body.elements, details.element);
   el.classList.add("jw-root");
   el.appendChild(root);
+  const columns = createColumns(view, { root, inner: body.inner, heads: body.heads }, () => {
+    dirty.body = true; // the rows' height changed
+    schedule();
+  });
 
   /** Render what the dirty flags name, in their order (see table/state.js). */
   function flush() {
@@ -141,6 +147,7 @@ function render({ model, el }) {
       dirty.body = true;
     }
     if (dirty.header) {
+      columns.rowsChanged(); // every change of rows or cancel states marks the header
       state.counts = countByStatus(store.rows.values());
       root.classList.toggle("jw-compact", Boolean(model.get("compact")));
       header.render();
@@ -187,6 +194,7 @@ function render({ model, el }) {
       return;
     } else if (event.kind === "local") {
       for (const key of event.keys) state.changedKeys.add(key);
+      columns.rowsChanged(); // a cancel note may need room
       if (state.selectedKey !== null) dirty.details = true;
     }
     schedule();
@@ -224,6 +232,7 @@ function render({ model, el }) {
   return () => {
     disposed = true;
     header.dispose();
+    columns.dispose();
     body.dispose();
     details.dispose();
     unsubscribe();
