@@ -89,6 +89,9 @@ def running_lab(home: Path, root: Path, log_path: Path) -> Iterator[Lab]:
         JUPYTER_DATA_DIR=str(home / "data"),
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
         IPYTHONDIR=str(home / "ipython"),
+        # the user folders first, also in a virtual environment (jupyter_core would put
+        # the environment's first, and serve the environment's build of the panel)
+        JUPYTER_PREFER_ENV_PATH="0",
     )
     # The panel under test is this tree's build, whatever the environment installed
     # (the user data folder comes first in JupyterLab's extension path).

@@ -5,7 +5,8 @@
 // widest status label, a time, the column's head with its sort arrow). Free
 // space goes first to a job id that does not fit yet, then to the flexible
 // columns (id, backend, progress). Short of space, the progress, backend and
-// actions columns give way first, the id last; then the grid scrolls sideways.
+// actions columns give way first; the id last, and only when that spares a
+// sideways scroll (scrolling anyway, the id stays whole).
 // Narrow layout (`.jw-narrow`, two lines a row: id and Cancel, then status,
 // submitted, run time and progress): below NARROW_PX, and in the panel
 // (`fill`) whenever the columns can't fit at their smallest.
@@ -39,7 +40,7 @@ export const MIN_USER_PX = 40;
 const PAD = 12; // a cell's padding, both sides
 const SLACK = 3; // sub-pixel rounding, the resize handle's edge
 const FLEX = { id: 2, backend: 1, progress: 1 };
-const SHRINK_ORDER = ["progress", "backend", "actions", "id"];
+const SHRINK_ORDER = ["progress", "backend", "actions"];
 
 /**
  * A text measurer: `measure(text, kind, scale)` in px, `kind` "ui", "bold",
@@ -124,9 +125,12 @@ export function contentWidths(rows, { measurer, head, local = new Map(), readonl
   want.backend = Math.max(min.backend, Math.min(backend, Math.ceil(20 * f)));
 
   // the pill: borders, padding, icon, gaps, label, the running spinner (at 0.9em)
-  let label = 0;
-  for (const s of STATUSES) label = Math.max(label, measure(STATUS_INFO[s].label, "bold", 0.9 * 0.92));
-  let pill = 4 + 0.9 * f * (0.5 * 2 + 1 + 0.35 * 2 + 0.75) + label;
+  let pill = 0;
+  for (const s of STATUSES) {
+    const spinner = s === "RUNNING" ? 0.9 * f * (0.35 + 0.75) : 0;
+    pill = Math.max(pill, measure(STATUS_INFO[s].label, "bold", 0.9 * 0.92) + spinner);
+  }
+  pill += 4 + 0.9 * f * (0.5 * 2 + 1 + 0.35);
   if (list.some(kernelEnded)) pill += measure("last seen ", "italic") + measure(" \u00b7 kernel ended", "italic") + 0.6 * f;
   want.status = min.status = Math.max(heads("Status", "status"), cell(pill));
 
@@ -148,20 +152,21 @@ export function contentWidths(rows, { measurer, head, local = new Map(), readonl
   if (readonly) {
     min.actions = heads("Notebook", "actions");
     want.actions = Math.max(min.actions, Math.min(cell(widest(list.map((r) => r.notebook), measure, "ui")), Math.ceil(20 * f)));
-  } else {
-    const button = Math.ceil(measure("Cancel", "ui", 0.92) + 16 + 2);
+  }
+  const button = Math.ceil(measure("Cancel", "ui", 0.92) + 16 + 2);
+  if (!readonly) {
     min.actions = Math.max(heads("Actions", "actions"), cell(button));
     const notes = list.map((r) => cancelDisplay(r, local.get(r.key)).text);
     const note = widest(notes, measure, "italic");
     want.actions = Math.max(min.actions, note > 0 ? cell(button + 6 + Math.min(note, 22 * f)) : 0);
   }
-  return { want, min, full: { id: idFull }, exact: measurer.exact };
+  return { want, min, full: { id: idFull }, button, exact: measurer.exact };
 }
 
 /** The width of a column's head: its label in bold, the sort arrow, the padding. */
 export function headWidth(measure, f, label, sortable) {
   const arrow = sortable ? 0.3 * f + measure("\u25B2", "ui", 0.75) : 0;
-  return Math.ceil(measure(label, "bold") + arrow + PAD + SLACK + 4);
+  return Math.ceil(measure(label, "bold") + arrow + PAD + SLACK);
 }
 
 /**
@@ -194,12 +199,18 @@ export function fitColumns({ want, min, full }, available, user = {}) {
     if (flex.length) widths[flex[0]] += extra - given;
     total = COLUMN_IDS.reduce((sum, c) => sum + widths[c], 0);
   } else if (total > available) {
+    // the other columns give way first; the id only if that then avoids a sideways
+    // scroll (scrolling anyway, it stays whole)
     let over = total - available;
     for (const c of SHRINK_ORDER) {
       if (!free(c) || over <= 0) continue;
       const take = Math.max(0, Math.min(over, widths[c] - Math.round(min[c])));
       widths[c] -= take;
       over -= take;
+    }
+    if (over > 0 && free("id") && widths.id - Math.round(min.id) >= over) {
+      widths.id -= over;
+      over = 0;
     }
     total = available + over;
   }
@@ -248,6 +259,7 @@ export function createColumns({ store, state, fill }, { root, inner, heads }, on
     const { widths, total } = fitColumns(measured, narrow ? 0 : available, userWidths);
     current = widths;
     root.style.setProperty("--jw-columns", gridTemplate(widths));
+    root.style.setProperty("--jw-narrow-cancel", `${measured.button + 8}px`); // room for Cancel by the id
     inner.style.minWidth = narrow ? "0" : `${total}px`;
     for (const [c, handle] of handles) {
       setAttr(handle, "aria-valuenow", widths[c]);
