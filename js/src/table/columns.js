@@ -282,13 +282,15 @@ export function createColumns({ store, state, fill }, { root, inner, heads }, on
       local: store.local,
       readonly: state.readonly,
     });
+    measured.rows = store.rows.size;
     apply();
   }
 
   /** The rows (or their cancel states) changed: measure again, at most every MEASURE_MS. */
   function rowsChanged() {
     if (timer !== null || disposed) return;
-    const wait = lastMeasure + MEASURE_MS - performance.now();
+    // the first rows are measured at once; later changes at most every MEASURE_MS
+    const wait = measured && measured.rows === 0 ? 0 : lastMeasure + MEASURE_MS - performance.now();
     if (wait <= 0) measureNow();
     else timer = setTimeout(measureNow, wait);
   }
