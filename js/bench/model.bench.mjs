@@ -41,3 +41,8 @@ store.apply({ type: "reset", rows });
 time("store delta 200 upserts", () =>
   store.apply({ type: "delta", upsert: rows.slice(0, 200).map((r) => ({ ...r, progress: 0.5 })), remove: [] }),
 );
+// the table's column widths from the rows' content (table/columns.js), with the
+// estimating measurer (a canvas measures only the few longest strings, as here)
+const { contentWidths } = await import("../src/table/columns.js");
+const measurer = { size: 13, exact: false, measure: (t, k) => String(t ?? "").length * (k === "mono" ? 8 : 7) };
+time("contentWidths (column widths)", () => contentWidths(rows, { measurer, now }));

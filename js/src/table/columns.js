@@ -21,7 +21,7 @@
 // ResizeObserver on the table's root) and `state.narrow`, which the body reads
 // for its row height. The template goes to the root's `--jw-columns`.
 
-import { STATUSES, STATUS_INFO, cancelDisplay, formatDuration, formatTime, kernelEnded } from "../model.js";
+import { STATUSES, STATUS_INFO, cancelDisplay, formatDuration, kernelEnded } from "../model.js";
 import { h, listen, setAttr } from "../dom.js";
 
 /** The columns, in display order: their class suffix (`.jw-c-<id>`). */
@@ -71,26 +71,33 @@ export function createMeasurer(root, monoEl) {
   return { measure, size, exact: ctx !== null };
 }
 
-/** The `k` longest strings of `values` (by length), for measuring only those. */
-function longest(values, k = 8) {
+/** Keeps the `k` longest strings pushed (by length), to measure only those. */
+function longest(k = 6) {
   const top = [];
-  for (const v of values) {
-    if (v == null || v === "") continue;
-    const s = String(v);
-    if (top.length < k) top.push(s);
-    else {
-      let min = 0;
-      for (let i = 1; i < k; i++) if (top[i].length < top[min].length) min = i;
-      if (s.length > top[min].length) top[min] = s;
-    }
-  }
-  return top;
-}
-
-function widest(values, measure, kind, scale) {
-  let w = 0;
-  for (const s of longest(values)) w = Math.max(w, measure(s, kind, scale));
-  return w;
+  let shortest = -1; // the length a string must beat once `top` is full
+  return {
+    push(value) {
+      if (value == null || value === "") return;
+      const s = typeof value === "string" ? value : String(value);
+      if (top.length === k && s.length <= shortest) return;
+      if (top.length < k) top.push(s);
+      else {
+        let at = 0;
+        for (let i = 1; i < k; i++) if (top[i].length < top[at].length) at = i;
+        top[at] = s;
+      }
+      if (top.length === k) {
+        shortest = top[0].length;
+        for (let i = 1; i < k; i++) if (top[i].length < shortest) shortest = top[i].length;
+      }
+    },
+    /** The widest of the kept strings, measured. */
+    width(measure, kind, scale) {
+      let w = 0;
+      for (const t of top) w = Math.max(w, measure(t, kind, scale));
+      return w;
+    },
+  };
 }
 
 /**
@@ -109,20 +116,46 @@ function widest(values, measure, kind, scale) {
  */
 export function contentWidths(rows, { measurer, head, local = new Map(), readonly = false, now }) {
   const { measure, size: f } = measurer;
-  const list = Array.isArray(rows) ? rows : Array.from(rows);
   const heads = head ?? ((label, column) => headWidth(measure, f, label, column !== "actions"));
   const cell = (w) => Math.ceil(w + PAD + SLACK);
   const want = {};
   const min = {};
 
-  const idText = list.map((r) => (r.job_id == null ? "(no id yet)" : String(r.job_id)));
-  const idFull = Math.max(heads("Job ID", "id"), cell(widest(idText, measure, "mono")));
+  // One pass over the rows: the longest texts of each column, and what else
+  // widens one (a job whose kernel ended, progress, a submitted time not today).
+  const ids = longest();
+  const backends = longest();
+  const progressTexts = longest();
+  const notes = longest();
+  const notebooks = longest();
+  const today = new Date((now ?? Date.now() / 1000) * 1000);
+  const dayStart = new Date(today.getFullYear(), today.getMonth(), today.getDate()).getTime() / 1000;
+  const dayEnd = new Date(today.getFullYear(), today.getMonth(), today.getDate() + 1).getTime() / 1000;
+  const yearStart = new Date(today.getFullYear(), 0, 1).getTime() / 1000;
+  const yearEnd = new Date(today.getFullYear() + 1, 0, 1).getTime() / 1000;
+  let ended = false;
+  let progressing = false;
+  let dated = 0; // 0: every time today; 1: another day this year; 2: another year
+  for (const r of rows) {
+    ids.push(r.job_id == null ? "(no id yet)" : r.job_id);
+    backends.push(r.backend);
+    if (!ended && kernelEnded(r)) ended = true;
+    if (typeof r.progress === "number" || (r.progress_text != null && r.progress_text !== "")) {
+      progressing = true;
+      progressTexts.push(r.progress_text);
+    }
+    const t = r.submitted_at;
+    if (dated < 2 && typeof t === "number" && (t < dayStart || t >= dayEnd)) dated = t < yearStart || t >= yearEnd ? 2 : 1;
+    if (readonly) notebooks.push(r.notebook);
+    else if (r.cancel_state != null || local.has(r.key)) notes.push(cancelDisplay(r, local.get(r.key)).text);
+  }
+
+  const idFull = Math.max(heads("Job ID", "id"), cell(ids.width(measure, "mono")));
   want.id = Math.min(idFull, Math.ceil(40 * f));
   min.id = Math.max(heads("Job ID", "id"), Math.min(want.id, Math.ceil(10 * f)));
 
-  const backend = cell(widest(list.map((r) => r.backend), measure, "ui"));
   min.backend = heads("Backend", "backend");
-  want.backend = Math.max(min.backend, Math.min(backend, Math.ceil(20 * f)));
+  want.backend = Math.max(min.backend, Math.min(cell(backends.width(measure, "ui")), Math.ceil(20 * f)));
 
   // the pill: borders, padding, icon, gaps, label, the running spinner (at 0.9em)
   let pill = 0;
@@ -131,33 +164,31 @@ export function contentWidths(rows, { measurer, head, local = new Map(), readonl
     pill = Math.max(pill, measure(STATUS_INFO[s].label, "bold", 0.9 * 0.92) + spinner);
   }
   pill += 4 + 0.9 * f * (0.5 * 2 + 1 + 0.35);
-  if (list.some(kernelEnded)) pill += measure("last seen ", "italic") + measure(" \u00b7 kernel ended", "italic") + 0.6 * f;
+  if (ended) pill += measure("last seen ", "italic") + measure(" \u00b7 kernel ended", "italic") + 0.6 * f;
   want.status = min.status = Math.max(heads("Status", "status"), cell(pill));
 
-  const times = list.map((r) => formatTime(r.submitted_at, now));
-  want.submitted = min.submitted = Math.max(heads("Submitted", "submitted"), cell(widest(times, measure, "ui")));
+  // the widest time of its kind: a two-digit day, a wide month
+  const sample = ["00:00:00", "28 May 00:00:00", "28 May 2000 00:00:00"][dated];
+  want.submitted = min.submitted = Math.max(heads("Submitted", "submitted"), cell(measure(sample, "ui")));
   const duration = cell(measure(formatDuration(7200 + 59 * 60), "ui")); // "2h 59m"
   want.queue = min.queue = Math.max(heads("Queue", "queue"), duration);
   want.run = min.run = Math.max(heads("Run time", "run"), duration);
 
   min.progress = heads("Progress", "progress");
-  const progressing = list.filter((r) => typeof r.progress === "number" || (r.progress_text != null && r.progress_text !== ""));
   let progress = 0;
-  if (progressing.length) {
-    const text = widest(progressing.map((r) => r.progress_text), measure, "ui", 0.92);
+  if (progressing) {
+    const text = progressTexts.width(measure, "ui", 0.92);
     progress = 5 * f + 4 + measure("100%", "ui") + 4 + Math.min(text, 16 * f);
   }
   want.progress = Math.max(min.progress, cell(progress));
 
+  const button = Math.ceil(measure("Cancel", "ui", 0.92) + 16 + 2);
   if (readonly) {
     min.actions = heads("Notebook", "actions");
-    want.actions = Math.max(min.actions, Math.min(cell(widest(list.map((r) => r.notebook), measure, "ui")), Math.ceil(20 * f)));
-  }
-  const button = Math.ceil(measure("Cancel", "ui", 0.92) + 16 + 2);
-  if (!readonly) {
+    want.actions = Math.max(min.actions, Math.min(cell(notebooks.width(measure, "ui")), Math.ceil(20 * f)));
+  } else {
     min.actions = Math.max(heads("Actions", "actions"), cell(button));
-    const notes = list.map((r) => cancelDisplay(r, local.get(r.key)).text);
-    const note = widest(notes, measure, "italic");
+    const note = notes.width(measure, "italic");
     want.actions = Math.max(min.actions, note > 0 ? cell(button + 6 + Math.min(note, 22 * f)) : 0);
   }
   return { want, min, full: { id: idFull }, button, exact: measurer.exact };
