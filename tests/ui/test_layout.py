@@ -146,6 +146,10 @@ def test_panel_at_its_default_width(page: Any, jobs_nb: Notebook) -> None:
     assert "layout.ipynb" in header.inner_text() and "Python 3" in header.inner_text()
     assert header.evaluate("(el) => el.scrollWidth <= el.clientWidth")
 
+    # Cancel, beside the id it cancels, takes the click
+    uuid_row.locator("button.jw-cancel").click(timeout=5000)
+    uuid_row.locator(".jw-pill-label", has_text="CANCELLED").wait_for(timeout=10000)
+
     screenshot(page.locator(PANEL), "layout-panel-light")
     _theme(page, dark=True)
     screenshot(page.locator(PANEL), "layout-panel-dark")
