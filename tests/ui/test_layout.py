@@ -160,17 +160,27 @@ def test_panel_at_its_default_width(page: Any, jobs_nb: Notebook) -> None:
 def test_table_beside_the_panel(page: Any, jobs_nb: Notebook) -> None:
     nb = jobs_nb
     _open_panel(page)
-    # the file browser closed: the notebook has the width the panel leaves it
-    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
     assert page.evaluate("() => window.innerWidth") == 1400
     nb.run_cell(1)
     nb.wait_cell(1)
     table = page.locator(".jp-Notebook .jw-table").first
     _wait_rows(page, ".jp-Notebook .jw-table", 6)
     page.wait_for_timeout(400)  # the columns are measured at most every 250 ms
-
-    # the Actions head, every Cancel and the UUID whole; no sideways scroll
     root = ".jp-Notebook .jw-table"
+
+    # the file browser open too: too narrow for every column, whole; nothing is cut,
+    # the table scrolls sideways
+    uncut = """([root, sel]) => [...document.querySelector(root).querySelectorAll(sel)]
+      .filter((el) => el.offsetParent !== null)
+      .map((el) => [el.textContent, el.scrollWidth <= el.clientWidth + 1])"""
+    for sel in (".jw-head .jw-cell", ".jw-body .jw-cancel:not([hidden])", ".jw-body .jw-c-id"):
+        facts = page.evaluate(uncut, [root, sel])
+        assert facts and all(whole for _, whole in facts), (sel, facts)
+
+    # the file browser closed: the notebook has the width the panel leaves it, and
+    # the Actions head, every Cancel and the UUID show whole with no sideways scroll
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+    page.wait_for_timeout(500)
     for sel in (".jw-head .jw-c-actions", ".jw-body .jw-cancel:not([hidden])", ".jw-c-id"):
         facts = page.evaluate(WHOLE, [root, sel])
         assert facts and all(f["whole"] for f in facts), (sel, facts)
