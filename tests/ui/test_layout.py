@@ -32,6 +32,7 @@ def hold():
 def boom():
     raise ValueError({ERROR[len("ValueError: ") :]!r})
 held = [local.run(hold) for _ in range(3)]
+held[0].set_progress(0.45, "45/100 files")
 failed = local.run(boom)
 failed.wait_for_final_state(timeout=30)
 uuid_job = PushJob(PushBackend(), {UUID!r})
@@ -125,12 +126,22 @@ def test_panel_at_its_default_width(page: Any, jobs_nb: Notebook) -> None:
     )
     for fact in facts:
         assert fact["othersCut"] == [], fact
-        for column in ("id", "status", "submitted", "run"):
+        # the times: when submitted and how long it ran (a job reporting progress shows
+        # its run time and progress)
+        times = ("run",) if fact["id"] == "local-thread-1" else ("submitted", "run")
+        for column in ("id", "status", *times):
             assert column in fact["shown"], fact
         assert fact["idCut"] == (fact["id"] == UUID), fact  # short ids whole, the UUID cut last
         left, right = fact["cancel"]
         assert panel["x"] <= left and right <= panel["x"] + panel["width"], (fact, panel)
         assert panel["x"] <= fact["row"][0] and fact["row"][1] <= panel["x"] + panel["width"]
+    # the percentage done shows whole, inside the panel
+    pct = page.locator(f"{PANEL} .jw-body .jw-row", has_text="local-thread-1").locator(".jw-pct")
+    pct.wait_for(timeout=10000)
+    assert pct.inner_text() == "45%"
+    box = pct.bounding_box()
+    assert box["width"] > 0 and box["x"] + box["width"] <= panel["x"] + panel["width"]
+    assert pct.evaluate("(el) => el.scrollWidth <= el.clientWidth")
     uuid_row = page.locator(f"{PANEL} .jw-body .jw-row", has_text=UUID)
     assert uuid_row.locator(".jw-c-id").get_attribute("title") == UUID
     scroll = page.evaluate(
