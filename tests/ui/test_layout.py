@@ -165,6 +165,30 @@ def test_panel_at_its_default_width(page: Any, jobs_nb: Notebook) -> None:
     _theme(page, dark=True)
     screenshot(page.locator(PANEL), "layout-panel-dark")
     _theme(page, dark=False)
+
+    # History, after the kernel ended while jobs ran: each status shows whole
+    page.evaluate(
+        "() => { window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart(); }"
+    )
+    page.wait_for_function(
+        "(sel) => document.querySelector(sel)?.dataset.jwState === 'unavailable'",
+        arg=PANEL,
+        timeout=60000,
+    )
+    page.locator("#jw-panel-tab-history").click()
+    history = f"{PANEL} .jw-history"
+    page.wait_for_function(
+        "(sel) => document.querySelectorAll(sel + ' .jw-body .jw-pill-ended').length === 3",
+        arg=history,
+        timeout=20000,
+    )
+    statuses = page.evaluate(
+        """(sel) => [...document.querySelectorAll(sel + ' .jw-body .jw-c-status')].map(
+          (c) => [c.textContent, c.scrollWidth <= c.clientWidth + 1])""",
+        history,
+    )
+    assert len(statuses) == 6 and all(whole for _, whole in statuses), statuses
+    screenshot(page.locator(PANEL), "layout-panel-history")
     assert page.errors == []
 
 
