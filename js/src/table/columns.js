@@ -29,6 +29,8 @@ export const COLUMN_IDS = Object.freeze(["id", "backend", "status", "submitted",
 
 /** Below this width (px) the rows take the narrow layout. */
 export const NARROW_PX = 400;
+/** Below this width (px) narrow rows drop words they can spare (`.jw-tight`). */
+export const TIGHT_PX = 360;
 /** Text is measured again at most this often (ms). */
 export const MEASURE_MS = 250;
 /** One arrow key press on a resize handle moves the edge this far (px); with Shift, 4 times. */
@@ -296,6 +298,7 @@ export function createColumns({ store, state, fill }, { root, inner, heads }, on
       setAttr(handle, "aria-valuenow", widths[c]);
       setAttr(handle, "aria-valuetext", `${widths[c]} pixels`);
     }
+    root.classList.toggle("jw-tight", narrow && available < TIGHT_PX);
     if (narrow !== state.narrow) {
       state.narrow = narrow;
       root.classList.toggle("jw-narrow", narrow);
