@@ -51,3 +51,8 @@ time("buildItems by tag (50+ groups)", () => buildItems(keys, byKey, "tag", new 
 time("buildItems by status", () => buildItems(keys, byKey, "status", new Set()));
 time("buildItems by backend, 1 collapsed", () => buildItems(keys, byKey, "backend", new Set(["backend:dask"])));
 time("export 10,000 records as CSV", () => toCSV(exportRecords(keys, byKey, now)));
+// the table's column widths from the rows' content (table/columns.js), with the
+// estimating measurer (a canvas measures only the few longest strings, as here)
+const { contentWidths } = await import("../src/table/columns.js");
+const measurer = { size: 13, exact: false, measure: (t, k) => String(t ?? "").length * (k === "mono" ? 8 : 7) };
+time("contentWidths (column widths)", () => contentWidths(rows, { measurer, now }));

@@ -3,6 +3,11 @@
 // Synced traits: `row` (the job's row, the same data a JobTable row carries;
 // see ../PROTOCOL.md) and `kernel_time`. The elapsed text ticks here, once a
 // second, while the job is not final; the kernel sends nothing per tick.
+//
+// A failed job's error shows in a tooltip on hover and on keyboard focus. The
+// tooltip is this view's element in document.body (an output area would clip
+// it), placed next to the badge with position: fixed while shown; the view
+// removes it on cleanup.
 
 import { clockOffset, elapsedText, formatProgress, isFinal, statusInfo } from "./model.js";
 import { createPill, h, listen, setAttr, setText, uniqueId } from "./dom.js";
@@ -25,12 +30,17 @@ function render({ model, el }) {
   const elapsed = h("span", "jw-badge-elapsed");
   elapsed.setAttribute("aria-hidden", "true");
   for (const node of [sep1, sepPct, sep2]) node.setAttribute("aria-hidden", "true");
-  const tooltip = h("span", "jw-tooltip");
+  const tooltip = h("div", "jw-root jw-tooltip");
   tooltip.setAttribute("role", "tooltip");
   tooltip.id = uniqueId("jw-tip");
-  badge.append(sep1, id, sepPct, pct, sep2, elapsed, tooltip);
+  tooltip.hidden = true;
+  badge.append(sep1, id, sepPct, pct, sep2, elapsed);
   el.classList.add("jw-root");
   el.appendChild(badge);
+  document.body.appendChild(tooltip);
+  let hovered = false;
+  let focused = false;
+  let dismissed = false;
 
   let offset = clockOffset(model.get("kernel_time"), Date.now() / 1000);
   let timer = null;
@@ -61,12 +71,13 @@ function render({ model, el }) {
     if (error) label += `. Error: ${error}`;
     setAttr(badge, "aria-label", label);
 
-    // The error shows on hover and on keyboard focus (CSS), and as a title.
+    // The error shows on hover and on keyboard focus, and as a title.
     setText(tooltip, error ?? "");
     setAttr(badge, "title", error ? String(error) : null);
     setAttr(badge, "tabindex", error ? "0" : null);
     setAttr(badge, "aria-describedby", error ? tooltip.id : null);
     badge.classList.toggle("jw-has-error", Boolean(error));
+    placeTooltip();
 
     // Tick only while the job can still change.
     if (isFinal(r.status)) {
@@ -84,23 +95,63 @@ function render({ model, el }) {
     tick();
   }
 
+  /** Show the tooltip (below the badge, else above it, inside the window) or hide it. */
+  function placeTooltip() {
+    const show = (hovered || focused) && !dismissed && tooltip.textContent !== "" && badge.isConnected;
+    tooltip.hidden = !show;
+    if (!show) return;
+    const gap = 4;
+    const r = badge.getBoundingClientRect();
+    const vw = document.documentElement.clientWidth || window.innerWidth;
+    const vh = document.documentElement.clientHeight || window.innerHeight;
+    tooltip.style.maxWidth = `${Math.max(120, Math.min(560, vw - 2 * gap))}px`;
+    const t = tooltip.getBoundingClientRect();
+    const left = Math.max(gap, Math.min(r.left, vw - t.width - gap));
+    const below = r.bottom + gap;
+    const top = below + t.height <= vh - gap || r.top - gap - t.height < gap ? below : r.top - gap - t.height;
+    tooltip.style.left = `${Math.round(left)}px`;
+    tooltip.style.top = `${Math.round(top)}px`;
+  }
+
+  const hoverTo = (on) => () => {
+    hovered = on;
+    placeTooltip();
+  };
+  const offs = [
+    listen(badge, "mouseenter", hoverTo(true)),
+    listen(badge, "mouseleave", hoverTo(false)),
+    listen(badge, "focus", () => {
+      focused = true;
+      placeTooltip();
+    }),
+    listen(badge, "blur", () => {
+      focused = false;
+      dismissed = false;
+      placeTooltip();
+    }),
+    // Escape hides the tooltip for keyboard users without moving focus.
+    listen(badge, "keydown", (e) => {
+      if (e.key !== "Escape") return;
+      dismissed = true;
+      placeTooltip();
+    }),
+    // the page scrolled under a shown tooltip: it follows its badge
+    listen(window, "scroll", () => {
+      if (!tooltip.hidden) placeTooltip();
+    }, { capture: true, passive: true }),
+  ];
   model.on("change:row", update);
   model.on("change:kernel_time", onKernelTime);
-  // Escape hides the tooltip for keyboard users without moving focus.
-  const offKey = listen(badge, "keydown", (e) => {
-    if (e.key === "Escape") badge.classList.add("jw-tip-dismissed");
-  });
-  const offBlur = listen(badge, "blur", () => badge.classList.remove("jw-tip-dismissed"));
   update();
 
   return () => {
     model.off("change:row", update);
     model.off("change:kernel_time", onKernelTime);
-    offKey();
-    offBlur();
+    for (const off of offs) off();
     if (timer !== null) clearInterval(timer);
     timer = null;
     badge.remove();
+    tooltip.remove();
   };
 }
 

@@ -244,6 +244,44 @@ export function formatClock(epochSeconds) {
   return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+const isTime = (v) => typeof v === "number" && Number.isFinite(v);
+
+/**
+ * A readable local time of an epoch-seconds value: "17:45:01" on the day of
+ * `now` (epoch seconds, the browser's clock by default), "27 Nov 17:45:01" on
+ * another day of the same year, "27 Nov 2025 17:45:01" in another year; "—"
+ * for null. The pattern is fixed (English month names), whatever the locale.
+ */
+export function formatTime(epochSeconds, now = Date.now() / 1000) {
+  if (!isTime(epochSeconds)) return "\u2014";
+  const d = new Date(epochSeconds * 1000);
+  const today = new Date((isTime(now) ? now : Date.now() / 1000) * 1000);
+  const clock = formatClock(epochSeconds);
+  if (d.getFullYear() !== today.getFullYear()) return `${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${clock}`;
+  if (d.getMonth() !== today.getMonth() || d.getDate() !== today.getDate()) {
+    return `${d.getDate()} ${MONTHS[d.getMonth()]} ${clock}`;
+  }
+  return clock;
+}
+
+/**
+ * The exact value of an epoch-seconds time, as ISO 8601 in UTC with
+ * microseconds: "2026-11-28T17:45:01.548086Z"; null for null.
+ */
+export function isoTime(epochSeconds) {
+  if (!isTime(epochSeconds)) return null;
+  let whole = Math.floor(epochSeconds);
+  let micro = Math.round((epochSeconds - whole) * 1e6);
+  if (micro >= 1e6) {
+    whole += 1;
+    micro -= 1e6;
+  }
+  const iso = new Date(whole * 1000).toISOString(); // "...T17:45:01.000Z"
+  return `${iso.slice(0, 19)}.${String(micro).padStart(6, "0")}Z`;
+}
+
 /** "45%" for 0.45, "" for null. Values are clamped to 0..1. */
 export function formatProgress(progress) {
   if (progress == null || typeof progress !== "number" || !Number.isFinite(progress)) return "";
@@ -287,6 +325,9 @@ export function cancelDisplay(row, local) {
 
 /** The table's fixed row height in px; widgets.css sets the same (--jw-row-height). */
 export const ROW_HEIGHT = 30;
+
+/** The row height of the narrow layout (two lines a row); widgets.css sets the same in `.jw-narrow`. */
+export const NARROW_ROW_HEIGHT = 50;
 
 /**
  * The rows to render for a scroll position: `{start, end}` (end exclusive),

@@ -24,8 +24,9 @@
 //
 // A view is made of the parts in table/: the header, toolbar and confirm
 // (header.js), the virtual body and its row pool (body.js), the details
-// (details.js), the cancel and retry flow with its kernel route (cancel.js),
-// the tag filter, grouping and export (tools.js, groups.js, export.js). They
+// (details.js), the column widths and layout (columns.js), the cancel and retry
+// flow with its kernel route (cancel.js), the tag filter, grouping and export
+// (tools.js, groups.js, export.js). They
 // share the view's state (table/state.js); this module wires them, and renders
 // the parts whose dirty flags are set at most once per animation frame. One
 // 1 s interval updates the time cells of the visible rows. The live region
@@ -49,6 +50,7 @@ import { acquireStore } from "./store.js";
 import { createAnnouncer } from "./table/announce.js";
 import { createBody } from "./table/body.js";
 import { createCancelFlow } from "./table/cancel.js";
+import { createColumns } from "./table/columns.js";
 import { createDetails } from "./table/details.js";
 import { createHeader } from "./table/header.js";
 import { createTimeline } from "./table/timeline.js";
@@ -226,6 +228,10 @@ function render({ model, el }) {
   if (announcer) root.append(announcer.element);
   el.classList.add("jw-root");
   el.appendChild(root);
+  const columns = createColumns(view, { root, inner: body.inner, heads: body.heads }, () => {
+    dirty.body = true; // the rows' height changed
+    schedule();
+  });
 
   /** Render what the dirty flags name, in their order (see table/state.js). */
   function flush() {
@@ -245,6 +251,7 @@ function render({ model, el }) {
       dirty.body = true;
     }
     if (dirty.header) {
+      columns.rowsChanged(); // every change of rows or cancel states marks the header
       state.counts = countByStatus(store.rows.values());
       root.classList.toggle("jw-compact", Boolean(model.get("compact")));
       header.render();
@@ -301,6 +308,7 @@ function render({ model, el }) {
       return;
     } else if (event.kind === "local") {
       for (const key of event.keys) state.changedKeys.add(key);
+      columns.rowsChanged(); // a cancel note may need room
       if (state.selectedKey !== null) dirty.details = true;
     }
     schedule();
@@ -350,6 +358,7 @@ function render({ model, el }) {
     disposed = true;
     header.dispose();
     tools.dispose();
+    columns.dispose();
     body.dispose();
     details.dispose();
     timeline.dispose();

@@ -55,10 +55,11 @@ test("badge shows markup in a job id and an error as characters", () => {
   const { pill, el, cleanup } = mount({ status: "ERROR", job_id: XSS, error: `boom ${XSS}` });
   assert.equal(el.querySelector("img"), null);
   assert.equal(pill.querySelector(".jw-badge-id").textContent, XSS);
-  assert.equal(pill.querySelector(".jw-tooltip").textContent, `boom ${XSS}`);
+  const tip = document.getElementById(pill.getAttribute("aria-describedby"));
+  assert.equal(tip.textContent, `boom ${XSS}`);
+  assert.equal(tip.querySelector("img"), null);
   assert.equal(pill.getAttribute("title"), `boom ${XSS}`);
   assert.equal(pill.getAttribute("tabindex"), "0", "focusable so the error shows on keyboard focus");
-  assert.equal(pill.getAttribute("aria-describedby"), pill.querySelector(".jw-tooltip").id);
   assert.match(pill.getAttribute("aria-label"), /Error: boom <img/);
   cleanup();
 });
@@ -90,4 +91,33 @@ test("badge corrects the browser clock with kernel_time", () => {
   const { pill, cleanup } = mount({ kernel_time: browserNow - 100, submitted_at: browserNow - 110 });
   assert.match(pill.querySelector(".jw-badge-elapsed").textContent, /^queued 1[01]s$/);
   cleanup();
+});
+
+test("the error tooltip lives in the page's body, shows on hover and focus, and goes with the view", () => {
+  const { pill, cleanup } = mount({ status: "ERROR", error: "boom" });
+  const tip = document.getElementById(pill.getAttribute("aria-describedby"));
+  assert.equal(tip.parentNode, document.body, "outside the output area, which would clip it");
+  assert.equal(tip.getAttribute("role"), "tooltip");
+  assert.equal(tip.hidden, true);
+  pill.dispatchEvent(new MouseEvent("mouseenter"));
+  assert.equal(tip.hidden, false);
+  assert.match(tip.style.top, /^\d+px$/);
+  pill.dispatchEvent(new MouseEvent("mouseleave"));
+  assert.equal(tip.hidden, true);
+  pill.dispatchEvent(new Event("focus"));
+  assert.equal(tip.hidden, false);
+  pill.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape" }));
+  assert.equal(tip.hidden, true, "Escape dismisses it");
+  pill.dispatchEvent(new Event("blur"));
+  pill.dispatchEvent(new Event("focus"));
+  assert.equal(tip.hidden, false);
+  cleanup();
+  assert.equal(tip.isConnected, false);
+});
+
+test("a badge without an error shows no tooltip", () => {
+  const { pill } = mount({ status: "DONE" });
+  pill.dispatchEvent(new MouseEvent("mouseenter"));
+  assert.equal(pill.hasAttribute("aria-describedby"), false);
+  assert.equal(document.querySelectorAll(".jw-tooltip:not([hidden])").length, 0);
 });

@@ -13,7 +13,9 @@ import {
   formatClock,
   formatDuration,
   formatProgress,
+  formatTime,
   isFinal,
+  isoTime,
   queueTime,
   runTime,
   sortRows,
@@ -298,4 +300,24 @@ test("sorting and filtering 10,000 rows return every row once", () => {
     assert.equal(new Set(keys(sorted)).size, 10000, column);
   }
   assert.equal(filterRows(rows, { status: "RUNNING" }).length, Math.ceil((10000 - 3) / 7));
+});
+
+test("formatTime: the clock today, the day and month another day, the year another year", () => {
+  const now = new Date(2026, 10, 28, 18, 0, 0).getTime() / 1000;
+  const at = (...parts) => new Date(...parts).getTime() / 1000;
+  assert.equal(formatTime(at(2026, 10, 28, 17, 45, 1, 548), now), "17:45:01");
+  assert.equal(formatTime(at(2026, 10, 27, 17, 45, 1), now), "27 Nov 17:45:01");
+  assert.equal(formatTime(at(2026, 0, 3, 9, 5, 7), now), "3 Jan 09:05:07");
+  assert.equal(formatTime(at(2025, 11, 31, 23, 59, 59), now), "31 Dec 2025 23:59:59");
+  assert.equal(formatTime(null, now), "\u2014");
+  assert.equal(formatTime(Number.NaN, now), "\u2014");
+  assert.match(formatTime(Date.now() / 1000), /^\d\d:\d\d:\d\d$/, "today by the browser's clock by default");
+});
+
+test("isoTime is the exact value in UTC with microseconds", () => {
+  assert.equal(isoTime(1795887901.5480862), "2026-11-28T17:45:01.548086Z");
+  assert.equal(isoTime(0), "1970-01-01T00:00:00.000000Z");
+  assert.equal(isoTime(1.9999999), "1970-01-01T00:00:02.000000Z", "rounding carries into the seconds");
+  assert.equal(isoTime(null), null);
+  assert.equal(isoTime("1"), null);
 });

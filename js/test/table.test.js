@@ -512,3 +512,23 @@ test("cleanup removes listeners, the interval and a pending frame", async () => 
   release();
   assert.equal(model.listenerCount(), 0);
 });
+
+test("details show readable times with the exact value on hover, and no internal key", async () => {
+  const { model, el, cleanup } = await mount();
+  const submitted = Date.now() / 1000 - 5.25;
+  model.receive({ type: "reset", rows: [makeRow("17", { submitted_at: submitted, created_at: 1795887901.5480862 })] });
+  await settle();
+  bodyRows(el)[0].click();
+  await settle();
+  const details = el.querySelector(".jw-details");
+  const terms = [...details.querySelectorAll("dt")].filter((dt) => !dt.hidden).map((dt) => dt.textContent);
+  assert.ok(!terms.includes("Key"), terms.join());
+  const value = (label) => [...details.querySelectorAll("dt")].find((dt) => dt.textContent === label).nextElementSibling;
+  assert.match(value("Submitted").textContent, /^\d\d:\d\d:\d\d$/);
+  assert.match(value("Submitted").title, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  assert.match(value("Created").textContent, /^\d{1,2} [A-Z][a-z]{2}( \d{4})? \d\d:\d\d:\d\d$/, "not today: with the date");
+  assert.equal(value("Created").title, "2026-11-28T17:45:01.548086Z");
+  assert.doesNotMatch(details.textContent, /1795887901/);
+  assert.equal(bodyRows(el)[0].querySelector(".jw-c-submitted").title, value("Submitted").title);
+  cleanup();
+});

@@ -145,7 +145,7 @@ test("details show the error, traceback and log tail of a past job, as text", as
   assert.equal(field("Notebook").nextElementSibling.textContent, "work/a.ipynb");
   assert.equal(field("Tags").nextElementSibling.textContent, "a, b");
   assert.equal(field("Cancel state").hidden, true); // nothing to cancel in the past
-  assert.equal(field("Key").hidden, true);
+  assert.equal(field("Key"), undefined); // an internal key is no fact of the job
   assert.equal(details.querySelector(".jw-traceback:not(.jw-log-tail)").textContent, `Traceback\n  ${XSS}`);
   const log = details.querySelector(".jw-log-tail");
   assert.equal(log.hidden, false);

@@ -284,11 +284,12 @@ def test_panel_sort_buttons_in_column_order(
     heads = panel.locator(".jw-head .jw-sort")
     shown = page.evaluate(
         """(sel) => [...document.querySelectorAll(sel)]
+             .filter((b) => b.getClientRects().length > 0)
              .map((b) => [b.getBoundingClientRect().left, b.textContent.trim()])
              .sort((a, b) => a[0] - b[0]).map(([, label]) => label)""",
         "#jobwidgets-panel .jw-head .jw-sort",
     )
-    assert shown[:3] == ["Status", "Job ID", "Progress"], shown
+    assert shown[:2] == ["Job ID", "Status"], shown
     # Tab walks the sort buttons in the order the columns show in, then one stop in the rows.
     heads.first.focus()
     walked = []

@@ -75,7 +75,8 @@ def test_markup_shows_as_text(page: Any, lab: Lab) -> None:
         assert badge.get_attribute("title") == ERROR
         assert ERROR in (badge.get_attribute("aria-label") or "")
     badges.first.focus()  # shows the error tooltip
-    assert badges.first.locator(".jw-tooltip").inner_text() == ERROR
+    tip = badges.first.get_attribute("aria-describedby")
+    assert page.locator(f"#{tip}").inner_text() == ERROR
     screenshot(nb.cell_node(1), "markup-badge")
 
     facts = page.evaluate(NO_MARKUP)

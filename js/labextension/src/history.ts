@@ -15,7 +15,6 @@
 // 400 with {message}.
 
 import type { IRow, ITableModel } from '../../src/index.js';
-import { PANEL_COLUMNS } from './model.js';
 
 /** The path of the REST endpoint under the server's base URL. */
 export const HISTORY_PATH = 'jobwidgets/api/history';
@@ -272,8 +271,6 @@ export class HistoryModel implements ITableModel {
       case 'readonly':
       case 'remote_filter':
         return true;
-      case 'column_order':
-        return PANEL_COLUMNS;
       default:
         return undefined;
     }

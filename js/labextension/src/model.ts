@@ -20,22 +20,6 @@ import type { IStore, ITableModel, StoreEvent } from '../../src/index.js';
 import { DEFAULT_SETTINGS, clip, noticesFor } from './notices.js';
 import type { INotice, IPanelSettings } from './notices.js';
 
-/**
- * The side bar is narrow: the columns that matter most come first (status, id,
- * cancel, progress), the others follow and scroll horizontally. The table view
- * makes its cells in this order, so reading and Tab order follow the columns.
- */
-export const PANEL_COLUMNS: readonly string[] = Object.freeze([
-  'status',
-  'job_id',
-  'actions',
-  'progress',
-  'run',
-  'queue',
-  'submitted',
-  'backend'
-]);
-
 export { DEFAULT_SETTINGS, noticesFor };
 export type { INotice, IPanelSettings };
 
@@ -122,8 +106,6 @@ export class CommModel implements ITableModel {
         return false;
       case 'fill':
         return true;
-      case 'column_order':
-        return PANEL_COLUMNS;
       default:
         return undefined;
     }

@@ -4,15 +4,16 @@
 // Only the rows in view (plus an overscan) exist in the DOM, inside a block
 // moved with translateY; a spacer as tall as every filtered row gives the
 // scroll height. The body owns its pool (of row.js views) and what it last
-// rendered; it reads the view's state (`items`, `sort`, `selectedKey`) and
-// the store's rows. Group headers (groups.js) are items of the same list, with
-// a pool of their own.
+// rendered; it reads the view's state (`items`, `sort`, `selectedKey`,
+// `narrow`: the rows' height) and the store's rows. Group headers (groups.js)
+// are items of the same list, with a pool of their own. Column widths are
+// columns.js's; the body hands it the column heads (`heads`).
 //
 // The body is one tab stop (the WAI-ARIA grid pattern): after every render,
 // focus.js gives the tab stop, and the focus if the body had it, to the element
 // now showing the keyboard's job, and handles the grid's keys.
 
-import { ROW_HEIGHT, isFinal, visibleRange } from "../model.js";
+import { NARROW_ROW_HEIGHT, ROW_HEIGHT, isFinal, visibleRange } from "../model.js";
 import { h, listen, setAttr, setText } from "../dom.js";
 import { createGridFocus } from "./focus.js";
 import { COLUMN_IDS, bindRow, bindTimes, columnClass, createRowView } from "./row.js";
@@ -68,7 +69,10 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
   head.setAttribute("role", "row");
   head.setAttribute("aria-rowindex", "1");
   const headCells = new Map();
+  /** @type {Map<string, {cellEl: HTMLElement, label: string}>} per column id (columns.js's COLUMN_IDS) */
+  const heads = new Map();
   for (const col of columns) {
+    const columnId = col.id === "job_id" ? "id" : col.id;
     const cellEl = h("div", `jw-cell ${columnClass(col.id)}`);
     cellEl.setAttribute("role", "columnheader");
     if (col.sort) {
@@ -84,8 +88,9 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
       headCells.set(col.sort, { cellEl, btn, arrow });
     } else {
       // Past jobs can't be cancelled: their column names the notebook instead.
-      cellEl.textContent = col.id === "actions" && state.readonly ? "Notebook" : col.label;
+      cellEl.appendChild(h("span", "jw-head-label", col.id === "actions" && state.readonly ? "Notebook" : col.label));
     }
+    heads.set(columnId, { cellEl, label: col.id === "actions" && state.readonly ? "Notebook" : col.label });
     head.appendChild(cellEl);
   }
   // The scroller holds the tab stop while the focused row is not rendered.
@@ -111,21 +116,24 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
   let rendered = { start: 0, end: 0 };
   let rowsShown = 0; // how many of `pool` show a row now
   const renderedKeys = new Set();
+  // the row height of the last render: a change of layout keeps the top row in view
+  let lastRowHeight = ROW_HEIGHT;
   const focus = createGridFocus({
     state,
     scroller,
     views: () => pool.slice(0, rowsShown),
     viewOfElement,
     render: () => render(),
-    pageHeight: () => viewportHeight(state.items.length),
+    pageHeight: () => viewportHeight(state.items.length, lastRowHeight),
+    rowHeight: () => lastRowHeight,
     actions,
   });
 
-  function viewportHeight(total) {
-    if (fill) return Math.min(total * ROW_HEIGHT, scroller.clientHeight || VIEWPORT_HEIGHT);
+  function viewportHeight(total, rowHeight) {
+    if (fill) return Math.min(total * rowHeight, scroller.clientHeight || VIEWPORT_HEIGHT);
     return model.get("compact")
-      ? Math.min(total, COMPACT_ROWS) * ROW_HEIGHT
-      : Math.min(total * ROW_HEIGHT, VIEWPORT_HEIGHT);
+      ? Math.min(total, COMPACT_ROWS) * rowHeight
+      : Math.min(total * rowHeight, VIEWPORT_HEIGHT);
   }
 
   /** The sort arrows and `aria-sort` of the column heads (part of the header's render). */
@@ -147,20 +155,25 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     const hadFocus = scroller.contains(scroller.ownerDocument.activeElement);
     const { items } = state;
     const total = items.length;
-    const height = viewportHeight(total);
+    const rowHeight = state.narrow ? NARROW_ROW_HEIGHT : ROW_HEIGHT;
+    if (rowHeight !== lastRowHeight) {
+      scroller.scrollTop = Math.round((scroller.scrollTop / lastRowHeight) * rowHeight);
+      lastRowHeight = rowHeight;
+    }
+    const height = viewportHeight(total, rowHeight);
     grid.hidden = store.rows.size === 0;
     empty.hidden = total > 0;
     setText(empty, store.rows.size === 0 ? "No jobs yet" : "No jobs match the filter");
     grid.setAttribute("aria-rowcount", String(total + 1));
     if (!fill) scroller.style.height = `${height}px`;
-    spacer.style.height = `${total * ROW_HEIGHT}px`;
+    spacer.style.height = `${total * rowHeight}px`;
     // Clamp a scroll position left over from a longer list.
-    const maxTop = Math.max(0, total * ROW_HEIGHT - height);
+    const maxTop = Math.max(0, total * rowHeight - height);
     if (scroller.scrollTop > maxTop) scroller.scrollTop = maxTop;
     if (followFocus) focus.follow();
-    const range = visibleRange(scroller.scrollTop, height, ROW_HEIGHT, total, OVERSCAN);
+    const range = visibleRange(scroller.scrollTop, height, rowHeight, total, OVERSCAN);
     rendered = range;
-    body.style.transform = `translateY(${range.start * ROW_HEIGHT}px)`;
+    body.style.transform = `translateY(${range.start * rowHeight}px)`;
     const count = range.end - range.start;
     renderedKeys.clear();
     const t = store.now();
@@ -283,6 +296,10 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
   return {
     /** The grid and the empty state, in page order. */
     elements: [grid, empty],
+    /** The grid's inner box (its min-width makes the grid scroll sideways). */
+    inner: gridInner,
+    /** The column heads, per column id, for columns.js. */
+    heads,
     render,
     renderSort,
     tick,
@@ -295,9 +312,9 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     },
     /** Scroll so that the item at `index` of `state.items` is in view. */
     scrollToIndex(index) {
-      const top = index * ROW_HEIGHT;
+      const top = index * lastRowHeight;
       const height = scroller.clientHeight || VIEWPORT_HEIGHT;
-      if (top < scroller.scrollTop || top + ROW_HEIGHT > scroller.scrollTop + height) {
+      if (top < scroller.scrollTop || top + lastRowHeight > scroller.scrollTop + height) {
         scroller.scrollTop = Math.max(0, top - Math.floor(height / 2));
       }
     },

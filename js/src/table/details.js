@@ -9,12 +9,21 @@
 // end unless the user scrolled up. A download asks the kernel for the whole
 // kept log and saves the answer as a text file (a Blob), once per click.
 
-import { formatClock, formatDuration, formatProgress, isFinal, queueTime, runTime, statusText } from "../model.js";
+import {
+  formatClock,
+  formatDuration,
+  formatProgress,
+  formatTime,
+  isFinal,
+  isoTime,
+  queueTime,
+  runTime,
+  statusText,
+} from "../model.js";
 import { h, listen, setAttr, setText, uniqueId } from "../dom.js";
 import { LOG_TAIL } from "../store.js";
 
 const DETAIL_FIELDS = [
-  ["key", "Key"],
   ["job_id", "Job ID"],
   ["backend", "Backend"],
   ["status", "Status"],
@@ -40,13 +49,13 @@ const DETAIL_FIELDS = [
 ];
 
 /** Fields that say nothing about a past job (the History view). */
-const PAST_HIDES = new Set(["key", "cancel_state", "cancel_message"]);
+const PAST_HIDES = new Set(["cancel_state", "cancel_message"]);
 
-/** The text of one field of `row` at kernel time `t`. */
+/** The text of one field of `row` at kernel time `t` (times: see `formatTime`). */
 function fieldText(row, field, kind, t) {
   const value = row[field];
   if (kind === "clock" || kind === "optional-clock") {
-    return value == null ? "\u2014" : `${formatClock(value)} (${value})`;
+    return formatTime(value);
   }
   if (Array.isArray(value)) return value.length ? value.map(String).join(", ") : "\u2014";
   if (kind === "queue") return formatDuration(queueTime(row, t));
@@ -185,11 +194,16 @@ export function createDetails({ store, state }, actions) {
       detailTerms.get(field).hidden = !shown;
       detailValues.get(field).hidden = !shown;
       if (!shown) continue;
+      const dd = detailValues.get(field);
       if (kind === "link") {
         const origin = String(row[field]);
         setText(retryOf, `retry of ${origin}`);
         setAttr(retryOf, "title", `Show job ${origin}`);
-      } else setText(detailValues.get(field), fieldText(row, field, kind, t));
+        continue;
+      }
+      setText(dd, fieldText(row, field, kind, t));
+      // times read "17:45:01" (with the date when not today); the exact value shows on hover
+      if (kind === "clock" || kind === "optional-clock") setAttr(dd, "title", isoTime(row[field]));
     }
     const tb = row.traceback == null ? "" : String(row.traceback);
     tracebackLabel.hidden = tb === "";

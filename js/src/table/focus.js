@@ -45,9 +45,19 @@ function jobIndex(items, index, direction) {
  * @param {WeakMap<Element, object>} grid.viewOfElement  row element -> its view
  * @param {() => void} grid.render    render the body now
  * @param {() => number} grid.pageHeight  the body's visible height, in px
+ * @param {() => number} [grid.rowHeight]  a row's height now, in px (narrow rows are taller)
  * @param {object} grid.actions       `toggleDetails(key)`, `closeDetails()`
  */
-export function createGridFocus({ state, scroller, views, viewOfElement, render, pageHeight, actions }) {
+export function createGridFocus({
+  state,
+  scroller,
+  views,
+  viewOfElement,
+  render,
+  pageHeight,
+  rowHeight = () => ROW_HEIGHT,
+  actions,
+}) {
   /** The rendered row view showing `key`, if any. */
   function viewOfKey(key) {
     if (key === null) return null;
@@ -105,9 +115,10 @@ export function createGridFocus({ state, scroller, views, viewOfElement, render,
   /** Scroll the body so the row at `index` is in view. */
   function scrollToIndex(index) {
     const height = pageHeight();
-    const top = index * ROW_HEIGHT;
+    const row = rowHeight();
+    const top = index * row;
     if (top < scroller.scrollTop) scroller.scrollTop = top;
-    else if (top + ROW_HEIGHT > scroller.scrollTop + height) scroller.scrollTop = top + ROW_HEIGHT - height;
+    else if (top + row > scroller.scrollTop + height) scroller.scrollTop = top + row - height;
   }
 
   /**
@@ -135,7 +146,7 @@ export function createGridFocus({ state, scroller, views, viewOfElement, render,
 
   /** The number of whole rows the body shows (a page, for PageUp and PageDown). */
   function pageRows() {
-    return Math.max(1, Math.floor(pageHeight() / ROW_HEIGHT) - 1);
+    return Math.max(1, Math.floor(pageHeight() / rowHeight()) - 1);
   }
 
   function onKeyDown(event) {

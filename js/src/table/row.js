@@ -1,7 +1,17 @@
 // One row of the table's body: its elements, made once and recycled by the
 // body's pool (body.js), and how a row of the store is written into them.
 
-import { cancelDisplay, formatClock, formatDuration, formatProgress, kernelEnded, queueTime, runTime, statusText } from "../model.js";
+import {
+  cancelDisplay,
+  formatDuration,
+  formatProgress,
+  formatTime,
+  isoTime,
+  kernelEnded,
+  queueTime,
+  runTime,
+  statusText,
+} from "../model.js";
 import { createPill, h, setAttr, setText } from "../dom.js";
 
 /** @typedef {import("../index.js").IRow} IRow */
@@ -134,7 +144,8 @@ export function bindRow(view, row, { index, t, selected, detailsId, local, retry
   view.lastSeen.hidden = !ended;
   view.ended.hidden = !ended;
   setAttr(view.pill.root.parentNode, "title", ended ? statusText(row) : null);
-  setText(view.submitted, formatClock(row.submitted_at));
+  setText(view.submitted, formatTime(row.submitted_at));
+  setAttr(view.submitted, "title", isoTime(row.submitted_at));
   bindTimes(view, t);
   const pct = formatProgress(row.progress);
   view.bar.hidden = pct === "";

@@ -46,6 +46,8 @@ export function createViewState() {
     remoteFilter: false,
     /** past jobs (the History view): no Cancel, no Clear finished */
     readonly: false,
+    /** the rows take the narrow layout (two lines each); set by the columns (columns.js) */
+    narrow: false,
     /** @type {string | null} the row whose details are open */
     selectedKey: null,
     /** @type {string | null} the row the keyboard is on (the grid's tab stop); null: the first */
