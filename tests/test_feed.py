@@ -136,11 +136,13 @@ def test_front_end_messages_on_many_threads_never_send_a_view_backwards(
     time.sleep(0.1)
 
     truth = {job.job_id(): job.state.name for job in jobs}
-    assert handled[0] > 1000
-    assert bridge.flushes > 200
+    # enough interleaving to mean something, also on a loaded machine, where the bridge
+    # gathers more changes into each flush (so fewer flushes and deltas)
+    assert handled[0] > 300
+    assert bridge.flushes > 50
     for name, messages in (("table", table_comm.custom()), ("panel", panel_comm.messages())):
         deltas = sum(1 for m in messages if m["type"] == "delta")
-        assert deltas > 100, f"{name}: only {deltas} deltas"
+        assert deltas > 30, f"{name}: only {deltas} deltas"
         rows, backwards = replay(messages)
         assert backwards == [], f"{name}: {backwards[:5]}"
         assert rows == truth, name

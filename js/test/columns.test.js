@@ -153,7 +153,7 @@ test("a view writes the columns' widths and resizes a column from its handle's a
   const handle = el.querySelector(".jw-head .jw-c-backend .jw-resize");
   assert.equal(handle.getAttribute("role"), "separator");
   assert.equal(handle.getAttribute("aria-label"), "Resize column Backend");
-  assert.equal(handle.tabIndex, 0);
+  assert.equal(handle.tabIndex, -1, "not a tab stop: the sort button's Shift+arrows resize from the Tab order");
   handle.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
   assert.equal(columnsOf(root)[1], before[1] + RESIZE_STEP);
   assert.equal(handle.getAttribute("aria-valuenow"), String(before[1] + RESIZE_STEP));
@@ -161,6 +161,9 @@ test("a view writes the columns' widths and resizes a column from its handle's a
   assert.equal(columnsOf(root)[1], Math.max(MIN_USER_PX, before[1] + RESIZE_STEP - 4 * RESIZE_STEP));
   handle.dispatchEvent(new MouseEvent("dblclick", { bubbles: true }));
   assert.equal(columnsOf(root)[1], before[1], "a double click gives the column back its content's width");
+  const sort = el.querySelector(".jw-head .jw-c-backend button.jw-sort");
+  sort.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", shiftKey: true, bubbles: true }));
+  assert.equal(columnsOf(root)[1], before[1] + RESIZE_STEP, "Shift+Right on the column's sort button");
   assert.ok(before[0] >= 36 * 0.62 * 13, "the UUID's width, estimated without a canvas");
 });
 

@@ -40,7 +40,7 @@ MONITOR = "monitor = JobMonitor()\nfor j in jobs:\n    monitor.add(j)\nmonitor"
 TOOLBAR_DANGER = ".jw-toolbar .jw-btn-danger"
 CONFIRM_YES = ".jw-confirm .jw-btn-danger"
 SELECTED_PCT = ".jw-row.jw-selected .jw-pct:not(:empty)"
-SELECTED_ID = ".jw-row.jw-selected .jw-c-id"
+SELECTED_ID = ".jw-row.jw-selected .jw-c-id .jw-id-text"
 
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 
@@ -180,7 +180,7 @@ def test_no_axe_violations(page: Any, lab: Lab, theme: str) -> None:
         table_sel = mark(page, tables, 0, "table")
         check(page, table_sel, "table (running jobs)", found, [TOOLBAR_DANGER, ".jw-pct"])
         monitor = mark(page, ".jw-root:has(> .jw-table.jw-compact)", 0, "monitor")
-        check(page, monitor, "monitor", found, [".jw-pct", ".jw-c-id"])
+        check(page, monitor, "monitor", found, [".jw-pct", ".jw-c-id .jw-id-text"])
 
         # a running row with progress, selected: its details open
         row = table.locator(".jw-body .jw-row", has=page.locator(".jw-pct:not(:empty)")).first

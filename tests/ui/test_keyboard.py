@@ -285,8 +285,9 @@ def test_panel_sort_buttons_in_column_order(
     shown = page.evaluate(
         """(sel) => [...document.querySelectorAll(sel)]
              .filter((b) => b.getClientRects().length > 0)
-             .map((b) => [b.getBoundingClientRect().left, b.textContent.trim()])
-             .sort((a, b) => a[0] - b[0]).map(([, label]) => label)""",
+             .map((b) => [b.getBoundingClientRect(), b.textContent.trim()])
+             .sort(([a], [b]) => Math.round(a.top - b.top) || a.left - b.left)
+             .map(([, label]) => label)""",
         "#jobwidgets-panel .jw-head .jw-sort",
     )
     assert shown[:2] == ["Job ID", "Status"], shown

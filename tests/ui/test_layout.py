@@ -111,14 +111,15 @@ def test_panel_at_its_default_width(page: Any, jobs_nb: Notebook) -> None:
           const cut = (el) => el.scrollWidth > el.clientWidth + 1;
           const shown = [...row.querySelectorAll('.jw-cell')].filter(
             (c) => getComputedStyle(c).display !== 'none' && c.getClientRects().length);
-          const cancel = row.querySelector('.jw-cancel');
+          // Cancel, or Retry in its place (a failed job its backend can run again)
+          const cancel = [...row.querySelectorAll('.jw-cancel, .jw-retry')].find((b) => !b.hidden);
           return {
             id: row.querySelector('.jw-c-id').textContent,
             idCut: cut(row.querySelector('.jw-c-id')),
             othersCut: shown.filter((c) => !c.classList.contains('jw-c-id') && cut(c))
               .map((c) => c.className),
             shown: shown.map((c) => c.className.replace('jw-cell jw-c-', '')),
-            cancel: cancel.hidden ? null : [box(cancel).left, box(cancel).right],
+            cancel: cancel ? [box(cancel).left, box(cancel).right] : null,
             row: [box(row).left, box(row).right],
           };
         })""",
@@ -208,7 +209,11 @@ def test_table_beside_the_panel(page: Any, jobs_nb: Notebook) -> None:
     uncut = """([root, sel]) => [...document.querySelector(root).querySelectorAll(sel)]
       .filter((el) => el.offsetParent !== null)
       .map((el) => [el.textContent, el.scrollWidth <= el.clientWidth + 1])"""
-    for sel in (".jw-head .jw-cell", ".jw-body .jw-cancel:not([hidden])", ".jw-body .jw-c-id"):
+    for sel in (
+        ".jw-head .jw-cell",
+        ".jw-body .jw-cancel:not([hidden]), .jw-body .jw-retry:not([hidden])",
+        ".jw-body .jw-c-id",
+    ):
         facts = page.evaluate(uncut, [root, sel])
         assert facts and all(whole for _, whole in facts), (sel, facts)
 
@@ -216,7 +221,11 @@ def test_table_beside_the_panel(page: Any, jobs_nb: Notebook) -> None:
     # the Actions head, every Cancel and the UUID show whole with no sideways scroll
     page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
     page.wait_for_timeout(500)
-    for sel in (".jw-head .jw-c-actions", ".jw-body .jw-cancel:not([hidden])", ".jw-c-id"):
+    for sel in (
+        ".jw-head .jw-c-actions",
+        ".jw-body .jw-cancel:not([hidden]), .jw-body .jw-retry:not([hidden])",
+        ".jw-c-id",
+    ):
         facts = page.evaluate(WHOLE, [root, sel])
         assert facts and all(f["whole"] for f in facts), (sel, facts)
     assert UUID in [f["text"] for f in page.evaluate(WHOLE, [root, ".jw-body .jw-c-id"])]
@@ -263,6 +272,10 @@ def test_table_beside_the_panel(page: Any, jobs_nb: Notebook) -> None:
     head.locator(".jw-resize").focus()
     page.keyboard.press("ArrowRight")
     assert head.bounding_box()["width"] == pytest.approx(after + 16, abs=2)
+    # from the Tab order: Shift+Right on the column's sort button
+    head.locator("button.jw-sort").focus()
+    page.keyboard.press("Shift+ArrowRight")
+    assert head.bounding_box()["width"] == pytest.approx(after + 32, abs=2)
     assert head.locator(".jw-resize").get_attribute("aria-label") == "Resize column Backend"
 
     # details: no internal key; readable times, the exact value on hover

@@ -341,8 +341,10 @@ export function createColumns({ store, state, fill }, { root, inner, heads }, on
     handle.setAttribute("aria-orientation", "vertical");
     handle.setAttribute("aria-label", `Resize column ${label}`);
     handle.setAttribute("aria-valuemin", String(MIN_USER_PX));
-    handle.tabIndex = 0;
-    handle.title = "Drag to resize; double-click for the content's width";
+    // Not a tab stop of its own (the grid has one): Shift+Left/Right on the column's
+    // sort button resizes it from the keyboard, as do Left/Right on the focused handle.
+    handle.tabIndex = -1;
+    handle.title = "Drag to resize (Shift+Left/Right on the column's head); double-click for the content's width";
     cellEl.appendChild(handle);
     handles.set(c, handle);
     let drag = null;
@@ -379,6 +381,12 @@ export function createColumns({ store, state, fill }, { root, inner, heads }, on
         event.stopPropagation();
         const step = (event.shiftKey ? 4 : 1) * RESIZE_STEP * (event.key === "ArrowLeft" ? -1 : 1);
         setUser(c, (current[c] ?? 100) + step);
+      }),
+      listen(cellEl, "keydown", (event) => {
+        if (event.target === handle || !event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
+        if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+        event.preventDefault();
+        setUser(c, (current[c] ?? 100) + RESIZE_STEP * (event.key === "ArrowLeft" ? -1 : 1));
       }),
     );
   }
