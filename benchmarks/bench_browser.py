@@ -35,6 +35,7 @@ import platform
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -137,12 +138,24 @@ def _timed(
     }
 
 
+def _quiet(page: Any, still: float = 0.5, timeout: float = 15) -> None:
+    """Wait until no large websocket message has come for ``still`` seconds: the
+    bridge's last deltas of a change made before must not start the next clock."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        page.evaluate("() => { window.__wsLog.length = 0; window.__wsMinSize = 100000; }")
+        time.sleep(still)
+        if not page.evaluate("() => window.__wsLog.length"):
+            return
+
+
 def _new_table(page: Any, nb: Notebook, title: str, esm: str = "") -> dict:
     """Time a new 10,000-row table (``esm``: the name of a kernel variable holding
     another build of the table's front end, for a baseline in the same run)."""
     nb.run_code("if table is not None: table.close()")
     nb.command("notebook:clear-all-cell-outputs")
     nb.run_code("for j in jobs:\n    j._report(JobStatus.QUEUED)", timeout=60)
+    _quiet(page)
     # the rows' reset (3.3 MB), not the comm's opening with the front end's code (0.1 MB)
     extra = f", _esm={esm}" if esm else ""
     return _timed(
