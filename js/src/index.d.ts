@@ -103,3 +103,5 @@ export declare function storeOf(model: unknown): IStore;
 export declare function acquireStore(model: unknown): { store: IStore; release(): void };
 export declare function formatDuration(seconds: number | null): string;
 export declare function isFinal(status: string): boolean;
+/** Save `body` as a download named `name` (a Blob behind a temporary link). */
+export declare function saveFile(name: string, body: string, mime: string): void;

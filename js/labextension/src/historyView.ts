@@ -6,24 +6,14 @@
 //
 // Text reaches the page only through textContent.
 
-import { tableView } from '../../src/index.js';
+import { saveFile, tableView } from '../../src/index.js';
 import { HistoryModel, IHistoryRecord, toCSV, toJSON } from './history.js';
 
 /** Saves `text` as a file called `name` (the browser's download, by default). */
 export type Download = (name: string, text: string, mime: string) => void;
 
-/** The browser's download of a text file: a Blob behind a temporary link. */
-export function browserDownload(name: string, text: string, mime: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: mime }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  link.hidden = true;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-}
+/** The browser's download of a text file, as the table's own export saves it. */
+export const browserDownload: Download = saveFile;
 
 const FORMATS = {
   csv: { label: 'CSV', mime: 'text/csv', write: toCSV },
