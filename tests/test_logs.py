@@ -201,3 +201,120 @@ def test_current_job_is_none_outside_and_set_inside(local_backend: Make) -> None
     assert current_job() is None
     job = local_backend(1).run(current_job)
     assert job.result(timeout=10) is job
+
+
+def stamps_its_lines(gap: float) -> list[float]:
+    """Print a line, wait, print two more, each after noting the time it was written."""
+    written = []
+    for _ in range(3):
+        written.append(time.time())
+        print("written at", written[-1])
+        time.sleep(gap)
+    return written
+
+
+def test_a_line_is_stamped_with_the_time_it_was_written(local_backend: Make) -> None:
+    job = local_backend(1).run(stamps_its_lines, 0.3)
+    written = job.result(timeout=10)
+    stamps = [line.time for line in job.log_records()]
+    assert len(stamps) == 3
+    for stamp, when in zip(stamps, written, strict=True):
+        assert abs(stamp - when) < 0.02, (stamps, written)
+
+
+def bursts(lines: int) -> list[float]:
+    written = []
+    for i in range(lines):
+        if i % 100 == 0:
+            written.append(time.time())
+        print(i)
+    return written
+
+
+def test_lines_printed_without_pause_are_stamped_within_a_tick(local_backend: Make) -> None:
+    job = local_backend(1, max_log_lines=100_000, max_log_bytes=1 << 24).run(bursts, 20_000)
+    written = job.result(timeout=30)
+    records = job.log_records()
+    assert [line.text for line in records] == [str(i) for i in range(20_000)]
+    stamps = [line.time for line in records]
+    assert stamps == sorted(stamps)
+    for i, when in enumerate(written):
+        assert when - 0.15 < stamps[i * 100] <= when + 0.01, (i, stamps[i * 100], when)
+
+
+def interleaves() -> None:
+    print("out 1")
+    print("err 1", file=sys.stderr)
+    sys.stdout.write("out 2 begins, ")
+    print("err 2", file=sys.stderr)
+    print("out 2 ends")
+    print("out 3")
+
+
+def test_stdout_and_stderr_keep_their_order_and_names(local_backend: Make) -> None:
+    job = local_backend(1).run(interleaves)
+    job.result(timeout=10)
+    assert [(line.stream, line.text) for line in job.log_records()] == [
+        ("stdout", "out 1"),
+        ("stderr", "err 1"),
+        ("stderr", "err 2"),
+        ("stdout", "out 2 begins, out 2 ends"),
+        ("stdout", "out 3"),
+    ]
+
+
+def writes_as_a_stream_does() -> list[Any]:
+    class Text(str):
+        pass
+
+    seen: list[Any] = [sys.stdout.write("four"), sys.stdout.write(Text("+sub\n"))]
+    try:
+        sys.stdout.write(b"bytes")  # type: ignore[arg-type]
+    except TypeError as error:
+        seen.append(str(error))
+    sys.stdout.writelines(["a\n", "b\n"])
+    return seen
+
+
+def test_a_jobs_stdout_answers_as_a_text_stream(local_backend: Make) -> None:
+    job = local_backend(1).run(writes_as_a_stream_does)
+    assert job.result(timeout=10) == [4, 5, "write() argument must be str, not bytes"]
+    assert [line.text for line in job.log_records()] == ["four+sub", "a", "b"]
+    assert isinstance(sys.stdout, io.TextIOBase)
+
+
+class _TakenWhileWriting(list):  # type: ignore[type-arg]
+    """A log's ``_raw`` where a write lands while a batch is being taken."""
+
+    once = True
+
+    def __getitem__(self, index: Any) -> Any:
+        taken = super().__getitem__(index)
+        if isinstance(index, slice) and self.once:
+            self.once = False
+            self.append("written meanwhile\n")
+        return taken
+
+
+def test_a_write_that_lands_while_a_batch_is_taken_is_kept_and_marked() -> None:
+    marks: list[int] = []
+    log = JobLog(notify=lambda: marks.append(1))
+    log._raw = _TakenWhileWriting()
+    log._raw.extend([("stdout", 1.0), "first\n"])
+    log.settle()
+    assert [line[2] for line in log.lines] == ["first"]
+    assert log._raw == ["written meanwhile\n"]
+    assert log.marked and marks == [1]  # the ticker will come back for the rest
+    assert [line.text for line in log.records()] == ["first", "written meanwhile"]
+
+
+def test_fewer_lines_kept_when_the_bound_is_lowered() -> None:
+    log = JobLog(max_lines=10)
+    for i in range(8):
+        log.write("stdout", f"{i}\n")
+    log.max_lines = 5
+    assert [line.text for line in log.records()] == ["3", "4", "5", "6", "7"]
+    assert (log.cut, log.total) == (3, 8)
+    assert log.size == sum(len(line.text) + 64 for line in log.records())
+    log.write("stdout", "8\n")
+    assert [line.text for line in log.records()] == ["4", "5", "6", "7", "8"]

@@ -7,9 +7,11 @@ passes ``max_bytes``; the head is marked as cut.
 
 Capture in this process (thread jobs): ``job_started()`` puts a ``JobStream`` in front of
 ``sys.stdout`` and ``sys.stderr`` and, while a thread job runs, a ``JobLogHandler`` on
-the root logger. Each one asks ``current_job()`` (a context variable, set by the thread
-that runs the job): text written while a job runs goes to that job's log, and all other
-text goes where it went before. So two thread jobs printing at once keep separate logs.
+the root logger. A ``JobStream`` is a ``threading.local``: the thread that runs a job
+gets its own ``write``, which appends to the job's log, for as long as the job runs; the
+handler asks ``current_job()`` (a context variable, set by the same thread). Text
+written while a job runs goes to that job's log, and all other text goes where it went
+before. So two thread jobs printing at once keep separate logs.
 
 Who owns what: a ``JobLog`` is guarded by its own lock (any thread writes, any reads).
 The job's ``log_lines`` trait (how many lines were written, cut ones included) is set by
@@ -20,6 +22,7 @@ line never costs a trait change.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import io
 import logging
@@ -29,6 +32,8 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
+from itertools import chain, islice, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from ._shown import shown
@@ -54,9 +59,9 @@ LINE_COST = 64
 SETTLE_AT = 1024
 """How many written chunks wait, at most, before they become lines."""
 TICK = 0.1
+"""The least time between two updates of one job's ``log_lines``."""
 IDLE = 1.0
 """How long the log ticker's thread waits for work before it ends."""
-"""The least time between two updates of one job's ``log_lines``."""
 STREAMS = ("stdout", "stderr")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -92,14 +97,31 @@ def check_log_bounds(max_lines: object, max_bytes: object) -> tuple[int, int]:
 class JobLog:
     """The bounded log of one job; safe from any thread.
 
-    A write only appends ``(stream, text, time)`` to ``_raw`` (a deque: appends and
-    pops are atomic, so writers take no lock). The chunks become lines in batches
-    (``_settle``, under ``_lock``): when ``SETTLE_AT`` chunks wait, and before anything
-    reads the lines. A line is stamped with the time of the write that began it.
+    Writes take no lock: they append to ``_raw``, a list (appends are atomic), and the
+    chunks become lines in batches (``_settle``, under ``_lock``): when ``SETTLE_AT``
+    items wait, when the ticker comes, and before anything reads the lines. ``_raw``
+    holds three kinds of items, in the order they were written:
+
+    - ``(stream, time)``: the text after it was written to ``stream``, from ``time`` on;
+    - ``text`` (a ``str``): text of the stream named by the last such pair;
+    - ``(stream, text, time)``: one piece of text on its own (``write``).
+
+    A capture's writer (``writer``) adds a pair only when ``_raw`` is empty or the
+    stream changes, so a burst of writes costs one list append each, and a line is
+    stamped with the time its batch began: exact for a job that prints now and then,
+    within ``TICK`` (the ticker settles marked logs that often) for one that prints
+    without pause.
+
+    Who owns what: ``_raw`` is appended to by any thread and taken from only under
+    ``_lock``; ``_owner`` (the stream of the last pair) is the writing thread's;
+    everything else is read and written under ``_lock``.
     """
 
     __slots__ = (
+        "_current",
         "_lock",
+        "_max_lines",
+        "_owner",
         "_partial",
         "_raw",
         "_total",
@@ -107,7 +129,6 @@ class JobLog:
         "lines",
         "marked",
         "max_bytes",
-        "max_lines",
         "notify",
         "size",
     )
@@ -122,10 +143,14 @@ class JobLog:
         """Called by the first write after ``marked`` was cleared (the job's ticker)."""
         self.marked = False
         self._lock = threading.Lock()
-        self._raw: deque[tuple[str, str, float]] = deque()
-        self._partial: dict[str, tuple[float, list[str]]] = {}
-        self.lines: deque[LogLine] = deque()
-        self.max_lines = max_lines
+        self._raw: list[Any] = []
+        self._owner: str | None = None
+        self._current: tuple[str, float] = ("stdout", 0.0)
+        """The last ``(stream, time)`` pair that ``_settle`` took."""
+        self._partial: dict[str, tuple[float, str]] = {}
+        self._max_lines = max_lines
+        self.lines: deque[tuple[float, str, str]] = deque(maxlen=max_lines)
+        """The kept lines, as plain ``(time, stream, text)`` tuples (``LogLine`` when read)."""
         self.max_bytes = max_bytes
         self.size = 0
         self.cut = 0
@@ -146,14 +171,53 @@ class JobLog:
         if len(raw) >= SETTLE_AT or not self.marked:
             self.after_write()
 
+    def writer(self, stream: str, echo: TextIO | None = None) -> Callable[[str], int]:
+        """A ``write(text)`` for one thread's ``stream`` (``JobStream`` installs it).
+
+        It checks ``text`` as a text stream does, returns its length, and copies it to
+        ``echo`` too when given.
+        """
+        raw, now, append, log = self._raw, time.time, self._raw.append, self
+
+        def write(text: str) -> int:
+            if text.__class__ is not str:
+                text = _as_text(text)
+            if log._owner is not stream or not raw:
+                log._begin(stream, now())
+            append(text)
+            if len(raw) >= SETTLE_AT:
+                log.settle()
+            return len(text)
+
+        if echo is None:
+            return write
+
+        def write_and_echo(text: str) -> int:
+            written = write(text)
+            echo.write(text)
+            return written
+
+        return write_and_echo
+
+    def _begin(self, stream: str, when: float) -> None:
+        """A writer's text for ``stream`` follows, from ``when`` on: mark the job."""
+        self._raw.append((stream, when))
+        self._owner = stream
+        if not self.marked:
+            self.after_write()
+
     def after_write(self) -> None:
         """After an append to ``_raw``: mark the job for its ticker, settle a full batch."""
         if not self.marked and self.notify is not None:
             self.marked = True
             self.notify()
         if len(self._raw) >= SETTLE_AT:
-            with self._lock:
-                self._settle()
+            self.settle()
+
+    def settle(self) -> None:
+        """Turn the text written so far into lines."""
+        with self._lock:
+            self._settle()
 
     def extend(self, lines: Iterable[LogLine], cut: int = 0) -> None:
         """Add whole lines (from another process), and count lines cut on the way."""
@@ -164,60 +228,130 @@ class JobLog:
             self._settle()
             self.cut += cut
             self._total += cut
-            for line in lines:
-                self._add(line)
+            added = list(lines)
+            self._total += len(added)
+            if len(added) > self._max_lines:
+                self.cut += len(added) - self._max_lines
+                added = added[-self._max_lines :]
+            self._keep(added, len(added), sum(len(line[2]) + LINE_COST for line in added))
 
     def end(self) -> None:
         """The job ended: keep the unfinished lines too."""
         with self._lock:
             self._settle()
             partial, self._partial = self._partial, {}
-            for stream, (started, pieces) in partial.items():
-                self._add(LogLine(started, stream, "".join(pieces)))
+            ended = [(started, stream, text) for stream, (started, text) in partial.items()]
+            self._total += len(ended)
+            self._keep(ended, len(ended), sum(len(line[2]) + LINE_COST for line in ended))
 
     def _settle(self) -> None:
-        """Turn the chunks written so far into lines (``_lock`` held).
+        """Turn the items written so far into lines (``_lock`` held).
 
-        Chunks come in runs of one stream; each run is joined and split once, and a
-        line is stamped with the time of the chunk where it began.
+        Runs of text are joined and split once each, whatever the number of writes.
         """
-        raw, partials, add = self._raw, self._partial, self._add
-        while raw:
-            stream = raw[0][0]
-            texts: list[str] = []
-            starts: list[float] = []  # the time of each line's first chunk
-            partial = partials.pop(stream, None)
+        raw = self._raw
+        count = len(raw)
+        if not count:
+            return
+        items = raw[:count]
+        del raw[:count]  # what was appended meanwhile stays, in order
+        stream, when = self._current
+        if items[0].__class__ is str:  # written while the last batch was taken
+            when = time.time()
+        at = 0
+        while at < count:
+            item = items[at]
+            if item.__class__ is str:
+                try:
+                    text, stop = "".join(items[at:]), count
+                except TypeError:  # a pair or a piece further on
+                    stop = at + 1
+                    while items[stop].__class__ is str:
+                        stop += 1
+                    text = "".join(items[at:stop])
+                self._text(stream, when, text)
+                at = stop
+            elif len(item) == 2:
+                stream, when = item
+                at += 1
+            else:
+                self._text(item[0], item[2], item[1])
+                at += 1
+        self._current = (stream, when)
+        if raw and not self.marked and self.notify is not None:
+            self.marked = True  # written meanwhile: the ticker comes back for it
+            self.notify()
+
+    def _text(self, stream: str, when: float, text: str) -> None:
+        """Add ``text`` written to ``stream`` from ``when`` on (``_lock`` held)."""
+        partial = self._partial.pop(stream, None)
+        if "\n" not in text:
             if partial is not None:
-                starts.append(partial[0])
-                texts.extend(partial[1])
-            fresh = partial is None  # the next chunk begins a line
-            while raw and raw[0][0] == stream:
-                _, text, when = raw.popleft()
-                if fresh:
-                    starts.append(when)
-                texts.append(text)
-                count = text.count("\n")
-                if count:
-                    # lines that begin in this chunk after one of its ends
-                    starts.extend([when] * (count - 1))
-                    fresh = text.endswith("\n")
-                    if not fresh:
-                        starts.append(when)
-                else:
-                    fresh = False
-            pieces = "".join(texts).split("\n")
-            rest = pieces.pop()
-            for started, piece in zip(starts, pieces, strict=False):
-                add(LogLine(started, stream, piece.removesuffix("\r")))
-            if rest:
-                began = starts[-1] if starts else time.time()
-                partials[stream] = (began, [rest[-self.max_bytes :]])
+                self._partial[stream] = (partial[0], (partial[1] + text)[-self.max_bytes :])
+            elif text:
+                self._partial[stream] = (when, text[-self.max_bytes :])
+            return
+        pieces = text.split("\n")
+        rest = pieces.pop()
+        first = when
+        if partial is not None:
+            first = partial[0]
+            pieces[0] = partial[1] + pieces[0]
+        if "\r" in text or (partial is not None and "\r" in partial[1]):
+            pieces = [piece.removesuffix("\r") for piece in pieces]
+        self._total += len(pieces)
+        if len(pieces) > self._max_lines:  # only the last ones are kept: make only those
+            dropped = len(pieces) - self._max_lines
+            del pieces[:dropped]
+            self.cut += dropped
+            first = when
+        size = sum(map(len, pieces)) + LINE_COST * len(pieces)
+        made: Iterable[tuple[float, str, str]] = zip(repeat(when), repeat(stream), pieces)
+        if first != when:  # the first line began in an earlier batch
+            made = chain([(first, stream, pieces[0])], islice(made, 1, None))
+        self._keep(made, len(pieces), size)
+        if rest:
+            self._partial[stream] = (when, rest[-self.max_bytes :])
+
+    def _keep(self, added: Iterable[tuple[float, str, str]], count: int, size: int) -> None:
+        """Append ``count`` lines of ``size`` (already counted in ``_total``, at most
+        ``max_lines`` of them), then cut the head to the bounds (``_lock`` held).
+
+        ``lines`` is a ``deque`` with ``maxlen``: the lines it drops as the new ones
+        come are the oldest, counted here before it drops them.
+        """
+        lines = self.lines
+        excess = min(len(lines) + count - self._max_lines, len(lines))
+        if excess > 0:
+            self.size -= sum(map(len, map(_text_of, islice(lines, excess)))) + LINE_COST * excess
+            self.cut += excess
+        lines.extend(added)
+        self.size += size
+        while self.size > self.max_bytes and len(lines) > 1:
+            dropped = lines.popleft()
+            self.size -= len(dropped[2]) + LINE_COST
+            self.cut += 1
+
+    @property
+    def max_lines(self) -> int:
+        """How many lines are kept at most."""
+        return self._max_lines
+
+    @max_lines.setter
+    def max_lines(self, value: int) -> None:
+        with self._lock:
+            self._settle()
+            kept = list(self.lines)[-value:]
+            self.cut += len(self.lines) - len(kept)
+            self._max_lines = value
+            self.lines = deque(kept, maxlen=value)
+            self.size = sum(map(len, map(_text_of, kept))) + LINE_COST * len(kept)
 
     def drain(self) -> tuple[list[LogLine], int]:
         """Take the kept lines and the count of cut ones, leaving the log empty."""
         with self._lock:
             self._settle()
-            lines, cut = list(self.lines), self.cut
+            lines, cut = _as_lines(self.lines), self.cut
             self.lines.clear()
             self.size = self.cut = 0
             return lines, cut
@@ -225,13 +359,13 @@ class JobLog:
     def records(self) -> list[LogLine]:
         with self._lock:
             self._settle()
-            return list(self.lines)
+            return _as_lines(self.lines)
 
     def tail(self, count: int) -> list[LogLine]:
         with self._lock:
             self._settle()
             start = max(0, len(self.lines) - count)
-            return [self.lines[i] for i in range(start, len(self.lines))]
+            return _as_lines(islice(self.lines, start, None))
 
     def since(self, start: int, limit: int) -> tuple[int, list[LogLine], int]:
         """The kept lines from line number ``start`` on (lines are numbered from 0, cut
@@ -242,28 +376,32 @@ class JobLog:
             self._settle()
             total = self._total
             first = max(start, self.cut, total - limit)
-            return first, [self.lines[i - self.cut] for i in range(first, total)], total
+            return first, _as_lines(islice(self.lines, first - self.cut, None)), total
 
     def text(self) -> str:
         """The kept lines, one per line, with a first line saying how many were cut."""
         with self._lock:
             self._settle()
-            lines = list(self.lines)
+            lines = _as_lines(self.lines)
             cut = self.cut
         head = [f"[{cut} earlier lines cut: a job keeps the last lines of its log]"] if cut else []
         return "\n".join([*head, *(line.format() for line in lines)])
 
-    def _add(self, line: LogLine) -> None:
-        lines = self.lines
-        lines.append(line)
-        self._total += 1
-        self.size += len(line[2]) + LINE_COST
-        if len(lines) <= self.max_lines and self.size <= self.max_bytes:
-            return
-        while len(lines) > self.max_lines or (self.size > self.max_bytes and len(lines) > 1):
-            dropped = lines.popleft()
-            self.size -= len(dropped.text) + LINE_COST
-            self.cut += 1
+
+_text_of = itemgetter(2)
+
+
+def _as_lines(kept: Iterable[tuple[float, str, str]]) -> list[LogLine]:
+    """Kept lines as ``LogLine``s (made without a Python call each)."""
+    return list(map(tuple.__new__, repeat(LogLine), kept))
+
+
+def _as_text(text: object) -> str:
+    """What a text stream's ``write`` accepts: a ``str`` (a subclass made plain)."""
+    if not isinstance(text, str):
+        msg = f"write() argument must be str, not {type(text).__name__}"
+        raise TypeError(msg)
+    return str.__str__(text)
 
 
 # --------------------------------------------------------------- the ticker
@@ -326,43 +464,39 @@ ticker = _Ticker()
 # --------------------------------------------------------------- capture
 _current: contextvars.ContextVar[Any] | None = None
 """``jobwidgets.job._current``, set by ``install`` (this module sits below job.py)."""
-_sink: contextvars.ContextVar[tuple[JobLog, bool] | None] = contextvars.ContextVar(
-    "jobwidgets_sink", default=None
-)
-"""The log that the running job's output goes to, and whether it is echoed too (set
-with the job)."""
-_now = time.time
 
 
-class JobStream(io.TextIOBase):
-    """Stands in front of ``sys.stdout`` or ``sys.stderr``: a job's text goes to its log."""
+class JobStream(threading.local):
+    """Stands in front of ``sys.stdout`` or ``sys.stderr``: a job's text goes to its log.
+
+    A ``threading.local``: while a thread job runs, its thread has its own ``write``
+    (``JobLog.writer``, installed by ``job_started``), found before the class's, so a
+    job's ``print`` costs a lookup and a list append. In every other thread ``write``
+    passes the text on to the stream that was there before.
+    """
 
     def __init__(self, stream: str, target: TextIO) -> None:
-        super().__init__()
         self.stream = stream
         self.target = target
 
     def write(self, text: str) -> int:
-        sink = _sink.get()
-        if sink is None:
-            return self.target.write(text)
-        if type(text) is not str and not isinstance(text, str):
-            msg = f"write() argument must be str, not {type(text).__name__}"
-            raise TypeError(msg)
-        log, echo = sink
-        raw = log._raw  # JobLog.write, inlined: this runs for every piece printed
-        raw.append((self.stream, text, _now()))
-        if len(raw) >= SETTLE_AT or not log.marked:
-            log.after_write()
-        if echo:
-            self.target.write(text)
-        return len(text)
+        return self.target.write(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
 
     def flush(self) -> None:
         self.target.flush()
 
     def writable(self) -> bool:
         return True
+
+    def readable(self) -> bool:
+        return False
+
+    def seekable(self) -> bool:
+        return False
 
     def isatty(self) -> bool:
         return bool(getattr(self.target, "isatty", lambda: False)())
@@ -371,11 +505,18 @@ class JobStream(io.TextIOBase):
         return self.target.fileno()
 
     @property
-    def encoding(self) -> str:  # type: ignore[override]
+    def closed(self) -> bool:
+        return bool(getattr(self.target, "closed", False))
+
+    @property
+    def encoding(self) -> str:
         return str(getattr(self.target, "encoding", "utf-8"))
 
     def __getattr__(self, name: str) -> Any:  # what a kernel's stream has beyond TextIO
         return getattr(self.target, name)
+
+
+io.TextIOBase.register(JobStream)
 
 
 class JobLogHandler(logging.Handler):
@@ -449,11 +590,17 @@ def job_started(job: Any, echo: bool) -> Callable[[], None]:
         if _handler is None:
             _handler = JobLogHandler()
             logging.getLogger().addHandler(_handler)
-    sink = _sink.set((job._log_target(), echo))
+    log = job._log_target()
+    streams = [getattr(sys, name) for name in STREAMS]
+    capturing = [stream for stream in streams if isinstance(stream, JobStream)]
+    for stream in capturing:
+        stream.write = log.writer(stream.stream, stream.target if echo else None)  # type: ignore[method-assign]
 
     def ended() -> None:
         global _handler, _running
-        _sink.reset(sink)
+        for stream in capturing:
+            with contextlib.suppress(AttributeError):
+                del stream.write  # this thread's: the class's write again
         with _installed:
             _running -= 1
             if _running == 0 and _handler is not None:
