@@ -302,7 +302,7 @@ def test_a_write_that_lands_while_a_batch_is_taken_is_kept_and_marked() -> None:
     log._raw = _TakenWhileWriting()
     log._raw.extend([("stdout", 1.0), "first\n"])
     log.settle()
-    assert [line[2] for line in log.lines] == ["first"]
+    assert list(log._texts) == ["first"]
     assert log._raw == ["written meanwhile\n"]
     assert log.marked and marks == [1]  # the ticker will come back for the rest
     assert [line.text for line in log.records()] == ["first", "written meanwhile"]

@@ -33,7 +33,6 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from itertools import chain, islice, repeat
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from ._shown import shown
@@ -124,9 +123,11 @@ class JobLog:
         "_owner",
         "_partial",
         "_raw",
+        "_streams",
+        "_texts",
+        "_times",
         "_total",
         "cut",
-        "lines",
         "marked",
         "max_bytes",
         "notify",
@@ -149,8 +150,9 @@ class JobLog:
         """The last ``(stream, time)`` pair that ``_settle`` took."""
         self._partial: dict[str, tuple[float, str]] = {}
         self._max_lines = max_lines
-        self.lines: deque[tuple[float, str, str]] = deque(maxlen=max_lines)
-        """The kept lines, as plain ``(time, stream, text)`` tuples (``LogLine`` when read)."""
+        self._times: deque[float] = deque(maxlen=max_lines)
+        self._streams: deque[str] = deque(maxlen=max_lines)
+        self._texts: deque[str] = deque(maxlen=max_lines)
         self.max_bytes = max_bytes
         self.size = 0
         self.cut = 0
@@ -233,16 +235,23 @@ class JobLog:
             if len(added) > self._max_lines:
                 self.cut += len(added) - self._max_lines
                 added = added[-self._max_lines :]
-            self._keep(added, len(added), sum(len(line[2]) + LINE_COST for line in added))
+            self._keep(
+                [line[0] for line in added],
+                [line[1] for line in added],
+                [line[2] for line in added],
+            )
 
     def end(self) -> None:
         """The job ended: keep the unfinished lines too."""
         with self._lock:
             self._settle()
             partial, self._partial = self._partial, {}
-            ended = [(started, stream, text) for stream, (started, text) in partial.items()]
-            self._total += len(ended)
-            self._keep(ended, len(ended), sum(len(line[2]) + LINE_COST for line in ended))
+            self._total += len(partial)
+            self._keep(
+                [started for started, _ in partial.values()],
+                list(partial),
+                [text for _, text in partial.values()],
+            )
 
     def _settle(self) -> None:
         """Turn the items written so far into lines (``_lock`` held).
@@ -305,32 +314,44 @@ class JobLog:
             del pieces[:dropped]
             self.cut += dropped
             first = when
-        size = sum(map(len, pieces)) + LINE_COST * len(pieces)
-        made: Iterable[tuple[float, str, str]] = zip(repeat(when), repeat(stream), pieces)
+        times: Iterable[float] = repeat(when, len(pieces))
         if first != when:  # the first line began in an earlier batch
-            made = chain([(first, stream, pieces[0])], islice(made, 1, None))
-        self._keep(made, len(pieces), size)
+            times = chain([first], repeat(when, len(pieces) - 1))
+        self._keep(times, repeat(stream, len(pieces)), pieces)
         if rest:
             self._partial[stream] = (when, rest[-self.max_bytes :])
 
-    def _keep(self, added: Iterable[tuple[float, str, str]], count: int, size: int) -> None:
-        """Append ``count`` lines of ``size`` (already counted in ``_total``, at most
-        ``max_lines`` of them), then cut the head to the bounds (``_lock`` held).
+    def _keep(self, times: Iterable[float], streams: Iterable[str], texts: list[str]) -> None:
+        """Append lines (already counted in ``_total``, at most ``max_lines`` of them),
+        then cut the head to the bounds (``_lock`` held).
 
-        ``lines`` is a ``deque`` with ``maxlen``: the lines it drops as the new ones
-        come are the oldest, counted here before it drops them.
+        A line is kept in three ``deque``s with ``maxlen`` (its time, stream and text):
+        the lines they drop as new ones come are the oldest, counted here before.
         """
-        lines = self.lines
-        excess = min(len(lines) + count - self._max_lines, len(lines))
+        kept = self._texts
+        excess = min(len(kept) + len(texts) - self._max_lines, len(kept))
         if excess > 0:
-            self.size -= sum(map(len, map(_text_of, islice(lines, excess)))) + LINE_COST * excess
+            self.size -= sum(map(len, islice(kept, excess))) + LINE_COST * excess
             self.cut += excess
-        lines.extend(added)
-        self.size += size
-        while self.size > self.max_bytes and len(lines) > 1:
-            dropped = lines.popleft()
-            self.size -= len(dropped[2]) + LINE_COST
+        self._times.extend(times)
+        self._streams.extend(streams)
+        kept.extend(texts)
+        self.size += sum(map(len, texts)) + LINE_COST * len(texts)
+        while self.size > self.max_bytes and len(kept) > 1:
+            self._times.popleft()
+            self._streams.popleft()
+            self.size -= len(kept.popleft()) + LINE_COST
             self.cut += 1
+
+    def _lines(self, start: int = 0) -> list[LogLine]:
+        """The kept lines from the ``start``-th on, as ``LogLine``s (``_lock`` held)."""
+        rows = zip(
+            islice(self._times, start, None),
+            islice(self._streams, start, None),
+            islice(self._texts, start, None),
+            strict=True,
+        )
+        return list(map(tuple.__new__, repeat(LogLine), rows))
 
     @property
     def max_lines(self) -> int:
@@ -341,31 +362,34 @@ class JobLog:
     def max_lines(self, value: int) -> None:
         with self._lock:
             self._settle()
-            kept = list(self.lines)[-value:]
-            self.cut += len(self.lines) - len(kept)
+            drop = max(0, len(self._texts) - value)
+            self.cut += drop
+            self.size -= sum(map(len, islice(self._texts, drop))) + LINE_COST * drop
             self._max_lines = value
-            self.lines = deque(kept, maxlen=value)
-            self.size = sum(map(len, map(_text_of, kept))) + LINE_COST * len(kept)
+            self._times = deque(islice(self._times, drop, None), maxlen=value)
+            self._streams = deque(islice(self._streams, drop, None), maxlen=value)
+            self._texts = deque(islice(self._texts, drop, None), maxlen=value)
 
     def drain(self) -> tuple[list[LogLine], int]:
         """Take the kept lines and the count of cut ones, leaving the log empty."""
         with self._lock:
             self._settle()
-            lines, cut = _as_lines(self.lines), self.cut
-            self.lines.clear()
+            lines, cut = self._lines(), self.cut
+            self._times.clear()
+            self._streams.clear()
+            self._texts.clear()
             self.size = self.cut = 0
             return lines, cut
 
     def records(self) -> list[LogLine]:
         with self._lock:
             self._settle()
-            return _as_lines(self.lines)
+            return self._lines()
 
     def tail(self, count: int) -> list[LogLine]:
         with self._lock:
             self._settle()
-            start = max(0, len(self.lines) - count)
-            return _as_lines(islice(self.lines, start, None))
+            return self._lines(max(0, len(self._texts) - count))
 
     def since(self, start: int, limit: int) -> tuple[int, list[LogLine], int]:
         """The kept lines from line number ``start`` on (lines are numbered from 0, cut
@@ -376,24 +400,16 @@ class JobLog:
             self._settle()
             total = self._total
             first = max(start, self.cut, total - limit)
-            return first, _as_lines(islice(self.lines, first - self.cut, None)), total
+            return first, self._lines(first - self.cut), total
 
     def text(self) -> str:
         """The kept lines, one per line, with a first line saying how many were cut."""
         with self._lock:
             self._settle()
-            lines = _as_lines(self.lines)
+            lines = self._lines()
             cut = self.cut
         head = [f"[{cut} earlier lines cut: a job keeps the last lines of its log]"] if cut else []
         return "\n".join([*head, *(line.format() for line in lines)])
-
-
-_text_of = itemgetter(2)
-
-
-def _as_lines(kept: Iterable[tuple[float, str, str]]) -> list[LogLine]:
-    """Kept lines as ``LogLine``s (made without a Python call each)."""
-    return list(map(tuple.__new__, repeat(LogLine), kept))
 
 
 def _as_text(text: object) -> str:
