@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import jobwidgets
 from _jobs import PushJob, wait_until
 from _work import progress_many, report_and_print, tracked
 from jobwidgets import JobStatus, LocalBackend
@@ -69,6 +70,7 @@ def test_a_failing_process_job_keeps_its_last_lines(local_backend: Make) -> None
 
 
 def test_outside_a_job_track_and_tqdm_are_plain() -> None:
+    assert jobwidgets.track is track  # the public name
     assert list(track([1, 2, 3])) == [1, 2, 3]
     assert sum(tqdm(range(4), disable=True)) == 6
     with pytest.raises(TypeError, match="description must be a str"):

@@ -2,8 +2,8 @@
 
 The core (this namespace) needs only traitlets: ``BaseJob`` with the API of qiskit's
 legacy ``BaseJob`` and an observable ``state`` trait, ``JobStatus``, the errors, the
-registry of this process's jobs, the local and simulated backends, and qiskit's
-``job_monitor`` for terminals.
+registry of this process's jobs, the local and simulated backends, progress from inside
+a job (``current_job``, ``track``), and qiskit's ``job_monitor`` for terminals.
 """
 
 from . import registry
@@ -12,6 +12,7 @@ from .errors import JobCancelledError, JobError, JobTimeoutError
 from .job import BaseJob, JobCallback, current_job
 from .monitor import job_monitor
 from .poller import SharedPoller, default_poller
+from .progress import track
 from .status import JOB_FINAL_STATES, JobStatus
 
 __version__ = "0.1.0"
@@ -33,6 +34,7 @@ __all__ = [
     "default_poller",
     "job_monitor",
     "registry",
+    "track",
 ]
 
 
