@@ -74,28 +74,34 @@ def test_a_record_holds_the_job_as_it_ended(history_file: Path, local_backend: A
     assert stat.S_IMODE(history_file.stat().st_mode) == 0o600
 
 
-def test_writes_happen_on_the_writer_thread_only(
+def test_the_recording_process_runs_no_sql_its_writer_process_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    threads: set[str] = set()
-    real_open = writer_module.open_store
+    """No connection is opened in the recording process while it records (opening,
+    pruning, sweeping and writing are the writer process's); only reading opens one."""
+    opened: list[str] = []
+    real_connect = sqlite3.connect
 
-    def open_store(path: Path) -> sqlite3.Connection:  # opening, pruning, sweeping too
-        conn = real_open(path)
-        threads.add(threading.current_thread().name)
-        conn.set_trace_callback(lambda _sql: threads.add(threading.current_thread().name))
-        return conn
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(threading.current_thread().name)
+        return real_connect(*args, **kwargs)
 
-    monkeypatch.setattr(writer_module, "open_store", open_store)
+    monkeypatch.setattr(sqlite3, "connect", connect)
     history.enable(tmp_path / "h.sqlite3", interval=0.05)
     try:
+        writer = history._writer
+        assert writer is not None
         for _ in range(20):
             pushed([JobStatus.RUNNING])
         assert history.flush()
+        assert opened == []
+        proc = writer._proc
+        assert proc is not None and proc.poll() is None and proc.pid != os.getpid()
         assert [r.status for r in history.query()] == ["RUNNING"] * 20
     finally:
-        history.disable()  # marks the unfinished jobs: a write too
-    assert threads == {"jobwidgets-history"}
+        history.disable()  # marks the unfinished jobs: a write too, in the writer process
+    assert opened == ["MainThread"]  # the query
+    assert proc.returncode == 0  # reaped
     assert all(r.kernel_ended for r in history.query(path=tmp_path / "h.sqlite3"))
 
 
