@@ -110,8 +110,6 @@ class _Lost(NamedTuple):
 
 
 _NAMES = {status: status.name for status in JobStatus}
-_FIELDS = ("created_at", "submitted_at", "started_at", "finished_at", "progress", "error",
-           "error_traceback")  # fmt: skip
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -545,13 +543,15 @@ class Writer:
             plain = isinstance(getattr(cls, "tags", None), TagsTrait)
             named = self._class_names[cls] = (f"{cls.__module__}.{cls.__qualname__}", plain)
         name, plain_tags = named
-        known = job._trait_values
-        tags = known.get("tags", ()) if plain_tags else tags_of(job)
+        get = job._trait_values.get
+        tags = get("tags", ()) if plain_tags else tags_of(job)
         try:
             backend = job._backend_name()
         except Exception:
             backend = type(job._backend).__name__
-        return (_NAMES[state.status], backend, name, tags, *[known.get(f) for f in _FIELDS])
+        return (_NAMES[state.status], backend, name, tags, get("created_at"), get("submitted_at"),
+                get("started_at"), get("finished_at"), get("progress"), get("error"),
+                get("error_traceback"))  # fmt: skip
 
 
 TAIL_LINES = 50
