@@ -71,7 +71,8 @@ deleted meanwhile whole again); the oldest are forgotten first."""
 
 IDENTITY = ("status", "backend", "job_class", "tags", "created_at", "submitted_at",
             "started_at", "finished_at", "progress", "error", "error_traceback")  # fmt: skip
-"""What ``fields["#"]`` holds, in order, on a job's first batch."""
+"""What ``fields["#"]`` holds, in order, on a job's first batch: the first five only
+for a job made after recording started (its changes hold the rest)."""
 
 _WRITTEN = (*COLUMNS, "run_id", "search")
 """The columns of a row as the writer makes it."""
@@ -250,7 +251,7 @@ class Child:
             identity = fields.pop("#", None)
             record = known.get(n)
             if identity is not None:
-                record = dict(zip(IDENTITY, identity, strict=True))
+                record = dict(zip(IDENTITY, identity, strict=False))  # (may end early)
                 if record["created_at"] is None:
                     record["created_at"] = now
                 known[n] = record

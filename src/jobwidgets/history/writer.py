@@ -68,7 +68,6 @@ from typing import Any, NamedTuple
 
 from .. import _jobcore
 from .._tags import TagsTrait, tags_of
-from ..status import JobStatus
 from .store import HistoryWarning
 
 __all__ = ["Writer"]
@@ -109,7 +108,6 @@ class _Lost(NamedTuple):
     at: float
 
 
-_NAMES = {status: status.name for status in JobStatus}
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -165,6 +163,8 @@ class Writer:
         self.restarts = 0
         """Writer processes started after one ended unexpectedly."""
         self._class_names: dict[type, tuple[str, bool]] = {}
+        self._backends: dict[int, tuple[object, str]] = {}
+        self._since = 0.0  # when recording started: jobs made later had every change recorded
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._recorder = self._queue.put  # one object: the core tells recorders apart by it
         self._noter = self._note_lost
@@ -190,6 +190,7 @@ class Writer:
         file, prunes it and marks the jobs of ended kernels (so the caller never waits
         for the disk); ``flush()`` waits for that too."""
         self._thread = threading.Thread(target=self._run, name="jobwidgets-history", daemon=True)
+        self._since = time.time()
         _jobcore.set_recorder(self._recorder)
         _jobcore.set_lost_note(self._noter)
         self._thread.start()
@@ -260,6 +261,11 @@ class Writer:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         read, write = os.pipe()
+        if sys.platform == "linux":  # a batch in one write, rather than 64 kB at a time
+            import fcntl
+
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(write, 1031, 1 << 20)  # F_SETPIPE_SZ
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "jobwidgets.history.child", json.dumps(args)],
@@ -511,7 +517,6 @@ class Writer:
             for job in jobs:  # let them queue again, should a later writer record
                 take(job)
             return []
-        names = _NAMES
         first = self._first
         batch = []
         for job in jobs:
@@ -521,22 +526,26 @@ class Writer:
             state = job._jobwidgets
             status = fields.get("state")
             if status is not None:
-                fields["state"] = names[status]
+                fields["state"] = status._name_  # (an enum's hash is a Python call)
             if "log_lines" in fields:
                 fields["log_lines"] = _log_tail(job)
             key = state.record
-            if key is None or key < first:
-                if key is None:
-                    key = state.record = next(_keys)
-                fields["#"] = self._identity(job, state)
+            if key is None:
+                key = state.record = next(_keys)
+                fields["#"] = self._identity(job, state, True)
+            elif key < first:
+                fields["#"] = self._identity(job, state, False)
             job_id = job._job_id
             if job_id is not None and type(job_id) is not str:
                 job_id = str(job_id)
             batch.append((key, job_id, fields))
         return batch
 
-    def _identity(self, job: Any, state: Any) -> tuple[Any, ...]:
-        """What the job is, and its fields as it says now: ``child.IDENTITY``."""
+    def _identity(self, job: Any, state: Any, new: bool) -> tuple[Any, ...]:
+        """What the job is (``child.IDENTITY``): its status, backend, class, tags and
+        creation time, and, for a job that may have changed while nothing recorded it
+        (made before this writer started, or first sent to an earlier writer process),
+        its other fields as it says now."""
         cls = type(job)
         named = self._class_names.get(cls)
         if named is None:
@@ -545,11 +554,22 @@ class Writer:
         name, plain_tags = named
         get = job._trait_values.get
         tags = get("tags", ()) if plain_tags else tags_of(job)
-        try:
-            backend = job._backend_name()
-        except Exception:
-            backend = type(job._backend).__name__
-        return (_NAMES[state.status], backend, name, tags, get("created_at"), get("submitted_at"),
+        backend = job._backend
+        known = self._backends.get(id(backend))
+        if known is not None and known[0] is backend:  # held: its id is not reused
+            backend_name = known[1]
+        else:
+            try:
+                backend_name = job._backend_name()
+            except Exception:
+                backend_name = type(backend).__name__
+            if len(self._backends) >= 256:
+                self._backends.clear()
+            self._backends[id(backend)] = (backend, backend_name)
+        created = get("created_at")
+        if new and created is not None and created >= self._since:
+            return (state.status._name_, backend_name, name, tags, created)
+        return (state.status._name_, backend_name, name, tags, created, get("submitted_at"),
                 get("started_at"), get("finished_at"), get("progress"), get("error"),
                 get("error_traceback"))  # fmt: skip
 
