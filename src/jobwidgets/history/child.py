@@ -247,17 +247,22 @@ class Child:
         kept = self.kept
         known = self.known
         for n, job_id, fields in batch:
-            key = f"{self.prefix}-{n:09d}"
             identity = fields.pop("#", None)
             record = known.get(n)
             if identity is not None:
                 record = dict(zip(IDENTITY, identity, strict=False))  # (may end early)
                 if record["created_at"] is None:
                     record["created_at"] = now
+                record["key"] = f"{self.prefix}-{n:09d}"
                 known[n] = record
+                searched = True
             elif record is None:  # identity never seen here (a restarted writer process)
+                key = f"{self.prefix}-{n:09d}"
                 self.orphans.append((key, {**fields, "job_id": job_id}, now))
                 continue
+            else:  # the search text and the tags' JSON change with these only
+                searched = "tags" in fields or "error" in fields or record["job_id"] != job_id
+            key = record["key"]
             state = fields.pop("state", None)
             if state is not None:
                 record["status"] = state
@@ -266,6 +271,8 @@ class Child:
                 log_tail = kept[key][11]
             record.update(fields)
             record["job_id"] = job_id
+            if searched:
+                self.searched(record)
             kept[key] = self.row(key, record, log_tail, now)
         if len(known) > MAX_KNOWN:
             for n in list(itertools.islice(known, len(known) - MAX_KNOWN)):
@@ -275,38 +282,42 @@ class Child:
                 del kept[key]
         return self.write()
 
+    def searched(self, record: dict[str, Any]) -> None:
+        """Make the record's tags' JSON and search text (kept in it until they change)."""
+        job_id = record["job_id"]
+        record["job_id_text"] = job_id = None if job_id is None else str(job_id)
+        record["backend"] = backend = str(record.get("backend"))
+        record["job_class"] = name = str(record.get("job_class"))
+        record["tags_json"] = tags_json = _tags_json(record.get("tags"))
+        error = record.get("error")
+        record["search"] = search_text(job_id, backend, name, self.notebook, error, tags_json)
+
     def row(
         self, key: str, record: dict[str, Any], log_tail: str | None, now: float
     ) -> tuple[Any, ...]:
         """The record of one job, as a row of ``_WRITTEN``; None keeps the stored value."""
         get = record.get
-        job_id = get("job_id")
-        job_id = None if job_id is None else str(job_id)
-        backend = str(get("backend"))
-        name = str(get("job_class"))
-        tags_json = _tags_json(get("tags"))
-        error = get("error")
         return (
             key,
-            job_id,
-            backend,
+            get("job_id_text"),
+            get("backend"),
             get("status"),
             get("created_at") or now,
             get("submitted_at"),
             get("started_at"),
             get("finished_at"),
             get("progress"),
-            error,
+            get("error"),
             get("error_traceback"),
             log_tail,
-            tags_json,
-            name,
+            get("tags_json"),
+            get("job_class"),
             self.kernel_id,
             self.notebook,
             False,
             now,
             self.run_id,
-            search_text(job_id, backend, name, self.notebook, error, tags_json),
+            get("search"),
         )
 
     def write(self) -> bool:
