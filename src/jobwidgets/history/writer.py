@@ -7,7 +7,7 @@ first change after the writer took that dict puts the job on a ``SimpleQueue`` (
 nothing else runs on the job's thread, and a job that changes four times in a batch is
 queued once).
 
-The thread starts the writer process (``python -m jobwidgets.history.child``, see there;
+The thread starts the writer process (``jobwidgets.history.child``, see there; with
 ``subprocess``, never a bare fork) and then sleeps until a job comes, waits out the batch
 interval (0.5 s by default), takes each queued job's changes
 (``_jobcore.take_unrecorded``) and sends them, one ``marshal``-ed list of
@@ -41,6 +41,9 @@ Who owns what:
   only after that thread ended or did not end in time);
 - the connection, the run's lock file, the rows kept after a failed write and what was
   written: the writer process alone.
+
+The writer process is in this process's process group and ignores SIGINT (Jupyter
+interrupts a kernel's whole group). Pipes are read with ``select``: POSIX systems only.
 
 Failures never reach the jobs: a write that fails (a read-only or full disk) is warned
 about once; the writer process keeps the records (up to ``child.MAX_KEPT``) and tries
