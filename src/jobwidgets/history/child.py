@@ -377,9 +377,9 @@ class Child:
                 values["tags"] = _tags_json(fields["tags"])
             sets = [(c, v) for c, v in values.items() if v is not None]
             sql = ", ".join([f"{c} = ?" for c, _ in sets] + ["updated_at = ?"])
-            if "tags" in values or "error" in values:
-                sql += f", search = {SEARCH_SQL}"
             conn.execute(f"UPDATE jobs SET {sql} WHERE id = ?", (*[v for _, v in sets], now, key))
+            if "tags" in values or "error" in values:  # (SET reads the old values)
+                conn.execute(f"UPDATE jobs SET search = {SEARCH_SQL} WHERE id = ?", (key,))
 
     def lost(self, items: list[Any]) -> None:
         """Note on the records of ended kernels' unfinished jobs that they were lost.
