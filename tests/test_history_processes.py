@@ -389,3 +389,48 @@ def test_a_recording_process_killed_leaves_its_writer_process_to_write_its_last_
     }
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+ORPHANED = """
+import json, os, subprocess, sys
+from jobwidgets.history import writer
+read, write = os.pipe()
+args = {"path": sys.argv[1], "run_id": "orphan", "prefix": "p", "kernel_id": None,
+        "notebook": None, "retention_days": None, "max_jobs": None, "parent": os.getpid()}
+child = subprocess.Popen(
+    [sys.executable, "-S", "-c", writer._BOOT, writer._PACKAGE_ROOT, json.dumps(args)],
+    stdin=read, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+)
+holder = subprocess.Popen(
+    [sys.executable, "-c", "import time; time.sleep(60)"], pass_fds=[write],
+    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+)
+print(child.pid, holder.pid, flush=True)
+os._exit(0)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_a_writer_process_whose_parent_is_gone_exits_though_its_input_stays_open(
+    tmp_path: Path,
+) -> None:
+    """Another process holding the writer process's input open (a child the recording
+    process forked) does not keep it alive after its parent ended."""
+    done = subprocess.run(
+        [sys.executable, "-c", ORPHANED, str(tmp_path / "h.sqlite3")],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    child, holder = (int(pid) for pid in done.stdout.split())
+    try:
+        deadline = time.monotonic() + 20
+        while not _gone(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _gone(child)
+        assert not _gone(holder)  # the input was still open
+    finally:
+        os.kill(holder, signal.SIGKILL)

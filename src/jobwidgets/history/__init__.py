@@ -112,7 +112,7 @@ def enable(
 
 def disable() -> None:
     """Stop recording: write what is pending, mark this process's unfinished jobs
-    "kernel ended", and stop the writer thread."""
+    "kernel ended", and stop the history thread and its writer process."""
     global _writer
     with _lock:
         writer, _writer = _writer, None
