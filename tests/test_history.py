@@ -97,6 +97,7 @@ def test_the_recording_process_runs_no_sql_its_writer_process_writes(
         assert opened == []
         proc = writer._proc
         assert proc is not None and proc.poll() is None and proc.pid != os.getpid()
+        assert str(tmp_path) not in " ".join(map(str, proc.args))  # not on its command line
         assert [r.status for r in history.query()] == ["RUNNING"] * 20
     finally:
         history.disable()  # marks the unfinished jobs: a write too, in the writer process

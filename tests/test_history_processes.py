@@ -398,8 +398,9 @@ read, write = os.pipe()
 args = {"path": sys.argv[1], "run_id": "orphan", "prefix": "p", "kernel_id": None,
         "notebook": None, "retention_days": None, "max_jobs": None, "parent": os.getpid()}
 child = subprocess.Popen(
-    [sys.executable, "-S", "-c", writer._BOOT, writer._PACKAGE_ROOT, json.dumps(args)],
+    [sys.executable, "-S", "-c", writer._BOOT, writer._PACKAGE_ROOT],
     stdin=read, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    env={**os.environ, "JOBWIDGETS_HISTORY_WRITER": json.dumps(args)},
 )
 holder = subprocess.Popen(
     [sys.executable, "-c", "import time; time.sleep(60)"], pass_fds=[write],

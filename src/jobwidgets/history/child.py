@@ -419,9 +419,16 @@ def _frames(fd: int, parent: int) -> Any:
             yield message
 
 
+ARGS_ENV = "JOBWIDGETS_HISTORY_WRITER"
+"""The environment variable that gives the writer process its arguments (JSON), when its
+command line does not: the environment is readable by its owner only, the command line
+(the notebook's path, the file's) by every user."""
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m jobwidgets.history.child <json of the arguments>``."""
-    args = json.loads((sys.argv[1:] if argv is None else argv)[0])
+    """``python -m jobwidgets.history.child [<json of the arguments>]``."""
+    given = sys.argv[1:] if argv is None else argv
+    args = json.loads(given[0] if given else os.environ.pop(ARGS_ENV))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "SIGXFSZ"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

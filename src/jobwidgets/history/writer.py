@@ -281,9 +281,10 @@ class Writer:
                 fcntl.fcntl(write, 1031, 1 << 20)  # F_SETPIPE_SZ
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-S", "-c", _BOOT, _PACKAGE_ROOT, json.dumps(args)],
+                [sys.executable, "-S", "-c", _BOOT, _PACKAGE_ROOT],
                 stdin=read,
                 stdout=subprocess.PIPE,
+                env={**os.environ, "JOBWIDGETS_HISTORY_WRITER": json.dumps(args)},
             )
         except OSError as exc:
             os.close(write)
