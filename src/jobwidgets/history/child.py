@@ -1,7 +1,7 @@
-"""The history's writer process: ``python -m jobwidgets.history.child <arguments>``, one
-per recording process, started by ``writer.Writer`` (with ``python -S`` and without the
+"""The history's writer process: ``python -m jobwidgets.history.child``, one per
+recording process, started by ``writer.Writer`` (with ``python -S`` and without the
 packages' ``__init__``, which would import all of jobwidgets; this module needs only
-``history.store``, ``history.records`` and ``status``).
+``history.store``, ``history.records`` and ``status``), its arguments in ``ARGS_ENV``.
 
 It reads batches of job changes from its stdin and writes them into the SQLite file;
 everything that costs per record happens here, not in the kernel: merging a job's
