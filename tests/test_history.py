@@ -74,28 +74,35 @@ def test_a_record_holds_the_job_as_it_ended(history_file: Path, local_backend: A
     assert stat.S_IMODE(history_file.stat().st_mode) == 0o600
 
 
-def test_writes_happen_on_the_writer_thread_only(
+def test_the_recording_process_runs_no_sql_its_writer_process_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    threads: set[str] = set()
-    real_open = writer_module.open_store
+    """No connection is opened in the recording process while it records (opening,
+    pruning, sweeping and writing are the writer process's); only reading opens one."""
+    opened: list[str] = []
+    real_connect = sqlite3.connect
 
-    def open_store(path: Path) -> sqlite3.Connection:  # opening, pruning, sweeping too
-        conn = real_open(path)
-        threads.add(threading.current_thread().name)
-        conn.set_trace_callback(lambda _sql: threads.add(threading.current_thread().name))
-        return conn
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(threading.current_thread().name)
+        return real_connect(*args, **kwargs)
 
-    monkeypatch.setattr(writer_module, "open_store", open_store)
+    monkeypatch.setattr(sqlite3, "connect", connect)
     history.enable(tmp_path / "h.sqlite3", interval=0.05)
     try:
+        writer = history._writer
+        assert writer is not None
         for _ in range(20):
             pushed([JobStatus.RUNNING])
         assert history.flush()
+        assert opened == []
+        proc = writer._proc
+        assert proc is not None and proc.poll() is None and proc.pid != os.getpid()
+        assert str(tmp_path) not in " ".join(map(str, proc.args))  # not on its command line
         assert [r.status for r in history.query()] == ["RUNNING"] * 20
     finally:
-        history.disable()  # marks the unfinished jobs: a write too
-    assert threads == {"jobwidgets-history"}
+        history.disable()  # marks the unfinished jobs: a write too, in the writer process
+    assert opened == ["MainThread"]  # the query
+    assert proc.returncode == 0  # reaped
     assert all(r.kernel_ended for r in history.query(path=tmp_path / "h.sqlite3"))
 
 
@@ -412,3 +419,69 @@ def test_a_job_written_in_several_batches_keeps_every_field_and_survives_a_clear
     assert record.status == "DONE" and record.job_id == job.job_id()
     assert record.started_at == first.started_at and record.finished_at is not None
     assert history.query(text=job.job_id().upper())[0].id == record.id
+
+
+def test_a_killed_writer_process_is_replaced_with_one_warning(tmp_path: Path) -> None:
+    """The writer process killed: the thread warns once, reaps it, starts another and
+    sends it what was not written; jobs keep running and are recorded."""
+    import signal
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history.enable(tmp_path / "h.sqlite3", interval=0.05)
+        try:
+            writer = history._writer
+            assert writer is not None
+            before = pushed([JobStatus.RUNNING])
+            assert history.flush()
+            for round_ in range(2):
+                proc = writer._proc
+                assert proc is not None
+                os.kill(proc.pid, signal.SIGKILL)
+                assert wait_for(lambda p=proc: p.poll() is not None or p.returncode is not None)
+                jobs = [pushed([JobStatus.RUNNING, JobStatus.DONE]) for _ in range(5)]
+                if round_:
+                    before.push(JobStatus.DONE)
+                else:
+                    before.set_progress(0.5)
+                assert history.flush()
+                assert proc.returncode is not None  # reaped: no zombie
+                assert writer._proc is not None and writer._proc.pid != proc.pid
+                statuses = {r.job_id: r.status for r in history.query()}
+                assert all(statuses[job.job_id()] == "DONE" for job in jobs)
+            assert writer.restarts == 2
+            [record] = [r for r in history.query() if r.job_id == before.job_id()]
+            assert record.status == "DONE" and record.started_at == before.started_at
+        finally:
+            history.disable()
+    assert len(history.query(path=tmp_path / "h.sqlite3")) == 11
+    mine = [str(w.message) for w in caught if issubclass(w.category, store.HistoryWarning)]
+    assert len(mine) == 1 and "ended unexpectedly" in mine[0], mine
+    assert threading.active_count() == len(
+        [t for t in threading.enumerate() if t.name != "jobwidgets-history"]
+    )
+
+
+@pytest.mark.filterwarnings("ignore::jobwidgets.history.HistoryWarning")
+def test_a_batch_the_killed_writer_process_had_not_written_is_sent_again(
+    tmp_path: Path,
+) -> None:
+    """A batch sent to a writer process that died before writing it is not lost."""
+    import signal
+
+    history.enable(tmp_path / "h.sqlite3", interval=0.05)
+    try:
+        writer = history._writer
+        assert writer is not None
+        assert history.flush()
+        proc = writer._proc
+        assert proc is not None
+        os.kill(proc.pid, signal.SIGSTOP)  # it reads nothing more
+        jobs = [pushed([JobStatus.RUNNING, JobStatus.DONE]) for _ in range(5)]
+        assert wait_for(lambda: not writer._queue.qsize() and len(writer._unacked) == 1)
+        os.kill(proc.pid, signal.SIGKILL)  # the batch is in its pipe, never written
+        assert history.flush()
+        assert writer.restarts == 1
+        assert sorted(r.job_id for r in history.query()) == sorted(j.job_id() for j in jobs)
+    finally:
+        history.disable()

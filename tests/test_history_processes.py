@@ -307,3 +307,131 @@ def test_a_full_disk_gives_one_warning_and_jobs_run(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         kept = conn.execute("SELECT count(*) FROM jobs").fetchone()[0]
     assert 0 < kept < 5000  # what fitted was written, and the file is whole
+
+
+KILLED = """
+import os, signal, sys, time
+from jobwidgets import BaseJob, JobStatus, history
+
+class Job(BaseJob):
+    pushes_status = True
+    def submit(self): self._report(JobStatus.QUEUED)
+    def status(self): return self._recorded_status()
+    def cancel(self): return False
+    def result(self): return None
+
+history.enable(sys.argv[1], interval=0.05)
+early = [Job("b", f"early-{n}") for n in range(3)]
+for job in early:
+    job.submit()
+    job._report(JobStatus.RUNNING)
+history.flush()
+writer = history._writer
+print(writer._proc.pid, flush=True)
+sys.stdin.readline()                      # the test stopped the writer process
+late = [Job("b", f"late-{n}") for n in range(4)]
+for n, job in enumerate(late):
+    job.submit()
+    job._report(JobStatus.RUNNING)
+    if n % 2:
+        job._report(JobStatus.DONE)
+while writer._queue.qsize() or not writer._unacked:  # the batch is in the pipe
+    time.sleep(0.01)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` has exited (a zombie that its new parent did not reap counts)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return any(line.split()[1:2] == ["Z"] for line in status if line.startswith("State:"))
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_a_recording_process_killed_leaves_its_writer_process_to_write_its_last_batch(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL of the recording process: the writer process still writes the batch it was
+    sent, marks the unfinished jobs "kernel ended", and exits."""
+    path = tmp_path / "history.sqlite3"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED, str(path)],
+        env=env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    child = int(proc.stdout.readline())
+    os.kill(child, signal.SIGSTOP)  # so the last batch waits, unread, in its pipe
+    try:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        assert proc.wait(60) == -signal.SIGKILL
+    finally:
+        os.kill(child, signal.SIGCONT)
+    deadline = time.monotonic() + 30
+    while not _gone(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(child)
+    records = {r.job_id: r for r in history.query(path=path)}
+    assert {job_id: (r.status, r.kernel_ended) for job_id, r in records.items()} == {
+        "early-0": ("RUNNING", True),
+        "early-1": ("RUNNING", True),
+        "early-2": ("RUNNING", True),
+        "late-0": ("RUNNING", True),
+        "late-1": ("DONE", False),
+        "late-2": ("RUNNING", True),
+        "late-3": ("DONE", False),
+    }
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+ORPHANED = """
+import json, os, subprocess, sys
+from jobwidgets.history import writer
+read, write = os.pipe()
+args = {"path": sys.argv[1], "run_id": "orphan", "prefix": "p", "kernel_id": None,
+        "notebook": None, "retention_days": None, "max_jobs": None, "parent": os.getpid()}
+child = subprocess.Popen(
+    [sys.executable, "-S", "-c", writer._BOOT, writer._PACKAGE_ROOT],
+    stdin=read, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    env={**os.environ, "JOBWIDGETS_HISTORY_WRITER": json.dumps(args)},
+)
+holder = subprocess.Popen(
+    [sys.executable, "-c", "import time; time.sleep(60)"], pass_fds=[write],
+    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+)
+print(child.pid, holder.pid, flush=True)
+os._exit(0)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_a_writer_process_whose_parent_is_gone_exits_though_its_input_stays_open(
+    tmp_path: Path,
+) -> None:
+    """Another process holding the writer process's input open (a child the recording
+    process forked) does not keep it alive after its parent ended."""
+    done = subprocess.run(
+        [sys.executable, "-c", ORPHANED, str(tmp_path / "h.sqlite3")],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    child, holder = (int(pid) for pid in done.stdout.split())
+    try:
+        deadline = time.monotonic() + 20
+        while not _gone(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _gone(child)
+        assert not _gone(holder)  # the input was still open
+    finally:
+        os.kill(holder, signal.SIGKILL)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 from jobwidgets import history
 from jobwidgets.history import store
@@ -90,3 +91,38 @@ def test_a_text_search_pages_and_counts_in_one_pass(tmp_path: Path) -> None:
     assert (total, [r.job_id for r in records]) == (10, ["job-6", "job-3"])
     records, total = query_file(path, text="nothing like it", limit=5, total=True)
     assert (records, total) == ([], 0)
+
+
+def test_a_writer_process_updates_a_record_it_never_saw_whole(tmp_path: Path) -> None:
+    """A batch sent again to a new writer process may hold changes of a job whose first
+    batch the ended one wrote: they update the record already written."""
+    from jobwidgets.history.child import Child
+
+    path = tmp_path / "h.sqlite3"
+    said: list[list[Any]] = []
+
+    def child() -> Child:
+        made = Child(path, "run-a", "p", kernel_id="k", notebook="n.ipynb",
+                     retention_days=None, max_jobs=None, out=said.append)  # fmt: skip
+        made.open()
+        return made
+
+    first = child()
+    identity = ("RUNNING", "b", "m.Job", ("old",), 1.0)
+    assert first.rows(1.0, [(1, "j1", {"#": identity, "submitted_at": 1.5})])
+    first.finish()
+    second = child()
+    changes = {"state": "ERROR", "finished_at": 2.0, "error": "Boom", "tags": ("new",)}
+    assert second.rows(2.0, [(1, "j1", changes)])
+    second.finish()
+    [record] = history.query(path=path)
+    assert (record.id, record.job_id, record.backend, record.job_class) == (
+        "p-000000001",
+        "j1",
+        "b",
+        "m.Job",
+    )
+    assert (record.status, record.error, record.tags) == ("ERROR", "Boom", ("new",))
+    assert (record.submitted_at, record.finished_at) == (1.5, 2.0)
+    assert history.query(path=path, text="boom") and not history.query(path=path, text="old")
+    assert said == []

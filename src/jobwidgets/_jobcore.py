@@ -26,7 +26,7 @@ recorder with the job; later changes only update the dict, until the recorder's 
 takes it with ``take_unrecorded`` (under the same lock), and the next change calls the
 recorder again. So a job that changes four times between two history batches costs
 the history one call and one dict. The recorder must be tiny and never call back into
-the job (the history's is ``deque.append``). It does not count as an observer: an
+the job (the history's is ``SimpleQueue.put``). It does not count as an observer: an
 unobserved job keeps its fast path, and delivery to observers is unchanged.
 """
 
@@ -172,7 +172,7 @@ class _JobCore:
         self.value: Any = None
         self.exception: BaseException | None = None
         self.log: JobLog | None = None
-        self.record: str | None = None  # the job's history key, kept by the history writer
+        self.record: int | None = None  # the job's history key, kept by the history writer
         # changes the recorder has not taken yet; under ``lock`` (see ``take_unrecorded``)
         self.unrecorded: dict[str, Any] | None = None
         self.recorder: Recorder | None = None  # the recorder that was called for them

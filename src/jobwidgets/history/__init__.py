@@ -6,9 +6,11 @@ Jupyter's data directory; ``JOBWIDGETS_HISTORY=<path>`` moves it and
 ``JOBWIDGETS_HISTORY=off`` turns it off (then ``enable()`` without a path does nothing).
 
 Reading works whether or not this process records: ``query``, ``export`` and ``clear``
-read the file this process writes, else the file the rules above name. Writes happen on
-one thread per process, ``jobwidgets-history`` (see ``writer``), never on a job's thread
-or the kernel's main thread.
+read the file this process writes, else the file the rules above name. One thread per
+process, ``jobwidgets-history``, takes the jobs' changes and sends them in batches to
+one writer process (``python -m jobwidgets.history.child``), which does the writing (see
+``writer``): nothing is written on a job's thread or the kernel's main thread, and no
+SQLite work for recording happens in this process.
 
 Retention: at start, records older than 90 days (``JOBWIDGETS_HISTORY_DAYS``) and beyond
 the newest 100,000 (``JOBWIDGETS_HISTORY_MAX_JOBS``) are deleted; ``enable()`` takes
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _jobcore
+from . import writer as _writer_module
 from .query import check, clear_file, export_file, export_records, query_file
 from .records import JobRecord
 from .store import ENV, HistoryWarning, history_path
@@ -109,7 +112,7 @@ def enable(
 
 def disable() -> None:
     """Stop recording: write what is pending, mark this process's unfinished jobs
-    "kernel ended", and stop the writer thread."""
+    "kernel ended", and stop the history thread and its writer process."""
     global _writer
     with _lock:
         writer, _writer = _writer, None
@@ -206,9 +209,13 @@ def clear(*, path: str | os.PathLike[str] | None = None, **filters: Any) -> int:
 
 
 def _forget_in_child() -> None:
-    """A forked child has no writer thread: it records nothing (until it enables)."""
+    """A forked child has no writer thread: it records nothing (until it enables), and
+    lets go of the writer process's pipe (which must see its end with its parent)."""
     global _writer
+    if _writer is not None:
+        _writer._forget_in_child()
     _writer = None
+    _writer_module.new_prefix()
     _jobcore.set_recorder(None)
     _jobcore.set_lost_note(None)
 

@@ -1,27 +1,53 @@
-"""The one writer thread of a process: job changes in, batched upserts out.
+"""The history's recording side: job changes in, compact batches out to a writer process.
 
-``Writer.start()`` starts the thread and installs the core's recorder
-(``jobwidgets._jobcore.set_recorder``). On the job's thread, under the job's lock, the
-core merges each change into the job's own dict of unrecorded changes; only the first
-change after the writer took that dict puts the job on a ``SimpleQueue`` (a C call;
+``Writer.start()`` starts the thread ``jobwidgets-history`` and installs the core's
+recorder (``jobwidgets._jobcore.set_recorder``). On the job's thread, under the job's
+lock, the core merges each change into the job's own dict of unrecorded changes; only the
+first change after the writer took that dict puts the job on a ``SimpleQueue`` (a C call;
 nothing else runs on the job's thread, and a job that changes four times in a batch is
-queued once). The thread ``jobwidgets-history`` sleeps until a job comes, waits out the
-batch interval (0.5 s by default), takes each queued job's changes
-(``_jobcore.take_unrecorded``) and writes every job that changed, once each, in one
-transaction of upserts: at most a few transactions a second, whatever the number of
-jobs. A process killed with SIGKILL loses at most the last
-interval, and WAL keeps the file whole. The thread also opens the file (pruning it and
-marking the jobs of ended kernels) and, on ``close()``, marks this process's unfinished
-jobs: no write happens on the caller's thread.
+queued once).
 
-Who owns what: the job's unrecorded changes belong to its core (under the job's lock);
-the queue is shared (thread-safe); everything else here (the record keys, the rows kept
-after a failed write, the connection) is this thread's alone. A job's record key is made
-on first sight and kept in the job's core (``_JobCore.record``), read and written only
-by this thread. Jobs are held only while they wait in the queue.
+The thread starts the writer process (``jobwidgets.history.child``, see there; with
+``subprocess``, never a bare fork) and then sleeps until a job comes, waits out the batch
+interval (0.5 s by default), takes each queued job's changes
+(``_jobcore.take_unrecorded``) and sends them, one ``marshal``-ed list of
+``(key, job_id, changes)`` a batch, on the process's stdin: at most a few batches a
+second, whatever the number of jobs. A job's first batch also carries what the job is
+(backend, class, tags, times so far), read from the job here; everything that costs per
+record (merging with what was written, the row, the tags' JSON, the search text, SQLite)
+happens in the writer process, not in this one. No SQL runs in this process.
+
+The writer process opens the file (pruning it and marking the jobs of ended kernels),
+writes each batch in one transaction, and answers on its stdout: an acknowledgement per
+batch, warnings, flushes. The thread reads the answers after each batch and gives the
+warnings here (each kind once). ``flush()`` waits for the process's answer; ``close()``
+asks it to mark this process's unfinished jobs "kernel ended", waits for it to exit
+(bounded; then kills it) and reaps it. A process killed with SIGKILL closes the pipe: the
+writer process writes what it received, marks the unfinished jobs and exits, so at most
+the last interval is lost, and WAL keeps the file whole. If the writer process ends
+unexpectedly, the thread warns once, starts another (up to ``MAX_RESTARTS`` times) and
+sends it the batches that were not acknowledged; each job's next batch carries what the
+job is again.
+
+Who owns what:
+
+- the job's unrecorded changes: its core, under the job's lock;
+- the queue: shared (thread-safe); ``flush()``/``close()`` put markers on it;
+- a job's record key (``_JobCore.record``, a number; the writer process makes the key
+  ``<process prefix>-<number>``): made on first sight and read only by the thread
+  ``jobwidgets-history``;
+- the writer process, its pipes, the batches not yet acknowledged, the warnings given,
+  ``batches``: the thread ``jobwidgets-history`` alone (``close()`` touches the process
+  only after that thread ended or did not end in time);
+- the connection, the run's lock file, the rows kept after a failed write and what was
+  written: the writer process alone.
+
+The writer process is in this process's process group and ignores SIGINT (Jupyter
+interrupts a kernel's whole group). Pipes are read with ``select``: POSIX systems only.
 
 Failures never reach the jobs: a write that fails (a read-only or full disk) is warned
-about once, kept (up to ``MAX_KEPT`` records) and tried again with the next batch.
+about once; the writer process keeps the records (up to ``child.MAX_KEPT``) and tries
+again with the next batch.
 """
 
 from __future__ import annotations
@@ -30,87 +56,60 @@ import contextlib
 import itertools
 import json
 import logging
+import marshal
+import os
 import queue
-import sqlite3
+import select
+import subprocess
+import sys
 import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .. import _jobcore
-from .._tags import tags_of
-from ..status import JobStatus
-from .records import COLUMNS, search_text
-from .store import (
-    FINAL,
-    SEARCH_SQL,
-    HistoryWarning,
-    NewerSchemaError,
-    hold_run_lock,
-    mark_ended,
-    open_store,
-    prune,
-    release_run_lock,
-    sweep,
-    transaction,
-)
+from .._tags import TagsTrait, tags_of
+from .store import HistoryWarning
 
 __all__ = ["Writer"]
 
 log = logging.getLogger("jobwidgets")
 
-MAX_KEPT = 100_000
-"""How many unwritten records a writer keeps while its disk refuses them."""
+MAX_RESTARTS = 3
+"""How many times a writer starts a new writer process after one ended unexpectedly."""
+MAX_UNACKED = 64
+"""How many batches a writer keeps until its writer process acknowledges them."""
+CLOSE_WAIT = 10.0
+"""Seconds ``close()`` waits at most for the writer process before killing it."""
 
-_FIELDS = ("created_at", "submitted_at", "started_at", "finished_at", "progress", "error",
-           "error_traceback")  # fmt: skip
-_WRITTEN = (*COLUMNS, "run_id", "search")
-"""The columns of a row as the writer makes it."""
-_UPDATED = [c for c in _WRITTEN if c not in ("id", "created_at", "run_id")]
-_ON_CONFLICT = "ON CONFLICT (id) DO UPDATE SET " + ", ".join(
-    f"{c} = excluded.{c}" if c in ("job_id", "backend", "status", "tags", "job_class",
-                                   "kernel_id", "notebook", "kernel_ended", "updated_at",
-                                   "search")
-    else f"{c} = coalesce(excluded.{c}, {c})"
-    for c in _UPDATED
-)  # fmt: skip
-CHUNK = 64
-"""Records per statement: SQLite's module lets go of the GIL at each step of a statement,
-so one row per step would hand the GIL to the job threads once per record."""
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+"""The folder that holds this ``jobwidgets``: the writer process imports the same one."""
+_BOOT = """
+import os, sys, types
+for name in ("jobwidgets", "jobwidgets.history"):
+    package = types.ModuleType(name)
+    package.__path__ = [os.path.join(sys.argv[1], *name.split("."))]
+    sys.modules[name] = package
+from jobwidgets.history.child import main
+sys.exit(main(sys.argv[2:]))
+"""
+"""How the writer process starts: ``python -m jobwidgets.history.child`` without running
+the packages' ``__init__`` (which import all of jobwidgets: 0.2-0.3 s of CPU); it needs
+``history.child``, ``history.store``, ``history.records`` and ``status`` only."""
 
-
-def _upsert(rows: int) -> str:
-    """The upsert of ``rows`` records in one statement."""
-    one = f"({', '.join('?' * len(_WRITTEN))})"
-    values = ", ".join([one] * rows)
-    return f"INSERT INTO jobs ({', '.join(_WRITTEN)}) VALUES {values} {_ON_CONFLICT}"
-
-
-_UPSERT_CHUNK = _upsert(CHUNK)
-
-_NARROW = ("status", "submitted_at", "started_at", "finished_at", "progress", "error_traceback",
-           "log_tail", "updated_at")  # fmt: skip
-_NARROW_AT = [_WRITTEN.index(c) for c in (*_NARROW, "id")]
+_prefix = uuid.uuid4().hex[:16]
+"""This process's part of its record keys (made anew in a forked child)."""
 
 
-def _update(rows: int) -> str:
-    """The update of ``rows`` records already written whose searched text is unchanged:
-    it sets no column of ``jobs_time`` or ``jobs_notebook``, so SQLite leaves them be."""
-    one = f"({', '.join('?' * len(_NARROW_AT))})"
-    sets = ", ".join(
-        f"{c} = v.column{n}" if c in ("status", "updated_at")
-        else f"{c} = coalesce(v.column{n}, jobs.{c})"
-        for n, c in enumerate(_NARROW, 1)
-    )  # fmt: skip
-    values = ", ".join([one] * rows)
-    return f"UPDATE jobs SET {sets} FROM (VALUES {values}) AS v WHERE jobs.id = v.column9"
+def new_prefix() -> None:
+    """A forked child's record keys must differ from its parent's."""
+    global _prefix
+    _prefix = uuid.uuid4().hex[:16]
 
 
-_UPDATE_CHUNK = _update(CHUNK)
-
+_keys = itertools.count(1)
 
 _STOP = object()
 
@@ -124,14 +123,27 @@ class _Lost(NamedTuple):
     at: float
 
 
-_NOTE_LOST = (
-    "UPDATE jobs SET error = ?, updated_at = ? WHERE job_id = ? AND job_class = ? "
-    f"AND kernel_ended = 1 AND status NOT IN ({', '.join(repr(s) for s in FINAL)})"
-)
-_RESEARCH = (
-    f"UPDATE jobs SET search = {SEARCH_SQL} WHERE job_id = ? AND job_class = ? AND error = ?"
-)
-_NAMES = {status: status.name for status in JobStatus}
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` made of what ``marshal`` writes (a numpy float becomes a float)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is tuple or kind is list:
+        return [_plain(v) for v in value]
+    if kind is dict:
+        return {str(k): _plain(v) for k, v in value.items()}
+    for base in (bool, int, float, str):
+        if isinstance(value, base):
+            return base(value)
+    if isinstance(value, tuple | list | set | frozenset):
+        return [_plain(v) for v in value]
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 class Writer:
@@ -162,27 +174,38 @@ class Writer:
         self.max_jobs = max_jobs
         self.run_id = uuid.uuid4().hex[:16]
         self.batches = 0
-        self._keys = itertools.count(1)
-        self._class_names: dict[type, str] = {}
+        """Batches the writer process wrote (committed)."""
+        self.restarts = 0
+        """Writer processes started after one ended unexpectedly."""
+        self._class_names: dict[type, tuple[str, bool]] = {}
+        self._backends: dict[int, tuple[object, str]] = {}
+        self._since = 0.0  # when recording started: jobs made later had every change recorded
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._recorder = self._queue.put  # one object: the core tells recorders apart by it
         self._noter = self._note_lost
-        self._kept: dict[str, tuple[Any, ...]] = {}
-        self._written: dict[str, str] = {}  # unfinished jobs' keys -> the search text written
         self._wake = threading.Event()
-        self._conn: sqlite3.Connection | None = None
-        self._lock_fd: int | None = None
-        self._warned = False
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._pipe = -1  # the writer process's stdin (its write end)
+        self._answers = -1  # its stdout (the read end)
+        self._buffer = bytearray()
+        self._seq = itertools.count(1)
+        self._unacked: dict[int, bytes] = {}
+        self._first = 0  # keys below it were never sent whole to this writer process
+        self._flushed = 0
+        self._closed_answer = False
+        self._stopping = False
+        self._warned: set[str] = set()
         self._gave_up = False
         self._thread: threading.Thread | None = None
         self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Writer:
-        """Start recording. The thread first opens the file, prunes it and marks the jobs
-        of ended kernels (so the caller never waits for the disk); ``flush()`` waits for
-        that too."""
+        """Start recording. The thread first starts the writer process, which opens the
+        file, prunes it and marks the jobs of ended kernels (so the caller never waits
+        for the disk); ``flush()`` waits for that too."""
         self._thread = threading.Thread(target=self._run, name="jobwidgets-history", daemon=True)
+        self._since = time.time()
         _jobcore.set_recorder(self._recorder)
         _jobcore.set_lost_note(self._noter)
         self._thread.start()
@@ -199,7 +222,7 @@ class Writer:
 
     def close(self, timeout: float | None = 10) -> None:
         """Write what is pending, mark this process's unfinished jobs "kernel ended",
-        and stop the thread."""
+        stop the thread and the writer process (reaped)."""
         if self._closed:
             return
         self._closed = True
@@ -208,64 +231,239 @@ class Writer:
         if _jobcore._lost_note is self._noter:
             _jobcore.set_lost_note(None)
         if self._thread is not None and self._thread.is_alive():
-            self._queue.put(_STOP)  # the thread writes, marks, and closes the file
+            self._queue.put(_STOP)  # the thread sends the rest, and stops the process
             self._wake.set()
             self._thread.join(timeout)
+            if self._thread.is_alive():  # the process did not answer in time
+                self._stopping = True
+                proc = self._proc
+                if proc is not None:
+                    with contextlib.suppress(OSError):
+                        proc.kill()
+                self._thread.join(5)
         else:
-            self._finish()
+            self._end_process()
+
+    def _forget_in_child(self) -> None:
+        """In a forked child: let go of the pipes (the writer process must see its input
+        end when this process's parent ends), without writing or waiting."""
+        if self._pipe >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._pipe)
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.stdout is not None:
+            proc.stdout.close()
+        self._pipe = self._answers = -1
 
     def _note_lost(self, job_class: str, job_id: str, note: str) -> None:
         """``_jobcore.note_lost``, on the caller's thread: queue it for this thread."""
         self._queue.put(_Lost(job_class, job_id, note, time.time()))
         self._wake.set()
 
-    def _finish(self) -> None:
-        """Mark this process's unfinished jobs "kernel ended", close the file, free the
-        lock."""
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                mark_ended(conn, self.run_id)
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
-        fd, self._lock_fd = self._lock_fd, None
-        release_run_lock(self.path, self.run_id, fd)
+    # ---------------------------------------------------------- the writer process
+    def _start_process(self) -> bool:
+        """Start a writer process and send it the batches not acknowledged."""
+        args = {
+            "path": str(self.path),
+            "run_id": self.run_id,
+            "prefix": _prefix,
+            "kernel_id": self.kernel_id,
+            "notebook": self.notebook,
+            "retention_days": self.retention_days,
+            "max_jobs": self.max_jobs,
+            "parent": os.getpid(),
+        }
+        read, write = os.pipe()
+        if sys.platform == "linux":  # a batch in one write, rather than 64 kB at a time
+            import fcntl
 
-    # ---------------------------------------------------------------- internals
-    def _open(self) -> None:
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(write, 1031, 1 << 20)  # F_SETPIPE_SZ
         try:
-            conn = open_store(self.path)
-            self._lock_fd = hold_run_lock(self.path, self.run_id)
-            prune(conn, days=self.retention_days, max_jobs=self.max_jobs)
-            sweep(conn, self.path, own_run=self.run_id)
-        except NewerSchemaError as exc:
-            self._warn(exc, "this process records no history")
+            proc = subprocess.Popen(
+                [sys.executable, "-S", "-c", _BOOT, _PACKAGE_ROOT],
+                stdin=read,
+                stdout=subprocess.PIPE,
+                env={**os.environ, "JOBWIDGETS_HISTORY_WRITER": json.dumps(args)},
+            )
+        except OSError as exc:
+            os.close(write)
+            self._warn(
+                "failed",
+                f"jobwidgets: the job history's writer process could not start "
+                f"({type(exc).__name__}: {exc}); this process records no history.",
+            )
+            self._gave_up = True
+            return False
+        finally:
+            os.close(read)
+        assert proc.stdout is not None
+        self._proc, self._pipe, self._answers = proc, write, proc.stdout.fileno()
+        self._buffer.clear()
+        self._first = next(_keys)  # every job's next batch says again what the job is
+        return all(self._write(frame) for frame in list(self._unacked.values()))
+
+    def _process_ended(self) -> None:
+        """The writer process ended (or its pipe broke) unexpectedly: reap it, warn once,
+        and start another, at most ``MAX_RESTARTS`` times."""
+        code = self._end_process(kill=True)
+        if self._stopping or self._gave_up:
+            return
+        if self.restarts >= MAX_RESTARTS:
+            self._warn(
+                "ended",
+                f"jobwidgets: the job history's writer process ended (exit code {code}) "
+                f"{self.restarts + 1} times; this process records no more history.",
+            )
             self._gave_up = True
             return
-        except (sqlite3.Error, OSError) as exc:
-            self._warn(exc)
-            return
-        self._conn = conn
-
-    def _warn(self, exc: BaseException, then: str | None = None) -> None:
-        if self._warned:
-            log.debug("jobwidgets: job history write failed again", exc_info=True)
-            return
-        self._warned = True
-        msg = (
-            f"jobwidgets: the job history {self.path} can't be written "
-            f"({type(exc).__name__}: {exc}); jobs run as usual, and "
-            + (
-                then
-                or "their history is kept in memory and written when the disk allows. Free "
-                "the disk or set JOBWIDGETS_HISTORY to a writable path (or 'off')"
-            )
-            + "."
+        self.restarts += 1
+        self._warn(
+            "ended",
+            f"jobwidgets: the job history's writer process ended unexpectedly (exit code "
+            f"{code}); a new one was started, and the batches it had not written are sent "
+            "again.",
         )
-        warnings.warn(msg, HistoryWarning, stacklevel=2)
+        self._start_process()
 
+    def _end_process(self, *, kill: bool = False) -> int | None:
+        """Close the pipes and reap the writer process (killed first if ``kill``, else
+        given ``CLOSE_WAIT`` seconds); its exit code."""
+        proc, self._proc = self._proc, None
+        if self._pipe >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._pipe)
+        self._pipe = self._answers = -1
+        if proc is None:
+            return None
+        if kill:
+            with contextlib.suppress(OSError):
+                proc.kill()
+        try:
+            code = proc.wait(CLOSE_WAIT)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(OSError):
+                proc.kill()
+            code = proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+        return code
+
+    def _send(self, message: tuple[Any, ...]) -> bool:
+        """Send one message to the writer process (a new one if it ended)."""
+        try:
+            data = marshal.dumps(message)
+        except ValueError:  # something marshal doesn't write (a numpy float)
+            data = marshal.dumps(_plain(message))
+        frame = len(data).to_bytes(4, "little") + data
+        if message[0] in ("rows", "lost"):
+            self._unacked[message[1]] = frame
+            if len(self._unacked) > MAX_UNACKED:
+                del self._unacked[next(iter(self._unacked))]
+            if self._proc is None:
+                return self._start_process()  # it sends the unacknowledged batches
+        elif self._proc is None and not self._start_process():
+            return False
+        return self._write(frame)
+
+    def _write(self, frame: bytes) -> bool:
+        """Write ``frame`` to the writer process; if it ended, to a new one (which is
+        sent the unacknowledged batches first). Whether it was delivered."""
+        for _ in range(2):
+            proc = self._proc
+            if proc is None:
+                return False
+            if proc.poll() is None:
+                view = memoryview(frame)
+                try:
+                    while view:
+                        view = view[os.write(self._pipe, view) :]
+                except OSError:
+                    pass
+                else:
+                    return True
+            self._process_ended()
+            if frame in self._unacked.values():  # sent again with them
+                return self._proc is not None
+        return False
+
+    def _read(self, timeout: float) -> bool:
+        """Read and act on the writer process's answers (waiting up to ``timeout`` for
+        the first); False if it ended."""
+        proc = self._proc
+        if proc is None:
+            return False
+        ready, _, _ = select.select([self._answers], [], [], timeout)
+        while ready:
+            try:
+                data = os.read(self._answers, 1 << 16)
+            except OSError:
+                data = b""
+            if not data:
+                return False
+            self._buffer += data
+            while True:
+                end = self._buffer.find(b"\n")
+                if end < 0:
+                    break
+                line = bytes(self._buffer[:end])
+                del self._buffer[: end + 1]
+                try:
+                    self._answer(json.loads(line))
+                except (ValueError, IndexError, TypeError):
+                    log.debug("jobwidgets: a history writer answer not understood: %r", line)
+            ready, _, _ = select.select([self._answers], [], [], 0)
+        return True
+
+    def _answer(self, answer: list[Any]) -> None:
+        kind = answer[0]
+        if kind == "ack":
+            self._unacked.pop(answer[1], None)
+            if answer[2]:
+                self.batches += 1
+        elif kind == "warn":
+            self._warn(answer[1], answer[2])
+        elif kind == "gave_up":
+            self._warn("gave_up", answer[1])
+            self._gave_up = True
+        elif kind == "flushed":
+            self._flushed = max(self._flushed, answer[1])
+        elif kind == "closed":
+            self._closed_answer = True
+
+    def _wait_for(self, done: Any, timeout: float, resend: bytes | None = None) -> bool:
+        """Read answers until ``done()``, the timeout, or the writer process ended (a new
+        one gets ``resend``)."""
+        end = time.monotonic() + timeout
+        while not done():
+            left = end - time.monotonic()
+            if left <= 0 or self._proc is None:
+                return False
+            if not self._read(min(left, 0.5)) and not done():
+                self._process_ended()
+                if self._proc is None or resend is None or not self._write(resend):
+                    return False
+        return True
+
+    def _warn(self, kind: str, text: str) -> None:
+        if kind != "moved":  # a file moved aside: each time; the others once
+            if kind in self._warned:
+                log.debug("jobwidgets: %s", text)
+                return
+            self._warned.add(kind)
+        warnings.warn(text, HistoryWarning, stacklevel=2)
+
+    # ---------------------------------------------------------------- the thread
     def _run(self) -> None:
-        self._open()
+        try:
+            self._start_process()
+            self._loop()
+        except Exception:  # never let the thread die with the process unreaped
+            log.exception("jobwidgets: the job history writer failed")
+            self._stopping = True
+            self._end_process(kill=True)
+
+    def _loop(self) -> None:
         get = self._queue.get
         while True:
             first = get()
@@ -278,7 +476,7 @@ class Writer:
                     items.append(self._queue.get_nowait())
             stop = False
             events: list[threading.Event] = []
-            changes: list[Any] = []
+            jobs: list[Any] = []
             lost: list[_Lost] = []
             for item in items:
                 if item is _STOP:
@@ -288,168 +486,105 @@ class Writer:
                 elif isinstance(item, _Lost):
                     lost.append(item)
                 else:
-                    changes.append(item)
+                    jobs.append(item)
             try:
-                self._write(changes)
-                if lost:
-                    self._write_lost(lost)
+                if self._proc is not None and self._proc.poll() is not None:
+                    self._process_ended()
+                batch = self._take(jobs)
+                if batch and not self._gave_up:
+                    self._send(("rows", next(self._seq), time.time(), batch))
+                if lost and not self._gave_up:
+                    self._send(("lost", next(self._seq), [tuple(item) for item in lost]))
+                if (events or stop) and not self._gave_up and self._proc is not None:
+                    token = next(self._seq)
+                    data = marshal.dumps(("flush", token))
+                    frame = len(data).to_bytes(4, "little") + data
+                    if self._write(frame):
+                        self._wait_for(lambda t=token: self._flushed >= t, 60, frame)
+                elif self._proc is not None:
+                    self._read(0)
             except Exception:  # never let the thread die
                 log.exception("jobwidgets: the job history writer failed on a batch")
             if stop:
-                self._finish()
+                self._stop_process()
             for event in events:
                 event.set()
             if stop:
                 return
 
-    def _write(self, jobs: list[Any]) -> None:
-        """Write the changes of ``jobs`` (each job's latest values, one row per job)."""
+    def _stop_process(self) -> None:
+        """Ask the writer process to mark this process's unfinished jobs and exit; reap it."""
+        self._stopping = True
+        if self._proc is not None:
+            data = marshal.dumps(("close",))
+            with contextlib.suppress(OSError):
+                os.write(self._pipe, len(data).to_bytes(4, "little") + data)
+            self._wait_for(lambda: self._closed_answer, CLOSE_WAIT)
+        self._end_process()
+
+    def _take(self, jobs: list[Any]) -> list[tuple[Any, ...]]:
+        """Each job's changes, one ``(key, job_id, changes)`` a job; a job's first batch
+        to this writer process also says what the job is (``child.IDENTITY``)."""
+        take = _jobcore.take_unrecorded
         if self._gave_up:
             for job in jobs:  # let them queue again, should a later writer record
-                _jobcore.take_unrecorded(job)
-            return
-        rows = self._kept
-        now = time.time()
-        row = self._row
-        take = _jobcore.take_unrecorded
+                take(job)
+            return []
+        first = self._first
+        batch = []
         for job in jobs:
             fields = take(job)
             if fields is None:  # queued twice (a recorder was replaced): taken already
                 continue
             state = job._jobwidgets
+            status = fields.get("state")
+            if status is not None:
+                fields["state"] = status._name_  # (an enum's hash is a Python call)
+            if "log_lines" in fields:
+                fields["log_lines"] = _log_tail(job)
             key = state.record
             if key is None:
-                # zero-padded: a run's keys sort in the order they are made, so the
-                # table's B-tree grows at its end
-                key = state.record = f"{self.run_id}-{next(self._keys):09d}"
-            kept = rows.get(key)
-            if kept is not None:  # an unwritten earlier row: keep what this batch doesn't set
-                fields = {**dict(zip(_FIELDS, kept[4:11], strict=True)), **fields}
-            rows[key] = row(key, job, fields, now)
-        if len(rows) > MAX_KEPT:  # the disk refused for a long time: drop the oldest
-            for key in list(itertools.islice(rows, len(rows) - MAX_KEPT)):
-                del rows[key]
-        if not rows:
-            return
-        if self._conn is None:
-            self._open()
-            if self._conn is None:
-                return
-        conn = self._conn
-        written = self._written
-        full: list[tuple[Any, ...]] = []
-        narrow: list[tuple[Any, ...]] = []
-        for key, values in rows.items():
-            (narrow if written.get(key) == values[-1] else full).append(values)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                _write_rows(conn, full, _UPSERT_CHUNK, _upsert)
-                before = conn.total_changes
-                _write_rows(
-                    conn, [[r[i] for i in _NARROW_AT] for r in narrow], _UPDATE_CHUNK, _update
-                )
-                if conn.total_changes - before < len(narrow):  # some were deleted meanwhile
-                    _write_rows(conn, narrow, _UPSERT_CHUNK, _upsert)  # (a clear): back in
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if conn.in_transaction:  # a COMMIT that failed (a full disk) leaves it open
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-            self._warn(exc)
-            return
-        for values in rows.values():
-            if values[3] in FINAL:  # final: no more changes, bar a rare late stamp
-                written.pop(values[0], None)
-            else:
-                written[values[0]] = values[-1]
-        rows.clear()
-        self.batches += 1
+                key = state.record = next(_keys)
+                fields["#"] = self._identity(job, state, True)
+            elif key < first:
+                fields["#"] = self._identity(job, state, False)
+            job_id = job._job_id
+            if job_id is not None and type(job_id) is not str:
+                job_id = str(job_id)
+            batch.append((key, job_id, fields))
+        return batch
 
-    def _write_lost(self, lost: list[_Lost]) -> None:
-        """Note on the records of ended kernels' unfinished jobs that they were lost.
-        Jobs of a kernel that has just ended are marked first (``sweep``)."""
-        if self._gave_up:
-            return
-        if self._conn is None:
-            self._open()
-            if self._conn is None:
-                return
-        conn = self._conn
-        try:
-            sweep(conn, self.path, own_run=self.run_id)
-            with transaction(conn):
-                for item in lost:
-                    conn.execute(_NOTE_LOST, (item.note, item.at, item.job_id, item.job_class))
-                    conn.execute(_RESEARCH, (item.job_id, item.job_class, item.note))
-        except sqlite3.Error as exc:
-            self._warn(exc)
-
-    def _row(self, key: str, job: Any, fields: dict[str, Any], now: float) -> tuple[Any, ...]:
-        """The record of one job: the fields this batch changed, else what the job says
-        of itself now (so a record deleted meanwhile is written whole again), and its id,
-        backend, class, tags and (if it changed) log tail. None keeps the stored value."""
-        get = fields.get
-        state = get("state")
-        status = _NAMES[state if state is not None else job._jobwidgets.status]
-        job_id = job._job_id
-        # a tag change is told before the job stores it: the change's value wins
-        tags = get("tags") if "tags" in fields else tags_of(job)
-        try:
-            backend = job._backend_name()
-        except Exception:
-            backend = type(job._backend).__name__
+    def _identity(self, job: Any, state: Any, new: bool) -> tuple[Any, ...]:
+        """What the job is (``child.IDENTITY``): its status, backend, class, tags and
+        creation time, and, for a job that may have changed while nothing recorded it
+        (made before this writer started, or first sent to an earlier writer process),
+        its other fields as it says now."""
         cls = type(job)
-        name = self._class_names.get(cls)
-        if name is None:
-            name = self._class_names[cls] = f"{cls.__module__}.{cls.__qualname__}"
-        job_id = None if job_id is None else str(job_id)
-        # the job's error whether or not it changed in this batch, for ``search``
-        known = job._trait_values  # what the job says now, for what this batch didn't change
-        error = get("error") or known.get("error")
-        tags_json = (
-            json.dumps([str(t) for t in tags]) if isinstance(tags, list | tuple | set) else "[]"
-        )
-        return (
-            key,
-            job_id,
-            backend,
-            status,
-            get("created_at") or known.get("created_at") or now,
-            get("submitted_at") or known.get("submitted_at"),
-            get("started_at") or known.get("started_at"),
-            get("finished_at") or known.get("finished_at"),
-            get("progress", known.get("progress")),
-            error,
-            get("error_traceback") or known.get("error_traceback"),
-            _log_tail(job) if "log_lines" in fields else None,
-            tags_json,
-            name,
-            self.kernel_id,
-            self.notebook,
-            False,
-            now,
-            self.run_id,
-            search_text(job_id, backend, name, self.notebook, error, tags_json),
-        )
-
-
-def _write_rows(
-    conn: sqlite3.Connection, rows: list[Any], chunked: str, statement: Callable[[int], str]
-) -> None:
-    """Run ``chunked`` (``CHUNK`` rows a statement) and ``statement(n)`` for the rest."""
-    flat = itertools.chain.from_iterable
-    whole = len(rows) - len(rows) % CHUNK
-    if whole:
-        conn.executemany(
-            chunked,
-            (tuple(flat(rows[start : start + CHUNK])) for start in range(0, whole, CHUNK)),
-        )
-    if whole < len(rows):
-        conn.execute(statement(len(rows) - whole), tuple(flat(rows[whole:])))
+        named = self._class_names.get(cls)
+        if named is None:
+            plain = isinstance(getattr(cls, "tags", None), TagsTrait)
+            named = self._class_names[cls] = (f"{cls.__module__}.{cls.__qualname__}", plain)
+        name, plain_tags = named
+        get = job._trait_values.get
+        tags = get("tags", ()) if plain_tags else tags_of(job)
+        backend = job._backend
+        known = self._backends.get(id(backend))
+        if known is not None and known[0] is backend:  # held: its id is not reused
+            backend_name = known[1]
+        else:
+            try:
+                backend_name = job._backend_name()
+            except Exception:
+                backend_name = type(backend).__name__
+            if len(self._backends) >= 256:
+                self._backends.clear()
+            self._backends[id(backend)] = (backend, backend_name)
+        created = get("created_at")
+        if new and created is not None and created >= self._since:
+            return (state.status._name_, backend_name, name, tags, created)
+        return (state.status._name_, backend_name, name, tags, created, get("submitted_at"),
+                get("started_at"), get("finished_at"), get("progress"), get("error"),
+                get("error_traceback"))  # fmt: skip
 
 
 TAIL_LINES = 50
