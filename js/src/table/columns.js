@@ -14,9 +14,10 @@
 //   3. the backend and the cancel note, to their head's width;
 //   4. the id, to 10em;
 //   5. every column but the id and the status, to its `least`: the text (the
-//      backend, the times, the percentage) to a letter or so, the progress bar
-//      to BAR_EM, the Actions head to the button's width;
-//   6. the id, to a letter or so.
+//      backend, the times) to a letter or so, the Actions head to the button's
+//      width; the progress bar to BAR_EM, its percentage whole;
+//   6. the percentage;
+//   7. the id, to a letter or so.
 // The status and the Cancel/Retry button are never cut. A column the user
 // resized keeps its width; the others give way around it. When even the least
 // widths can't fit (wide user widths, a very wide status), the table scrolls
@@ -257,7 +258,8 @@ const STAGES = [
   [["backend", "submitted", "queue", "run", "progress"], (m, c) => m.body[c]],
   [["backend", "actions"], (m, c) => Math.min(m.body[c], m.min[c])],
   [["id"], (m, c) => m.min[c]],
-  [COLUMN_IDS.filter((c) => c !== "id"), (m, c) => m.least[c]],
+  [COLUMN_IDS.filter((c) => c !== "id"), (m, c) => (c === "progress" ? m.body[c] : m.least[c])],
+  [["progress"], (m, c) => m.least[c]],
   [["id"], (m, c) => m.least[c]],
 ];
 
