@@ -64,22 +64,97 @@ test("free space goes to an id that does not fit first, then to the flexible col
   assert.equal(roomy.widths.status, measured.want.status, "fixed columns stay as they are");
 });
 
-test("short of space, progress, backend and actions give way before the id", () => {
+test("short of space, progress, heads, backend and actions give way before the id", () => {
   const measured = contentWidths([makeRow("1", { job_id: UUID, backend: "b".repeat(20), progress: 0.5, progress_text: "p".repeat(20) })], {
     measurer,
     head,
   });
-  const total = sum(measured.want);
-  const giveable = ["progress", "backend", "actions"].reduce((n, c) => n + measured.want[c] - measured.min[c], 0);
+  const { want, min, body } = measured;
+  const total = sum(want);
+  assert.ok(body.progress > min.progress, "the bar and the percentage stay when the note goes");
+  const giveable =
+    want.progress -
+    body.progress +
+    ["backend", "actions"].reduce((n, c) => n + want[c] - min[c], 0) +
+    ["submitted", "queue", "run"].reduce((n, c) => n + want[c] - body[c], 0);
   const some = fitColumns(measured, total - giveable);
-  assert.equal(some.widths.id, measured.want.id, "the id is whole while another column can give way");
+  assert.equal(some.widths.id, want.id, "the id is whole while another column can give way");
+  assert.equal(some.widths.progress, body.progress);
   assert.equal(some.total, total - giveable);
   const tighter = fitColumns(measured, total - giveable - 20);
-  assert.equal(tighter.widths.id, measured.want.id - 20, "then the id, to spare a sideways scroll");
+  assert.equal(tighter.widths.id, want.id - 20, "then the id, to spare a sideways scroll");
   assert.equal(tighter.total, total - giveable - 20);
   const tiny = fitColumns(measured, 200);
-  assert.equal(tiny.widths.id, measured.want.id, "scrolling anyway, the id stays whole");
+  assert.equal(tiny.widths.id, want.id, "scrolling anyway, the id stays whole");
+  assert.equal(tiny.widths.progress, min.progress, "... and the others give way to their heads");
   assert.ok(tiny.total > 200);
+});
+
+// Widths near a browser's at 13 px: the screenshot's case, one running job with a long note
+const browserLike = {
+  size: 13,
+  exact: true,
+  measure: (text, kind = "ui", scale = 1) =>
+    String(text ?? "").length * scale * { ui: 6.8, bold: 8.8, italic: 6.8, mono: 7.8 }[kind],
+};
+const RUNNING_ROW = makeRow("1", {
+  job_id: "local-thread-1",
+  backend: "local-thread",
+  status: "RUNNING",
+  started_at: 1000,
+  progress: 0.27,
+  progress_text: "41/150 steps of a long phase name",
+});
+
+test("at 716 px the columns fit: the progress note gives way first, Status and Actions stay whole", () => {
+  const measured = contentWidths([RUNNING_ROW], { measurer: browserLike, now: 1000 });
+  const available = 716 - 2; // the grid's borders
+  assert.ok(sum(measured.want) > available, "the content is wider than the container");
+  const { widths, total } = fitColumns(measured, available);
+  assert.ok(sum(widths) <= available, `${sum(widths)} px of columns in ${available} px`);
+  assert.ok(total <= available, "no sideways scroll");
+  assert.equal(widths.status, measured.want.status, "the status whole");
+  assert.equal(widths.actions, measured.want.actions, "Cancel whole");
+  assert.ok(widths.progress < measured.want.progress, "the progress note is cut");
+  assert.ok(widths.progress < measured.min.progress, "... and the heads before the id and backend are cut");
+  assert.equal(widths.id, measured.want.id, "the id whole");
+  assert.equal(widths.backend, measured.want.backend, "the backend whole");
+  // the bar and the percentage keep their room
+  const bar = 2 * 13 + 4 + 2.6 * 13 + 4 + 12;
+  assert.ok(widths.progress >= bar, [widths.progress, bar]);
+});
+
+test("from 400 px up the columns fit, Status and Cancel whole; the id is cut last", () => {
+  const rows = [RUNNING_ROW, makeRow("2", { job_id: UUID, backend: "a-backend-with-a-long-name", status: "QUEUED" })];
+  const measured = contentWidths(rows, { measurer: browserLike, now: 1000 });
+  let idCutAt = null;
+  let backendCutAt = null;
+  for (let available = 1400; available >= NARROW_PX - 2; available -= 7) {
+    const { widths, total } = fitColumns(measured, available);
+    assert.ok(total <= available && sum(widths) <= available, [available, total]);
+    assert.equal(widths.status, measured.want.status, available);
+    assert.ok(widths.actions >= measured.button, available);
+    assert.ok(widths.progress >= 2 * 13 + 12, ["the bar keeps a small width", available]);
+    if (idCutAt === null && widths.id < measured.want.id) idCutAt = available;
+    if (backendCutAt === null && widths.backend < measured.want.backend) backendCutAt = available;
+    if (widths.id < measured.want.id) {
+      for (const c of ["progress", "backend", "submitted", "queue", "run"])
+        assert.ok(widths[c] <= Math.max(measured.min[c], measured.body[c]), [c, available, widths]);
+    }
+  }
+  assert.ok(backendCutAt > idCutAt, [backendCutAt, idCutAt]);
+});
+
+test("a column the user set keeps its width while the others give way", () => {
+  const measured = contentWidths([RUNNING_ROW], { measurer: browserLike, now: 1000 });
+  const { widths, total } = fitColumns(measured, 714, { backend: 200 });
+  assert.equal(widths.backend, 200);
+  assert.ok(total <= 714, total);
+  assert.ok(widths.actions >= measured.least.actions && measured.least.actions >= measured.button, "Cancel whole");
+  assert.equal(widths.status, measured.want.status);
+  const wide = fitColumns(measured, 714, { id: 700 });
+  assert.equal(wide.widths.id, 700, "the user's width, even if the grid then scrolls");
+  assert.ok(wide.total > 714);
 });
 
 test("widths the user set are kept; the template lists every column in order", () => {

@@ -45,6 +45,20 @@ print(sorted(j.job_id() for j in [*held, failed, uuid_job, gone]))"""
 TABLE = 'table = JobTable([*held, failed, uuid_job, gone], title="Layout")\ntable'
 BADGE = "StatusBadge(failed)"
 
+# One running job whose progress note is longer than its column can show at ~716 px
+PROGRESS_TEXT = "41/150 steps of a long phase name"
+PROGRESS = f"""\
+import threading
+import jobwidgets as jw
+from jobwidgets.widgets import JobTable
+local = jw.LocalBackend(max_workers=1)
+gate = threading.Event()
+def hold():
+    gate.wait(600)
+job = local.run(hold)
+job.set_progress(0.27, {PROGRESS_TEXT!r})
+JobTable([job], title="Progress")"""
+
 # Whether each element of `sel` under `root` shows its whole content: not cut by its
 # own box (scrollWidth) nor by the box of its cell or the grid it sits in.
 WHOLE = """([root, sel]) => [...document.querySelector(root).querySelectorAll(sel)]
@@ -204,18 +218,24 @@ def test_table_beside_the_panel(page: Any, jobs_nb: Notebook) -> None:
     page.wait_for_timeout(400)  # the columns are measured at most every 250 ms
     root = ".jp-Notebook .jw-table"
 
-    # the file browser open too: too narrow for every column, whole; nothing is cut,
-    # the table scrolls sideways
-    uncut = """([root, sel]) => [...document.querySelector(root).querySelectorAll(sel)]
-      .filter((el) => el.offsetParent !== null)
-      .map((el) => [el.textContent, el.scrollWidth <= el.clientWidth + 1])"""
+    # the file browser open too: too narrow for every column, whole; the table still fits
+    # (no sideways scroll): the progress notes and heads give way, then the backends,
+    # the UUID last (whole in its title); Cancel, Retry, the statuses and short ids whole
+    grid = table.locator(".jw-grid")
+    assert grid.evaluate("(el) => el.scrollWidth <= el.clientWidth")
     for sel in (
-        ".jw-head .jw-cell",
+        ".jw-head .jw-c-status, .jw-head .jw-c-actions",
         ".jw-body .jw-cancel:not([hidden]), .jw-body .jw-retry:not([hidden])",
-        ".jw-body .jw-c-id",
+        ".jw-body .jw-pill",
     ):
-        facts = page.evaluate(uncut, [root, sel])
-        assert facts and all(whole for _, whole in facts), (sel, facts)
+        facts = page.evaluate(WHOLE, [root, sel])
+        assert facts and all(f["whole"] for f in facts), (sel, facts)
+    ids = {f["text"]: f["whole"] for f in page.evaluate(WHOLE, [root, ".jw-body .jw-c-id"])}
+    assert len(ids) == 6 and all(whole for text, whole in ids.items() if text != UUID), ids
+    assert not ids[UUID]
+    uuid_cell = table.locator(".jw-body .jw-row", has_text=UUID).locator(".jw-c-id")
+    assert uuid_cell.get_attribute("title") == UUID
+    screenshot(table, "layout-table-beside-files")
 
     # the file browser closed: the notebook has the width the panel leaves it, and
     # the Actions head, every Cancel and the UUID show whole with no sideways scroll
@@ -229,7 +249,6 @@ def test_table_beside_the_panel(page: Any, jobs_nb: Notebook) -> None:
         facts = page.evaluate(WHOLE, [root, sel])
         assert facts and all(f["whole"] for f in facts), (sel, facts)
     assert UUID in [f["text"] for f in page.evaluate(WHOLE, [root, ".jw-body .jw-c-id"])]
-    grid = table.locator(".jw-grid")
     assert grid.evaluate("(el) => el.scrollWidth <= el.clientWidth")
 
     # sorted by Submitted, its arrow shows whole
@@ -294,6 +313,42 @@ def test_table_beside_the_panel(page: Any, jobs_nb: Notebook) -> None:
     # CANCELLED reads plainly
     label = table.locator(".jw-body .jw-pill-label", has_text="CANCELLED").first
     assert label.evaluate("(el) => getComputedStyle(el).textDecorationLine") == "none"
+    assert page.errors == []
+
+
+def test_table_fits_a_notebook_beside_the_panel(page: Any, lab: Lab) -> None:
+    # the file browser and the Jobs panel open: the output area is about 716 px wide
+    nb = Notebook(page, lab, write_notebook(lab.root, "layout-progress.ipynb", [PROGRESS]))
+    _open_panel(page)
+    nb.run_cell(0)
+    nb.wait_cell(0, timeout=60)
+    assert nb.errors(0) == []
+    output = nb.cell_node(0).locator(".jp-OutputArea-output").first
+    table = output.locator(".jw-table")
+    row = table.locator(".jw-body .jw-row").first
+    row.locator(".jw-pill-label", has_text="RUNNING").wait_for(timeout=20000)
+    row.locator(".jw-progress-text", has_text=PROGRESS_TEXT).wait_for(state="attached")
+    page.wait_for_timeout(400)  # the columns are measured at most every 250 ms
+    area = output.bounding_box()
+    assert 680 <= area["width"] <= 760, f"the output area is {area['width']}px wide"
+
+    # no sideways scroll: every column fits
+    grid = table.locator(".jw-grid")
+    widths = grid.evaluate("(el) => [el.scrollWidth, el.clientWidth]")
+    assert widths[0] <= widths[1], widths
+    # Cancel and the status whole, inside the output area
+    cancel = row.locator("button.jw-cancel").bounding_box()
+    assert area["x"] <= cancel["x"] and cancel["x"] + cancel["width"] <= area["x"] + area["width"]
+    for sel in (".jw-head .jw-c-actions", ".jw-body .jw-cancel", ".jw-body .jw-pill"):
+        facts = page.evaluate(WHOLE, [".jp-Notebook .jw-table", sel])
+        assert facts and all(f["whole"] for f in facts), (sel, facts)
+    # the progress note is what gives way; the whole of it is the cell's title
+    progress = row.locator(".jw-c-progress")
+    assert progress.get_attribute("title") == f"27% \u00b7 {PROGRESS_TEXT}"
+    assert row.locator(".jw-pct").evaluate("(el) => el.scrollWidth <= el.clientWidth")
+    bar = row.locator(".jw-progress").bounding_box()
+    assert bar["width"] >= 20, bar
+    screenshot(table, "layout-table-progress-716")
     assert page.errors == []
 
 

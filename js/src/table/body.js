@@ -78,7 +78,7 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     if (col.sort) {
       const btn = h("button", "jw-sort");
       btn.type = "button";
-      const label = h("span", "", col.label);
+      const label = h("span", "jw-sort-label", col.label);
       const arrow = h("span", "jw-sort-arrow");
       arrow.setAttribute("aria-hidden", "true");
       btn.append(label, arrow);

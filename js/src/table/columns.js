@@ -4,12 +4,28 @@
 // longest job id, backend, progress text, cancel note... of the rows, the
 // widest status label, a time, the column's head with its sort arrow). Free
 // space goes first to a job id that does not fit yet, then to the flexible
-// columns (id, backend, progress). Short of space, the progress, backend and
-// actions columns give way first; the id last, and only when that spares a
-// sideways scroll (scrolling anyway, the id stays whole).
+// columns (id, backend, progress).
+// Short of space, from NARROW_PX up, the columns fit the container with no
+// sideways scroll, giving way in this order (`fitColumns`'s STAGES):
+//   1. the progress note (its whole text is the cell's title, and in the details);
+//   2. the heads wider than their column's content, Status and Actions aside
+//      (the labels end in an ellipsis; the progress bar, at its least width,
+//      and the percentage stay);
+//   3. the backend and the cancel note, to their head's width;
+//   4. the id, to 10em;
+//   5. every column but the id and the status, to its `least`: the text (the
+//      backend, the times) to a letter or so, the Actions head to the button's
+//      width; the progress bar to BAR_EM, its percentage whole;
+//   6. the percentage;
+//   7. the id, to a letter or so.
+// The status and the Cancel/Retry button are never cut. A column the user
+// resized keeps its width; the others give way around it. When even the least
+// widths can't fit (wide user widths, a very wide status), the table scrolls
+// sideways as before: only the progress, backend and actions columns give way,
+// to their heads, and the id stays whole.
 // Narrow layout (`.jw-narrow`, two lines a row: id and Cancel, then status,
 // submitted, run time and progress): below NARROW_PX, and in the panel
-// (`fill`) whenever the columns can't fit at their smallest.
+// (`fill`) whenever the columns can't fit at their heads' widths (`min`).
 //
 // Widths are decided without laying out the rows (only those in view exist):
 // the text of the rows is measured with a canvas (an estimate where there is
@@ -19,7 +35,8 @@
 // (`measured`), the widths the user set on a column's resize handle (`userWidths`,
 // kept for the life of the view), the width available (`available`, from a
 // ResizeObserver on the table's root) and `state.narrow`, which the body reads
-// for its row height. The template goes to the root's `--jw-columns`.
+// for its row height. The template goes to the root's `--jw-columns`. The
+// widths are a pure function of these (`fitColumns`): nothing else is kept.
 
 import { STATUSES, STATUS_INFO, cancelDisplay, formatDuration, kernelEnded } from "../model.js";
 import { h, listen, setAttr } from "../dom.js";
@@ -42,7 +59,13 @@ export const MIN_USER_PX = 40;
 const PAD = 12; // a cell's padding, both sides
 const SLACK = 3; // sub-pixel rounding, the resize handle's edge
 const FLEX = { id: 2, backend: 1, progress: 1 };
+/** Scrolling anyway (the least widths can't fit): these give way to their heads. */
 const SHRINK_ORDER = ["progress", "backend", "actions"];
+/** The progress bar's least width (em), as `.jw-progress`'s min-width in widgets.css. */
+const BAR_EM = 2;
+/** The percentage's least width (em), as `.jw-pct`'s min-width in widgets.css. */
+const PCT_EM = 2.6;
+const GAP = 4; // between the bar, the percentage and the note (`.jw-c-progress`'s gap)
 
 /**
  * A text measurer: `measure(text, kind, scale)` in px, `kind` "ui", "bold",
@@ -104,9 +127,13 @@ function longest(k = 6) {
 
 /**
  * The widths the content of `rows` asks for, per column, in px:
- * `{want, min, full}`. `want` is the width that shows the content whole (a long
- * id capped at 40em), `min` what a column can give way to (its head; an id of
- * 10em), `full` the uncapped width of the ids.
+ * `{want, min, body, least, full}`. `want` is the width that shows the content
+ * and the head whole (a long id capped at 40em); `min` what a column can give
+ * way to with its head whole (an id of 10em); `body` the content alone, its
+ * head aside (the progress column: its bar at the least width and the
+ * percentage, no note); `least` the narrowest a column gets before the table
+ * scrolls sideways (the status, and Cancel, whole; the progress bar at
+ * BAR_EM; a text column a letter or so); `full` the uncapped width of the ids.
  *
  * @param {Iterable<object>} rows
  * @param {object} o
@@ -122,6 +149,8 @@ export function contentWidths(rows, { measurer, head, local = new Map(), readonl
   const cell = (w) => Math.ceil(w + PAD + SLACK);
   const want = {};
   const min = {};
+  const body = {};
+  const least = {};
 
   // One pass over the rows: the longest texts of each column, and what else
   // widens one (a job whose kernel ended, progress, a submitted time not today).
@@ -155,9 +184,11 @@ export function contentWidths(rows, { measurer, head, local = new Map(), readonl
   const idFull = Math.max(heads("Job ID", "id"), cell(ids.width(measure, "mono")));
   want.id = Math.min(idFull, Math.ceil(40 * f));
   min.id = Math.max(heads("Job ID", "id"), Math.min(want.id, Math.ceil(10 * f)));
+  body.id = Math.min(want.id, cell(ids.width(measure, "mono")));
 
   min.backend = heads("Backend", "backend");
-  want.backend = Math.max(min.backend, Math.min(cell(backends.width(measure, "ui")), Math.ceil(20 * f)));
+  body.backend = Math.min(cell(backends.width(measure, "ui")), Math.ceil(20 * f));
+  want.backend = Math.max(min.backend, body.backend);
 
   // the pill: borders, padding, icon, gaps, label, the running spinner (at 0.9em)
   let pill = 0;
@@ -167,33 +198,47 @@ export function contentWidths(rows, { measurer, head, local = new Map(), readonl
   }
   pill += 4 + 0.9 * f * (0.5 * 2 + 1 + 0.35);
   if (ended) pill += measure("last seen ", "italic") + measure(" \u00b7 kernel ended", "italic") + 0.6 * f;
-  want.status = min.status = Math.max(heads("Status", "status"), cell(pill));
+  body.status = cell(pill);
+  want.status = min.status = Math.max(heads("Status", "status"), body.status);
 
   // the widest time of its kind: a two-digit day, a wide month
   const sample = ["00:00:00", "28 May 00:00:00", "28 May 2000 00:00:00"][dated];
-  want.submitted = min.submitted = Math.max(heads("Submitted", "submitted"), cell(measure(sample, "ui")));
-  const duration = cell(measure(formatDuration(7200 + 59 * 60), "ui")); // "2h 59m"
-  want.queue = min.queue = Math.max(heads("Queue", "queue"), duration);
-  want.run = min.run = Math.max(heads("Run time", "run"), duration);
+  body.submitted = cell(measure(sample, "ui"));
+  want.submitted = min.submitted = Math.max(heads("Submitted", "submitted"), body.submitted);
+  body.queue = body.run = cell(measure(formatDuration(7200 + 59 * 60), "ui")); // "2h 59m"
+  want.queue = min.queue = Math.max(heads("Queue", "queue"), body.queue);
+  want.run = min.run = Math.max(heads("Run time", "run"), body.run);
 
   min.progress = heads("Progress", "progress");
+  const pct = Math.max(measure("100%", "ui"), PCT_EM * f);
   let progress = 0;
   if (progressing) {
     const text = progressTexts.width(measure, "ui", 0.92);
-    progress = 5 * f + 4 + measure("100%", "ui") + 4 + Math.min(text, 16 * f);
-  }
+    progress = 5 * f + GAP + pct + GAP + Math.min(text, 16 * f);
+    body.progress = cell(BAR_EM * f + GAP + pct + GAP);
+  } else body.progress = 0;
   want.progress = Math.max(min.progress, cell(progress));
 
   const button = Math.ceil(measure("Cancel", "ui", 0.92) + 16 + 2);
   if (readonly) {
     min.actions = heads("Notebook", "actions");
-    want.actions = Math.max(min.actions, Math.min(cell(notebooks.width(measure, "ui")), Math.ceil(20 * f)));
+    body.actions = Math.min(cell(notebooks.width(measure, "ui")), Math.ceil(20 * f));
+    want.actions = Math.max(min.actions, body.actions);
   } else {
     min.actions = Math.max(heads("Actions", "actions"), cell(button));
     const note = notes.width(measure, "italic");
-    want.actions = Math.max(min.actions, note > 0 ? cell(button + 6 + Math.min(note, 22 * f)) : 0);
+    body.actions = note > 0 ? cell(button + 6 + Math.min(note, 22 * f)) : cell(button);
+    want.actions = Math.max(min.actions, body.actions);
   }
-  return { want, min, full: { id: idFull }, button, exact: measurer.exact };
+
+  // the narrowest: a letter and the ellipsis; the status and Cancel whole; the bar
+  const letter = cell(f);
+  for (const c of COLUMN_IDS) least[c] = Math.min(want[c], letter);
+  least.status = want.status;
+  if (!readonly) least.actions = cell(button);
+  if (progressing) least.progress = Math.min(want.progress, cell(BAR_EM * f));
+  for (const c of COLUMN_IDS) body[c] = Math.max(least[c], Math.min(want[c], body[c]));
+  return { want, min, body, least, full: { id: idFull }, button, exact: measurer.exact };
 }
 
 /** The width of a column's head: its label in bold, the sort arrow, the padding. */
@@ -203,12 +248,53 @@ export function headWidth(measure, f, label, sortable) {
 }
 
 /**
+ * The order in which columns give way, short of space (see the module's
+ * comment): per stage, the columns and the width each gives way to (a
+ * function of the measured widths). Within a stage, the columns give in
+ * proportion to what each can give.
+ */
+const STAGES = [
+  [["progress"], (m, c) => Math.max(m.min[c], m.body[c])],
+  [["backend", "submitted", "queue", "run", "progress"], (m, c) => m.body[c]],
+  [["backend", "actions"], (m, c) => Math.min(m.body[c], m.min[c])],
+  [["id"], (m, c) => m.min[c]],
+  [COLUMN_IDS.filter((c) => c !== "id"), (m, c) => (c === "progress" ? m.body[c] : m.least[c])],
+  [["progress"], (m, c) => m.least[c]],
+  [["id"], (m, c) => m.least[c]],
+];
+
+/** Take up to `over` px from `columns` of `widths`, down to `floor(c)`, in proportion to what each can give. */
+function giveWay(widths, columns, floor, over) {
+  const room = columns.map((c) => Math.max(0, widths[c] - Math.round(floor(c))));
+  const can = room.reduce((sum, r) => sum + r, 0);
+  if (can <= 0 || over <= 0) return over;
+  const take = Math.min(over, can);
+  let taken = 0;
+  columns.forEach((c, i) => {
+    const t = Math.min(room[i], Math.floor((take * room[i]) / can));
+    widths[c] -= t;
+    taken += t;
+  });
+  // the rounding's remainder, a px at a time, from the first that can still give
+  for (let i = 0; taken < take && i < columns.length; i++) {
+    const c = columns[i];
+    const t = Math.min(take - taken, widths[c] - Math.round(floor(c)));
+    if (t > 0) {
+      widths[c] -= t;
+      taken += t;
+    }
+  }
+  return over - taken;
+}
+
+/**
  * The columns' widths for `available` px (0: unknown, every column as it wants).
  * `user` holds the widths the user set; they are kept as they are. Returns
  * `{widths, total}`; `total` exceeds `available` when the columns can't fit
  * (the grid then scrolls sideways).
  */
-export function fitColumns({ want, min, full }, available, user = {}) {
+export function fitColumns(measured, available, user = {}) {
+  const { want, min, least, full } = measured;
   const widths = {};
   for (const c of COLUMN_IDS) widths[c] = Math.round(user[c] ?? want[c]);
   let total = COLUMN_IDS.reduce((sum, c) => sum + widths[c], 0);
@@ -232,18 +318,22 @@ export function fitColumns({ want, min, full }, available, user = {}) {
     if (flex.length) widths[flex[0]] += extra - given;
     total = COLUMN_IDS.reduce((sum, c) => sum + widths[c], 0);
   } else if (total > available) {
-    // the other columns give way first; the id only if that then avoids a sideways
-    // scroll (scrolling anyway, it stays whole)
     let over = total - available;
-    for (const c of SHRINK_ORDER) {
-      if (!free(c) || over <= 0) continue;
-      const take = Math.max(0, Math.min(over, widths[c] - Math.round(min[c])));
-      widths[c] -= take;
-      over -= take;
-    }
-    if (over > 0 && free("id") && widths.id - Math.round(min.id) >= over) {
-      widths.id -= over;
-      over = 0;
+    const leastTotal = COLUMN_IDS.reduce((sum, c) => sum + (free(c) ? Math.round(least[c]) : widths[c]), 0);
+    if (leastTotal <= available) {
+      // the columns can fit: they give way, stage by stage, until they do
+      for (const [columns, floor] of STAGES) {
+        if (over <= 0) break;
+        over = giveWay(widths, columns.filter(free), (c) => floor(measured, c), over);
+      }
+    } else {
+      // scrolling anyway: the other columns give way to their heads, the id stays whole
+      for (const c of SHRINK_ORDER) {
+        if (!free(c) || over <= 0) continue;
+        const take = Math.max(0, Math.min(over, widths[c] - Math.round(min[c])));
+        widths[c] -= take;
+        over -= take;
+      }
     }
     total = available + over;
   }
