@@ -48,9 +48,9 @@ from ._shown import shown
 from ._subclass import _JobMeta, checked_status, checked_submit
 from ._tags import TagsTrait
 from ._waiting import JobCallback
+from .capture import install as _install_capture
 from .errors import JobCancelledError, JobError
 from .logs import LogLine
-from .logs import install as _install_capture
 from .registry import JobRegistry, default_registry
 from .status import JOB_FINAL_STATES, JobStatus
 

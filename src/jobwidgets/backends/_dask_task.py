@@ -20,8 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .._remote import LOG_INTERVAL, RemoteJob
+from ..capture import job_started
 from ..job import _current
-from ..logs import job_started
 
 __all__ = ["run_as_job", "task_runner"]
 

@@ -15,8 +15,8 @@ import time
 from typing import Any
 
 from .._remote import LOG_INTERVAL, RemoteJob
+from ..capture import job_started
 from ..job import _current, format_exception
-from ..logs import job_started
 
 __all__ = ["describe", "worker_main"]
 

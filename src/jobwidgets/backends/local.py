@@ -25,9 +25,10 @@ from typing import Any, Literal
 from .._seconds import check_seconds
 from .._shown import shown
 from .._tags import check_tags
+from ..capture import job_started
 from ..errors import JobCancelledError, JobError, JobTimeoutError
 from ..job import CancelAttempt, _current
-from ..logs import DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, check_log_bounds, job_started
+from ..logs import DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, check_log_bounds
 from ..status import JobStatus
 from ._process_pool import ProcessPool
 from .function import FunctionJob
