@@ -21,8 +21,7 @@ from jobwidgets import history
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
-WRITER = """
-import sys
+JOB = """
 from jobwidgets import BaseJob, JobStatus, history
 
 class Job(BaseJob):
@@ -31,7 +30,15 @@ class Job(BaseJob):
     def status(self): return self._recorded_status()
     def cancel(self): return False
     def result(self): return None
+"""
+"""A job that a script pushes through its states (the scripts below use it)."""
 
+WRITER = (
+    """
+import sys
+"""
+    + JOB
+    + """
 worker, count = sys.argv[1], int(sys.argv[2])
 history.enable(sys.argv[3], interval=0.05)
 for n in range(count):
@@ -44,6 +51,7 @@ for n in range(count):
 history.disable()
 print("ok")
 """
+)
 
 
 def env(**extra: str) -> dict[str, str]:
@@ -261,20 +269,15 @@ def test_the_command_line_prints_filters_and_refuses_bad_ones(tmp_path: Path) ->
     assert off.returncode == 0 and "off" in off.stderr
 
 
-FULL_DISK = """
+FULL_DISK = (
+    """
 import resource, signal, sys, warnings
 warnings.simplefilter("always")
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
 resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))  # a disk with 300 kB free
-from jobwidgets import BaseJob, JobStatus, history
-
-class Job(BaseJob):
-    pushes_status = True
-    def submit(self): self._report(JobStatus.QUEUED)
-    def status(self): return self._recorded_status()
-    def cancel(self): return False
-    def result(self): return None
-
+"""
+    + JOB
+    + """
 history.enable(sys.argv[1], interval=0.02)
 done = 0
 for batch in range(50):
@@ -287,6 +290,7 @@ for batch in range(50):
 history.disable()
 print(done)
 """
+)
 
 
 def test_a_full_disk_gives_one_warning_and_jobs_run(tmp_path: Path) -> None:
@@ -309,17 +313,12 @@ def test_a_full_disk_gives_one_warning_and_jobs_run(tmp_path: Path) -> None:
     assert 0 < kept < 5000  # what fitted was written, and the file is whole
 
 
-KILLED = """
+KILLED = (
+    """
 import os, signal, sys, time
-from jobwidgets import BaseJob, JobStatus, history
-
-class Job(BaseJob):
-    pushes_status = True
-    def submit(self): self._report(JobStatus.QUEUED)
-    def status(self): return self._recorded_status()
-    def cancel(self): return False
-    def result(self): return None
-
+"""
+    + JOB
+    + """
 history.enable(sys.argv[1], interval=0.05)
 early = [Job("b", f"early-{n}") for n in range(3)]
 for job in early:
@@ -339,6 +338,7 @@ while writer._queue.qsize() or not writer._unacked:  # the batch is in the pipe
     time.sleep(0.01)
 os.kill(os.getpid(), signal.SIGKILL)
 """
+)
 
 
 def _gone(pid: int) -> bool:
