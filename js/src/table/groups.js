@@ -136,9 +136,10 @@ export function bindGroup(view, item, index) {
   setAttr(view.root, "aria-rowindex", index + 2);
   setAttr(view.root, "data-group", item.group);
   setAttr(view.toggle, "aria-expanded", String(!item.collapsed));
-  setAttr(view.root, "aria-expanded", String(!item.collapsed));
   const summary = groupSummary(item);
-  setAttr(view.root, "aria-label", `Group ${item.label}, ${summary}`);
+  // The row the keyboard is on says its state: aria-expanded is the button's (a
+  // grid's rows can't have it; a treegrid's can).
+  setAttr(view.root, "aria-label", `Group ${item.label}, ${item.collapsed ? "collapsed" : "expanded"}, ${summary}`);
   setAttr(view.toggle, "aria-label", `${item.collapsed ? "Expand" : "Collapse"} group ${item.label}, ${summary}`);
   setAttr(view.root, "title", summary);
   setText(view.arrow, item.collapsed ? "\u25B8" : "\u25BE");
