@@ -103,5 +103,11 @@ export declare function storeOf(model: unknown): IStore;
 export declare function acquireStore(model: unknown): { store: IStore; release(): void };
 export declare function formatDuration(seconds: number | null): string;
 export declare function isFinal(status: string): boolean;
+/**
+ * Records as CSV (RFC 4180, CRLF line ends): a header line of `fields`, then a
+ * line per record of its values of `fields`. `fields` defaults to the
+ * table's export columns (the kernel's `JobTable.to_records()` keys).
+ */
+export declare function toCSV<T extends object>(records: readonly T[], fields?: readonly (keyof T & string)[]): string;
 /** Save `body` as a download named `name` (a Blob behind a temporary link). */
 export declare function saveFile(name: string, body: string, mime: string): void;

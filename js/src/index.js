@@ -7,4 +7,4 @@
 export { default as tableView } from "./table.js";
 export { acquireStore, storeOf } from "./store.js";
 export { formatDuration, isFinal } from "./model.js";
-export { saveFile } from "./table/export.js";
+export { saveFile, toCSV } from "./table/export.js";

@@ -68,6 +68,80 @@ test("arrow keys, Home, End and PageDown move between rows and scroll the body",
   assert.deepEqual(stops, [document.activeElement]);
 });
 
+test("group headers are rows of the grid: arrows land on them, Enter/Space/Left/Right collapse and expand; one tab stop", async () => {
+  const rows = [
+    makeRow("1", { job_id: "many-1", status: "RUNNING", tags: ["gpu"] }),
+    makeRow("2", { job_id: "many-2", status: "RUNNING", tags: ["nightly"] }),
+    makeRow("3", { job_id: "many-3", status: "DONE", tags: ["nightly"] }),
+  ];
+  const { model, el } = await mount(rows);
+  const groupBy = el.querySelector(".jw-group-by");
+  groupBy.value = "tag";
+  groupBy.dispatchEvent(new window.Event("change"));
+  await settle();
+  const stops = () => [...el.querySelectorAll(".jw-scroll, .jw-scroll *")].filter((n) => n.tabIndex === 0);
+  const jobOf = (node) => node?.closest(".jw-row")?.querySelector(".jw-id-text")?.textContent;
+  const headerOf = (node) => node?.closest(".jw-group")?.getAttribute("data-group") ?? null;
+  const listed = () => bodyRows(el).map((r) => headerOf(r) ?? jobOf(r));
+  // one tab stop: the first header; its collapse button is out of the Tab order
+  assert.equal(stops().length, 1);
+  assert.equal(headerOf(stops()[0]), "tag:gpu");
+  for (const button of el.querySelectorAll(".jw-group-toggle")) assert.equal(button.tabIndex, -1);
+  stops()[0].focus();
+  press("ArrowDown");
+  assert.equal(jobOf(document.activeElement), "many-1");
+  press("ArrowDown"); // onto the next header
+  assert.equal(headerOf(document.activeElement), "tag:nightly");
+  assert.equal(document.activeElement.getAttribute("aria-label"), "Group nightly, expanded, 2 jobs: 1 RUNNING, 1 DONE");
+  press("Enter"); // collapses it: its rows go, focus stays on the header
+  await settle();
+  assert.deepEqual(listed(), ["tag:gpu", "many-1", "tag:nightly"]);
+  assert.equal(headerOf(document.activeElement), "tag:nightly");
+  assert.match(document.activeElement.getAttribute("aria-label"), /^Group nightly, collapsed, 2 jobs/);
+  assert.equal(document.activeElement.querySelector(".jw-group-toggle").getAttribute("aria-expanded"), "false");
+  press("Enter"); // expands it
+  await settle();
+  assert.deepEqual(listed(), ["tag:gpu", "many-1", "tag:nightly", "many-2", "many-3"]);
+  assert.equal(headerOf(document.activeElement), "tag:nightly");
+  press(" "); // Space collapses
+  await settle();
+  assert.equal(listed().length, 3);
+  press("ArrowLeft"); // already collapsed: stays so
+  await settle();
+  assert.equal(listed().length, 3);
+  press("ArrowRight"); // expands
+  await settle();
+  assert.equal(listed().length, 5);
+  press("ArrowRight"); // already expanded: stays so
+  await settle();
+  assert.equal(listed().length, 5);
+  press("ArrowLeft"); // collapses
+  await settle();
+  assert.equal(listed().length, 3);
+  assert.equal(headerOf(document.activeElement), "tag:nightly");
+  // the rows re-sort and regroup under it: focus stays on the header, by its group
+  model.receive({
+    type: "delta",
+    upsert: [makeRow("4", { job_id: "many-4", status: "RUNNING", tags: ["cpu"] })],
+    remove: [],
+    kernel_time: Date.now() / 1000,
+  });
+  await settle();
+  assert.deepEqual(listed(), ["tag:cpu", "many-4", "tag:gpu", "many-1", "tag:nightly"]);
+  assert.equal(headerOf(document.activeElement), "tag:nightly");
+  press("ArrowUp");
+  assert.equal(jobOf(document.activeElement), "many-1");
+  press("Home");
+  assert.equal(headerOf(document.activeElement), "tag:cpu");
+  press("End");
+  assert.equal(headerOf(document.activeElement), "tag:nightly");
+  assert.deepEqual(stops(), [document.activeElement]);
+  // the button still works with the mouse
+  el.querySelectorAll(".jw-group-toggle")[2].click();
+  await settle();
+  assert.equal(listed().length, 7);
+});
+
 test("focus stays on its job when the rows re-sort under it", async () => {
   const { model, el } = await mount(many(40));
   const status = [...el.querySelectorAll(".jw-head .jw-sort")].find((b) => b.textContent.startsWith("Status"));

@@ -145,6 +145,12 @@ test("CSV: formula-safe, quoted, the same columns as the JSON's keys", () => {
   assert.ok(csv.includes(`"a,b\nc"`) && csv.includes(`"[""-x""]"`));
 });
 
+test("CSV of other fields (the History view's): their header line and values in their order", () => {
+  const records = [{ id: "7", kernel_ended: true, job_id: "=1", extra: "left out" }, { id: "8", kernel_ended: false, job_id: null }];
+  assert.equal(toCSV(records, ["job_id", "id", "kernel_ended"]), "job_id,id,kernel_ended\r\n'=1,7,True\r\n,8,False\r\n");
+  assert.equal(toCSV([], ["a", "b"]), "a,b\r\n");
+});
+
 async function exported(el, which) {
   const saved = [];
   const realCreate = URL.createObjectURL;

@@ -2,7 +2,8 @@
 
 axe-core (js/node_modules/axe-core, an npm devDependency) is injected into a real
 JupyterLab page and run on each widget's node, in the light and the dark theme: the
-badge, the table (running jobs, a row's details open, the Cancel all confirm open), the
+badge, the table (running jobs, a row's details open, the Cancel all confirm open, rows
+grouped with a group header focused), the
 monitor, and the panel (details open, confirm open). JupyterLab's body has no height,
 which makes axe skip its colour-contrast checks; ``html, body {height: 100%}`` first.
 """
@@ -193,6 +194,14 @@ def test_no_axe_violations(page: Any, lab: Lab, theme: str) -> None:
         check(page, table_sel, "table (confirm open)", found, [CONFIRM_YES, SELECTED_PCT])
         screenshot(table, f"axe-table-confirm-{theme}")
         table.locator(".jw-confirm .jw-btn", has_text="No").click()
+        # grouped by status, the keyboard on a group header
+        table.locator("select.jw-group-by").select_option("status")
+        header = table.locator(".jw-body .jw-group").first
+        header.wait_for(timeout=5000)
+        header.focus()
+        check(page, table_sel, "table (grouped)", found, [".jw-group-label", ".jw-group-count"])
+        screenshot(table, f"axe-table-grouped-{theme}")
+        table.locator("select.jw-group-by").select_option("")
 
         # the panel, with the same kernel's jobs
         page.evaluate("() => { window.jupyterapp.commands.execute('jobwidgets:show-panel'); }")

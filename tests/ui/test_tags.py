@@ -52,6 +52,24 @@ def _headers(table: Any) -> list[str]:
     ]
 
 
+def _tab_stops(table: Any) -> int:
+    """The Tab stops in the table's rows (the grid pattern: one)."""
+    return int(
+        table.evaluate(
+            "(el) => [el.querySelector('.jw-scroll'), ...el.querySelectorAll('.jw-scroll *')]"
+            ".filter((n) => n.tabIndex === 0).length"
+        )
+    )
+
+
+def _focused_header(page: Any) -> str | None:
+    """The group id of the header row with DOM focus, or None."""
+    value = page.evaluate(
+        "() => document.activeElement?.closest('.jw-body .jw-group')?.dataset.group ?? null"
+    )
+    return None if value is None else str(value)
+
+
 def _wait_rows(page: Any, table: Any, n: int) -> None:
     page.wait_for_function(
         "([el, n]) => el.querySelectorAll('.jw-body .jw-row').length === n",
@@ -102,6 +120,32 @@ def test_tags_groups_export_and_retry(page: Any, lab: Lab) -> None:
     assert "6 jobs: 4 DONE, 2 ERROR" in str(nightly.locator("button").get_attribute("aria-label"))
     shot = screenshot(table, "tags-grouped-by-tag")
     assert shot.exists()
+
+    # the keyboard: the grid is one Tab stop, its first row the first group's header; the
+    # arrow keys land on headers; Enter collapses the group and expands it again
+    assert table.locator(".jw-group-toggle[tabindex='-1']").count() == 4
+    assert _tab_stops(table) == 1
+    table.locator(".jw-head .jw-sort").last.focus()
+    page.keyboard.press("Tab")
+    assert _focused_header(page) == "tag:=cmd"
+    page.keyboard.press("ArrowDown")
+    assert _focused_header(page) is None  # the =cmd job's row
+    page.keyboard.press("ArrowDown")
+    assert _focused_header(page) == "tag:flaky"
+    page.keyboard.press("Enter")
+    _wait_rows(page, table, 4 + 1 + 2 + 6)  # flaky's one row went
+    flaky = table.locator(".jw-body .jw-group[data-group='tag:flaky']")
+    assert str(flaky.get_attribute("aria-label")).startswith("Group flaky, collapsed, 1 job")
+    assert flaky.locator("button").get_attribute("aria-expanded") == "false"
+    assert _focused_header(page) == "tag:flaky"
+    screenshot(table, "tags-group-collapsed-by-keyboard")
+    page.keyboard.press("Enter")
+    _wait_rows(page, table, 4 + 1 + 1 + 2 + 6)
+    assert flaky.locator("button").get_attribute("aria-expanded") == "true"
+    assert _focused_header(page) == "tag:flaky"
+    assert _tab_stops(table) == 1
+    page.keyboard.press("Tab")  # the next Tab leaves the grid
+    assert not page.evaluate("() => !!document.activeElement.closest('.jw-scroll')")
 
     # collapse a group: its rows leave the list, its header stays
     nightly.locator("button.jw-group-toggle").click()

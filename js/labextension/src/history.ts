@@ -14,6 +14,7 @@
 // With the history off: {records: [], total: 0, enabled: false}. A bad filter:
 // 400 with {message}.
 
+import { toCSV as writeCSV } from '../../src/index.js';
 import type { IRow, ITableModel } from '../../src/index.js';
 
 /** The path of the REST endpoint under the server's base URL. */
@@ -168,25 +169,12 @@ export function recordToRow(record: IHistoryRecord, key: string): IRow {
 // ------------------------------------------------------------------ export
 
 /**
- * One CSV field: quoted when it must be, and a text that a spreadsheet would
- * run as a formula (starting with =, +, -, @, a tab or a carriage return)
- * gets a leading apostrophe. Numbers stay numbers; tags are a JSON list, and
- * booleans Python's words, as in the command line's export.
+ * Records as CSV (RFC 4180, CRLF line ends), a header line of EXPORT_FIELDS
+ * first: the table's CSV writer (js/src/table/export.js), so both exports quote
+ * alike and a text a spreadsheet would run as a formula gets a leading apostrophe.
  */
-function csvField(value: unknown): string {
-  if (value == null) return '';
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'boolean') return value ? 'True' : 'False';
-  let text = Array.isArray(value) ? `[${value.map((v) => JSON.stringify(String(v))).join(', ')}]` : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** Records as CSV (RFC 4180, CRLF line ends), a header line first. */
 export function toCSV(records: IHistoryRecord[]): string {
-  const lines = [EXPORT_FIELDS.join(',')];
-  for (const record of records) lines.push(EXPORT_FIELDS.map((f) => csvField(record[f])).join(','));
-  return `${lines.join('\r\n')}\r\n`;
+  return writeCSV(records, EXPORT_FIELDS);
 }
 
 /** Records as a JSON array, one object per job, fields in EXPORT_FIELDS' order. */

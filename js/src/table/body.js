@@ -11,7 +11,7 @@
 //
 // The body is one tab stop (the WAI-ARIA grid pattern): after every render,
 // focus.js gives the tab stop, and the focus if the body had it, to the element
-// now showing the keyboard's job, and handles the grid's keys.
+// now showing the keyboard's job or group header, and handles the grid's keys.
 
 import { NARROW_ROW_HEIGHT, ROW_HEIGHT, isFinal, visibleRange } from "../model.js";
 import { h, listen, setAttr, setText } from "../dom.js";
@@ -115,14 +115,15 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
   const groupOfElement = new WeakMap();
   let rendered = { start: 0, end: 0 };
   let rowsShown = 0; // how many of `pool` show a row now
+  let shownViews = []; // the views of rows and headers rendered now, in list order
   const renderedKeys = new Set();
   // the row height of the last render: a change of layout keeps the top row in view
   let lastRowHeight = ROW_HEIGHT;
   const focus = createGridFocus({
     state,
     scroller,
-    views: () => pool.slice(0, rowsShown),
-    viewOfElement,
+    views: () => shownViews,
+    viewOf: (el) => viewOfElement.get(el) ?? groupOfElement.get(el) ?? null,
     render: () => render(),
     pageHeight: () => viewportHeight(state.items.length, lastRowHeight),
     rowHeight: () => lastRowHeight,
@@ -178,6 +179,7 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
     renderedKeys.clear();
     const t = store.now();
     const wanted = [];
+    const shown = [];
     let rowsUsed = 0;
     let groupsUsed = 0;
     for (let i = 0; i < count; i++) {
@@ -191,6 +193,7 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
         const header = groupPool[groupsUsed++];
         bindGroup(header, item, range.start + i);
         wanted.push(header.root);
+        shown.push(header);
         continue;
       }
       if (pool.length <= rowsUsed) {
@@ -210,6 +213,7 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
         readonly: state.readonly,
       });
       wanted.push(view.root);
+      shown.push(view);
     }
     // In list order: rows and headers come from two pools.
     for (let i = 0; i < wanted.length; i++) {
@@ -217,6 +221,7 @@ export function createBody({ model, store, state, fill }, detailsId, actions) {
       if (at !== wanted[i]) body.insertBefore(wanted[i], at ?? null);
     }
     rowsShown = rowsUsed;
+    shownViews = shown;
     for (let i = rowsUsed; i < pool.length; i++) {
       if (pool[i].root.parentNode) pool[i].root.remove();
       pool[i].key = null;

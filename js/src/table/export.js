@@ -4,10 +4,12 @@
 // A record has the keys of the kernel's `JobTable.to_records()`
 // (jobwidgets.rows.EXPORT_FIELDS), in the same order, with the same values:
 // times as ISO 8601 UTC to the millisecond, the time in queue and running in
-// seconds (up to now while it goes on, on the kernel's clock). The CSV follows
-// the History view's export (labextension/src/history.ts): RFC 4180 with CRLF
-// line ends, tags as a JSON list, and a text that a spreadsheet would run as a
-// formula (=, +, -, @, tab, carriage return first) gets a leading apostrophe.
+// seconds (up to now while it goes on, on the kernel's clock). The CSV is
+// RFC 4180 with CRLF line ends, tags as a JSON list, and a text that a
+// spreadsheet would run as a formula (=, +, -, @, tab, carriage return first)
+// gets a leading apostrophe. `toCSV` is the one CSV writer of the front end:
+// the History view's export (labextension/src/history.ts) writes its records,
+// in its own fields, with it too (exported by ../index.js).
 // The file is made from text through a Blob: nothing is parsed as markup.
 
 import { isFinal, kernelEnded } from "../model.js";
@@ -78,10 +80,16 @@ export function csvField(value) {
   return /[",\r\n]/.test(out) ? `"${out.replace(/"/g, '""')}"` : out;
 }
 
-/** Records as CSV: a header line of EXPORT_FIELDS, then one line per record. */
-export function toCSV(records) {
-  const lines = [EXPORT_FIELDS.join(",")];
-  for (const record of records) lines.push(EXPORT_FIELDS.map((f) => csvField(record[f])).join(","));
+/**
+ * Records as CSV: a header line of `fields` (the columns, in order), then one
+ * line per record of its values of `fields`.
+ *
+ * @param {object[]} records
+ * @param {readonly string[]} [fields]  EXPORT_FIELDS by default
+ */
+export function toCSV(records, fields = EXPORT_FIELDS) {
+  const lines = [fields.join(",")];
+  for (const record of records) lines.push(fields.map((f) => csvField(record[f])).join(","));
   return `${lines.join("\r\n")}\r\n`;
 }
 

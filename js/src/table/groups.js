@@ -98,10 +98,14 @@ export function groupSummary(item) {
 export function createGroupView() {
   const root = h("div", "jw-row jw-group");
   root.setAttribute("role", "row");
+  // Out of the Tab order, like the job rows: the grid's one tab stop is set by focus.js.
+  root.tabIndex = -1;
   const cell = h("div", "jw-cell jw-group-cell");
-  cell.setAttribute("role", "cell");
+  cell.setAttribute("role", "gridcell");
+  // For the mouse: the keyboard collapses and expands from the header row (focus.js).
   const toggle = h("button", "jw-group-toggle");
   toggle.type = "button";
+  toggle.tabIndex = -1;
   const arrow = h("span", "jw-group-arrow");
   arrow.setAttribute("aria-hidden", "true");
   const label = h("span", "jw-group-label");
@@ -123,7 +127,7 @@ export function createGroupView() {
   }
   cell.append(toggle, chips);
   root.appendChild(cell);
-  return { root, toggle, arrow, label, count, chipOf, group: null };
+  return { root, toggle, arrow, label, count, chipOf, group: null, header: true };
 }
 
 /** Show the header `item` (of `buildItems`) at list position `index` in `view`. */
@@ -133,6 +137,9 @@ export function bindGroup(view, item, index) {
   setAttr(view.root, "data-group", item.group);
   setAttr(view.toggle, "aria-expanded", String(!item.collapsed));
   const summary = groupSummary(item);
+  // The row the keyboard is on says its state: aria-expanded is the button's (a
+  // grid's rows can't have it; a treegrid's can).
+  setAttr(view.root, "aria-label", `Group ${item.label}, ${item.collapsed ? "collapsed" : "expanded"}, ${summary}`);
   setAttr(view.toggle, "aria-label", `${item.collapsed ? "Expand" : "Collapse"} group ${item.label}, ${summary}`);
   setAttr(view.root, "title", summary);
   setText(view.arrow, item.collapsed ? "\u25B8" : "\u25BE");

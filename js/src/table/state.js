@@ -3,7 +3,7 @@
 //
 // The rows, the clock offset and the cancel states belong to the model's store
 // (../store.js), shared by every view of the model. A view owns the state made
-// here: its sort, filter, selection, the keyboard's row (a key, see body.js),
+// here: its sort, filter, selection, the keyboard's row (a key, see focus.js),
 // the key lists derived from the store, and the dirty flags. Everything runs on the page's one thread; the flags are set
 // by event handlers and cleared by the view's frame (`flush` in ../table.js),
 // which renders the parts they name, in this order:
@@ -52,7 +52,9 @@ export function createViewState() {
     selectedKey: null,
     /** @type {string | null} the row the keyboard is on (the grid's tab stop); null: the first */
     focusKey: null,
-    /** where `focusKey` was last seen in `viewKeys` (its neighbour takes over when it goes) */
+    /** @type {string | null} the group header the keyboard is on (its id, ./groups.js), then `focusKey` is null */
+    focusGroup: null,
+    /** where `focusKey` or `focusGroup` was last seen in `items` (the row then there takes over when it goes) */
     focusIndex: 0,
     /** the keyboard is on that row's Cancel button rather than on the row */
     focusCancel: false,
