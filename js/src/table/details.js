@@ -22,6 +22,7 @@ import {
 } from "../model.js";
 import { h, listen, setAttr, setText, uniqueId } from "../dom.js";
 import { LOG_TAIL } from "../store.js";
+import { saveFile } from "./export.js";
 
 const DETAIL_FIELDS = [
   ["job_id", "Job ID"],
@@ -171,8 +172,12 @@ export function createDetails({ store, state }, actions) {
   function logText(event) {
     if (event.key !== pendingDownload) return;
     pendingDownload = null;
-    if (event.ok) saveText(event.text, logFileName(event.job_id ?? store.rows.get(event.key)?.job_id));
-    else console.warn(`jobwidgets: could not download the log: ${event.message}`);
+    if (event.ok) {
+      const name = logFileName(event.job_id ?? store.rows.get(event.key)?.job_id);
+      saveFile(name, event.text, "text/plain;charset=utf-8");
+    } else {
+      console.warn(`jobwidgets: could not download the log: ${event.message}`);
+    }
     render();
   }
 
@@ -263,17 +268,4 @@ export function createDetails({ store, state }, actions) {
 export function logFileName(jobId) {
   const id = String(jobId ?? "no-id").replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 100);
   return `job-${id}.log`;
-}
-
-/** Save `text` as a file named `name`, through a Blob and a download link. */
-function saveText(text, name) {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/plain;charset=utf-8" }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = name;
-  link.hidden = true;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
