@@ -375,25 +375,48 @@ def test_a_record_keeps_the_last_lines_of_the_jobs_log(
     assert history.query(text="after the talk")  # the error is searchable
 
 
-def test_a_job_is_queued_once_per_batch_and_changes_no_recorder_took_are_kept(
-    tmp_path: Path,
-) -> None:
-    """The job's thread queues a job for the writer once until the writer takes its
-    changes; changes left by a recorder that was replaced go to the next one."""
-    from jobwidgets import _jobcore
+class _Recorder:
+    """A recorder (``_jobcore.Recorder``) that keeps what it is told."""
 
-    queued: list[Any] = []
-    previous = _jobcore.set_recorder(queued.append)
+    def __init__(self) -> None:
+        self.logged = bytearray()
+        self.log = self.logged.extend
+        self.new_jobs: list[Any] = []
+        self.new = self.new_jobs.append
+        self.changed_jobs: list[Any] = []
+        self.changed = self.changed_jobs.append
+
+
+def test_the_core_logs_statuses_and_queues_other_fields_once_per_batch(tmp_path: Path) -> None:
+    """Status changes are logged as numbers; other fields are merged and the job queued
+    once until they are taken; fields no recorder took go to the next recorder, and a
+    new recorder reads what the job is from the job."""
+    from jobwidgets import _jobcore
+    from jobwidgets.status import LOG_ENTRY, LOGGED_STARTED, LOGGED_SUBMITTED
+
+    recorder = _Recorder()
+    previous = _jobcore.set_recorder(recorder)
     try:
         job = pushed([JobStatus.QUEUED, JobStatus.RUNNING])
-        assert queued == [job]  # three changes, one call
+        key = _jobcore.core(job).record
+        assert recorder.new_jobs == [job] and key is not None
+        queued, running = JobStatus.QUEUED._code, JobStatus.RUNNING._code
+        assert list(LOG_ENTRY.iter_unpack(recorder.logged)) == [
+            (key, queued | LOGGED_SUBMITTED, job.submitted_at),
+            (key, running | LOGGED_STARTED, job.started_at),
+        ]
+        assert recorder.changed_jobs == []
+        job.set_progress(0.25)
+        job.set_progress(0.5)
+        assert recorder.changed_jobs == [job]  # two changes, one call
         history.enable(tmp_path / "h.sqlite3", interval=0.05)  # replaces the recorder
         job.push(JobStatus.DONE)
         history.flush()
         [record] = history.query()
-        assert record.status == "DONE"
-        assert None not in (record.submitted_at, record.started_at, record.finished_at)
-        assert record.started_at == job.started_at  # from the changes left untaken
+        assert record.status == "DONE" and record.progress == 1.0
+        assert record.submitted_at == job.submitted_at  # read from the job
+        assert record.started_at == job.started_at
+        assert record.finished_at == job.finished_at
     finally:
         history.disable()
         _jobcore.set_recorder(previous)

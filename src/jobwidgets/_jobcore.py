@@ -19,20 +19,30 @@ request, the queue of changes not yet delivered and the ``delivering`` mark, all
 the pending changes are delivered, so ``result()`` returns after the observers saw the
 end. Backends never reach in here: they call ``BaseJob._report`` (see ``jobwidgets.job``).
 
-A recorder (``set_recorder``; the history store installs one) hears of changes, once
-per job until it takes them: under the job's lock, each change is merged into the job's
-``unrecorded`` dict (name -> latest value). The change that makes that dict calls the
-recorder with the job; later changes only update the dict, until the recorder's owner
-takes it with ``take_unrecorded`` (under the same lock), and the next change calls the
-recorder again. So a job that changes four times between two history batches costs
-the history one call and one dict. The recorder must be tiny and never call back into
-the job (the history's is ``SimpleQueue.put``). It does not count as an observer: an
-unobserved job keeps its fast path, and delivery to observers is unchanged.
+A recorder (``set_recorder``; the history installs one) hears of changes without
+holding on to objects the garbage collector must follow (a batch of 10,000 jobs' worth
+of dicts and tuples made full collections of every job run; see ``history.writer``):
+
+- a status change appends ``status.LOG_ENTRY`` to the recorder's ``log`` (bytes):
+  the job's record key, ``status._code`` plus ``LOGGED_SUBMITTED``/``LOGGED_STARTED`` when the change
+  stamped those times, and the time (``mark_submitted`` logs ``LOGGED_NO_STATUS``; see ``status``);
+- the other fields (progress, tags, the log's count, an error and its traceback) are
+  merged into the job's ``unrecorded`` dict (name -> latest value); the change that
+  makes that dict calls ``recorder.changed(job)``, later ones only update it until the
+  recorder's owner takes it (``take_unrecorded``, under the same lock);
+- a job's first change seen by a recorder gives it a record key (once per process) and
+  calls ``recorder.new(job)``: the recorder reads what the job is from the job.
+
+All of it happens under the job's lock, on the thread that made the change, after the
+change is stored: appends and one dict, never a call back into the job. A recorder does
+not count as an observer: an unobserved job keeps its fast path, and delivery to
+observers is unchanged.
 """
 
 from __future__ import annotations
 
 import enum
+import itertools
 import logging
 import threading
 import time
@@ -40,23 +50,42 @@ import traceback
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._seconds import deadline
 from .errors import JobTimeoutError
 from .logs import JobLog, ticker
-from .status import JOB_FINAL_STATES, JobStatus
+from .status import (
+    JOB_FINAL_STATES,
+    LOG_ENTRY,
+    LOGGED_NO_STATUS,
+    LOGGED_STARTED,
+    LOGGED_SUBMITTED,
+    JobStatus,
+)
 
 if TYPE_CHECKING:
     from .job import BaseJob
 
 log = logging.getLogger("jobwidgets")
 
-Recorder = Callable[[Any], object]
-"""What ``set_recorder`` takes: called with the job, under its lock, when the job changes
-and has no unrecorded changes yet."""
+class Recorder(Protocol):
+    """What ``set_recorder`` takes (see the module's docstring)."""
+
+    log: Callable[[bytes], object]
+    """Appends one ``status.LOG_ENTRY``: ``bytearray.extend`` (atomic: one C call)."""
+
+    def new(self, job: Any) -> object:
+        """The job's first change seen by this recorder (its key is set)."""
+
+    def changed(self, job: Any) -> object:
+        """The job has unrecorded fields again (``take_unrecorded``)."""
+
 
 _recorder: Recorder | None = None
+_entry = LOG_ENTRY.pack
+_record_keys = itertools.count(1)
+"""Record keys, one a job, given on its first change seen by a recorder."""
 
 
 def set_recorder(recorder: Recorder | None) -> Recorder | None:
@@ -172,10 +201,10 @@ class _JobCore:
         self.value: Any = None
         self.exception: BaseException | None = None
         self.log: JobLog | None = None
-        self.record: int | None = None  # the job's history key, kept by the history writer
-        # changes the recorder has not taken yet; under ``lock`` (see ``take_unrecorded``)
+        self.record: int | None = None  # the job's history key (``_record_keys``)
+        # fields the recorder has not taken yet; under ``lock`` (see ``take_unrecorded``)
         self.unrecorded: dict[str, Any] | None = None
-        self.recorder: Recorder | None = None  # the recorder that was called for them
+        self.recorder: Recorder | None = None  # the recorder that saw the job (``new``)
 
     def report(
         self,
@@ -204,16 +233,21 @@ class _JobCore:
             now = time.time()
             changes: list[tuple[str, Any]] = []
             stamped = self.stamped
+            code = status._code
             if status is not JobStatus.INITIALIZING and "submitted_at" not in stamped:
                 stamped.add("submitted_at")
                 changes.append(("submitted_at", now))
+                code |= LOGGED_SUBMITTED
             if status is JobStatus.RUNNING and "started_at" not in stamped:
                 stamped.add("started_at")
                 changes.append(("started_at", now))
+                code |= LOGGED_STARTED
+            fields = 0  # changes[fields:-1]: the recorder's other fields (final only)
             if status in JOB_FINAL_STATES:
                 self.value = result
                 self.exception = exception
                 changes.append(("finished_at", now))
+                fields = len(changes)
                 if error is not None:
                     changes.append(("error", error))
                 if error_traceback is not None:
@@ -224,8 +258,13 @@ class _JobCore:
                     self.log.end()
                     changes.append(("log_lines", self.log.total))
             changes.append(("state", status))
-            if _recorder is not None:
-                self.remember(job, changes)
+            recorder = _recorder
+            if recorder is not None:
+                if self.recorder is not recorder:
+                    self.first_seen(job, recorder)
+                recorder.log(_entry(self.record, code, now))
+                if fields and len(changes) > fields + 1:
+                    self.remember(job, changes[fields:-1])
             if self.cond is not None:
                 self.cond.notify_all()
             if not (job._trait_notifiers or self.pending or self.delivering or self.done_callbacks):
@@ -238,24 +277,30 @@ class _JobCore:
         self.flush(job)
         return True
 
-    def remember(self, job: BaseJob, changes: list[tuple[str, Any]]) -> None:
-        """Merge changes into ``unrecorded`` (``lock`` held); the first calls the recorder.
+    def first_seen(self, job: BaseJob, recorder: Recorder) -> None:
+        """The job's first change that ``recorder`` sees (``lock`` held): give the job
+        its record key (kept for the job's life), tell the recorder, and hand it the
+        fields an earlier recorder did not take (history disabled, a fork)."""
+        if self.record is None:
+            self.record = next(_record_keys)
+        self.recorder = recorder
+        recorder.new(job)
+        if self.unrecorded is not None:
+            recorder.changed(job)
 
-        Changes left by a recorder that was replaced before it took them (history
-        disabled, a fork) go to the new one with these."""
+    def remember(self, job: BaseJob, changes: list[tuple[str, Any]]) -> None:
+        """Merge fields into ``unrecorded`` (``lock`` held); the first tells the recorder."""
         recorder = _recorder
         if recorder is None:
             return
+        if self.recorder is not recorder:
+            self.first_seen(job, recorder)
         unrecorded = self.unrecorded
-        if unrecorded is not None and self.recorder is recorder:
-            unrecorded.update(changes)
-            return
         if unrecorded is None:
             self.unrecorded = dict(changes)
+            recorder.changed(job)
         else:
             unrecorded.update(changes)
-        self.recorder = recorder
-        recorder(job)
 
     def cancel(self, job: BaseJob, stop: Callable[[], CancelAttempt]) -> bool:
         """``BaseJob._cancel_with``: the one place that decides what ``cancel()`` returns."""
@@ -285,10 +330,14 @@ class _JobCore:
             if "submitted_at" in self.stamped:
                 return
             self.stamped.add("submitted_at")
-            changes: list[tuple[str, Any]] = [("submitted_at", time.time())]
+            now = time.time()
+            changes: list[tuple[str, Any]] = [("submitted_at", now)]
             self.pending.append(changes)
-            if _recorder is not None:
-                self.remember(job, changes)
+            recorder = _recorder
+            if recorder is not None:
+                if self.recorder is not recorder:
+                    self.first_seen(job, recorder)
+                recorder.log(_entry(self.record, LOGGED_NO_STATUS | LOGGED_SUBMITTED, now))
         self.flush(job)
 
     def set_progress(self, job: BaseJob, fraction: float | None, text: str | None) -> None:

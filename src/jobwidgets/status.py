@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import json
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,10 @@ class JobStatus(enum.Enum):
     ERROR = "job incurred error"
     """Final: the job failed; its error says why."""
 
+    _code: int
+    """The status's position in this class (0-6): how the history's log of changes
+    names it (see ``LOG_ENTRY``)."""
+
     @property
     def final(self) -> bool:
         """Whether no further status can follow this one."""
@@ -49,6 +54,21 @@ class JobStatus(enum.Enum):
 
 JOB_FINAL_STATES: tuple[JobStatus, ...] = (JobStatus.DONE, JobStatus.CANCELLED, JobStatus.ERROR)
 """The statuses after which a job never changes again."""
+
+for _code, _status in enumerate(JobStatus):
+    _status._code = _code
+del _code, _status
+
+# How the history's log of status changes (bytes: nothing for the garbage collector to
+# follow, and nothing to touch again when it is taken) says what changed:
+LOG_ENTRY = struct.Struct("<qBd")
+"""One change in that log: the job's record key, its code, the time."""
+LOGGED_SUBMITTED = 16
+"""Added to ``status._code``: the change stamped ``submitted_at``."""
+LOGGED_STARTED = 32
+"""Added to ``status._code``: the change stamped ``started_at``."""
+LOGGED_NO_STATUS = 15
+"""A code that changes no status (``submit()`` returned: ``15 | LOGGED_SUBMITTED``)."""
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,13 @@ records nothing), ``["flushed", token]`` and ``["closed"]``.
 
 The input is frames: 4 bytes of length (little-endian) and a ``marshal`` of one message:
 
-- ``("rows", seq, now, [(key, job_id, fields), ...])``: ``fields`` holds the job's
-  changes (``state`` as a status name, ``log_lines`` as the log's last lines); on the
-  first batch of a job it also holds ``"#"``, the job's identity and what it knew of
-  itself then (``IDENTITY``).
+- ``("rows", seq, now, statuses, new, fields)``: ``statuses``, bytes of
+  ``status.LOG_ENTRY`` (key, code, time) in the order the changes happened
+  (``code``: ``JobStatus._code``, plus ``status.LOGGED_SUBMITTED``/``LOGGED_STARTED``
+  when the change stamped those times; ``LOGGED_NO_STATUS`` changes no status); ``new``,
+  None or the jobs first seen in this batch, column by column (``NEW``), read after the
+  statuses were taken; ``fields``, ``[(key, {name: latest value}), ...]`` for the
+  other fields (``log_lines`` as the log's last lines, ``job_id`` once a job has one).
 - ``("lost", seq, [(job_class, job_id, note, at), ...])``: ``_jobcore.note_lost``.
 - ``("flush", token)``: answered once what came before is written.
 - ``("close",)``: mark this run's unfinished jobs "kernel ended", close, answer, exit.
@@ -50,6 +53,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..status import (
+    JOB_FINAL_STATES,
+    LOG_ENTRY,
+    LOGGED_NO_STATUS,
+    LOGGED_STARTED,
+    LOGGED_SUBMITTED,
+    JobStatus,
+)
 from .records import COLUMNS, search_text
 from .store import (
     FINAL,
@@ -71,10 +82,14 @@ MAX_KNOWN = 200_000
 """How many records of this run the writer process remembers whole (to write a record
 deleted meanwhile whole again); the oldest are forgotten first."""
 
-IDENTITY = ("status", "backend", "job_class", "tags", "created_at", "submitted_at",
-            "started_at", "finished_at", "progress", "error", "error_traceback")  # fmt: skip
-"""What ``fields["#"]`` holds, in order, on a job's first batch: the first five only
-for a job made after recording started (its changes hold the rest)."""
+NEW = ("key", "job_id", "backend", "job_class", "tags", "created_at")
+"""The columns of a batch's new jobs, in order. A seventh is None, or for the jobs made
+before recording started (or told to an earlier writer process): their positions in
+the others, then a column for each of ``OLDER``."""
+OLDER = ("status", "submitted_at", "started_at", "finished_at", "progress", "error",
+         "error_traceback")  # fmt: skip
+_NAMES = [status.name for status in JobStatus]
+_FINAL_CODES = frozenset(status._code for status in JOB_FINAL_STATES)
 
 _WRITTEN = (*COLUMNS, "run_id", "search")
 """The columns of a row as the writer makes it."""
@@ -241,41 +256,71 @@ class Child:
         return self.conn
 
     # ------------------------------------------------------------------ batches
-    def rows(self, now: float, batch: list[Any]) -> bool:
+    def rows(
+        self, now: float, statuses: bytes, new: list[Any] | None, fields: list[Any]
+    ) -> bool:
         """Merge a batch into the records known and write every record that changed;
         whether it was written (else it is kept for the next batch)."""
         if self.gave_up:
             return False
         kept = self.kept
         known = self.known
-        for n, job_id, fields in batch:
-            identity = fields.pop("#", None)
-            record = known.get(n)
-            if identity is not None:
-                record = dict(zip(IDENTITY, identity, strict=False))  # (may end early)
+        changed: dict[int, dict[str, Any]] = {}  # key -> record, in the batch's order
+        searched: set[int] = set()
+        orphans: dict[int, dict[str, Any]] = {}
+        if new:
+            records = [dict(zip(NEW, values, strict=False)) for values in zip(*new[:6])]
+            if new[6] is not None:  # what the jobs made before recording started hold
+                at, *columns = new[6]
+                for i, values in zip(at, zip(*columns), strict=True):
+                    records[i].update(zip(OLDER, values, strict=True))
+            for record in records:
+                n = record["key"]
                 if record["created_at"] is None:
                     record["created_at"] = now
+                record.setdefault("status", "INITIALIZING")
                 record["key"] = f"{self.prefix}-{n:09d}"
-                known[n] = record
-                searched = True
-            elif record is None:  # identity never seen here (a restarted writer process)
-                key = f"{self.prefix}-{n:09d}"
-                self.orphans.append((key, {**fields, "job_id": job_id}, now))
+                known[n] = changed[n] = record
+                searched.add(n)
+        for n, code, at in LOG_ENTRY.iter_unpack(statuses):
+            record = known.get(n)
+            if record is None:  # never seen whole here (a restarted writer process)
+                record = orphans.setdefault(n, {})
+            else:
+                changed[n] = record
+            status = code & 15
+            if status != LOGGED_NO_STATUS:
+                record["status"] = _NAMES[status]
+                if status in _FINAL_CODES:
+                    record["finished_at"] = at
+            if code & LOGGED_SUBMITTED:
+                record["submitted_at"] = at
+            if code & LOGGED_STARTED:
+                record["started_at"] = at
+        tails: dict[int, str | None] = {}
+        for n, values in fields:
+            if "log_lines" in values:
+                tails[n] = values.pop("log_lines")
+            record = known.get(n)
+            if record is None:
+                orphans.setdefault(n, {}).update(values)
                 continue
-            else:  # the search text and the tags' JSON change with these only
-                searched = "tags" in fields or "error" in fields or record["job_id"] != job_id
+            if "tags" in values or "error" in values or "job_id" in values:
+                searched.add(n)
+            record.update(values)
+            changed[n] = record
+        for n, record in changed.items():
+            if n in searched:
+                self.searched(record)
             key = record["key"]
-            state = fields.pop("state", None)
-            if state is not None:
-                record["status"] = state
-            log_tail = fields.pop("log_lines", None)
+            log_tail = tails.get(n)
             if log_tail is None and key in kept:  # an unwritten earlier row's log tail
                 log_tail = kept[key][11]
-            record.update(fields)
-            record["job_id"] = job_id
-            if searched:
-                self.searched(record)
             kept[key] = self.row(key, record, log_tail, now)
+        for n, values in orphans.items():
+            if n in tails:
+                values["log_lines"] = tails[n]
+            self.orphans.append((f"{self.prefix}-{n:09d}", values, now))
         if len(known) > MAX_KNOWN:
             for n in list(itertools.islice(known, len(known) - MAX_KNOWN)):
                 del known[n]
@@ -369,7 +414,7 @@ class Child:
         ended): only what they change, on the records already written."""
         for key, fields, now in self.orphans:
             values = {
-                "status": fields.get("state"),
+                "status": fields.get("status"),
                 "log_tail": fields.get("log_lines"),
                 **{c: fields[c] for c in _ORPHAN_COLUMNS[1:7] if c in fields},
             }
@@ -453,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     for message in _frames(sys.stdin.fileno(), args["parent"]):
         kind = message[0]
         if kind == "rows":
-            out(["ack", message[1], child.rows(message[2], message[3])])
+            out(["ack", message[1], child.rows(*message[2:])])
         elif kind == "lost":
             child.lost(message[2])
             out(["ack", message[1], True])

@@ -1,21 +1,30 @@
 """The history's recording side: job changes in, compact batches out to a writer process.
 
-``Writer.start()`` starts the thread ``jobwidgets-history`` and installs the core's
-recorder (``jobwidgets._jobcore.set_recorder``). On the job's thread, under the job's
-lock, the core merges each change into the job's own dict of unrecorded changes; only the
-first change after the writer took that dict puts the job on a ``SimpleQueue`` (a C call;
-nothing else runs on the job's thread, and a job that changes four times in a batch is
-queued once).
+``Writer.start()`` starts the thread ``jobwidgets-history`` and installs a recorder
+(``_Recording``; ``jobwidgets._jobcore.set_recorder``). On the job's thread, under the
+job's lock, the core tells it of each change without leaving objects for the garbage
+collector to follow (the earlier design kept a dict and a tuple or two per job until the
+batch was sent: with 10,000 jobs those triggered full collections of every job object,
+which cost more than the recording itself):
+
+- a status change appends ``key, code, time`` (``status.LOG_ENTRY``: 17 bytes) to a
+  ``bytearray`` (``_Recording.log``);
+- other fields (progress, tags, the log's count, an error) are merged into the job's
+  own dict, and the first change after the thread took it puts the job on a
+  ``SimpleQueue`` (``_Recording.changed``);
+- a job's first change puts the job on a list (``_Recording.new``), once.
 
 The thread starts the writer process (``jobwidgets.history.child``, see there; with
-``subprocess``, never a bare fork) and then sleeps until a job comes, waits out the batch
-interval (0.5 s by default), takes each queued job's changes
-(``_jobcore.take_unrecorded``) and sends them, one ``marshal``-ed list of
-``(key, job_id, changes)`` a batch, on the process's stdin: at most a few batches a
-second, whatever the number of jobs. A job's first batch also carries what the job is
-(backend, class, tags, times so far), read from the job here; everything that costs per
-record (merging with what was written, the row, the tags' JSON, the search text, SQLite)
-happens in the writer process, not in this one. No SQL runs in this process.
+``subprocess``, never a bare fork) and then, every batch interval (0.5 s by default)
+that found something, takes what came: the status log's bytes (a copy, then the same
+count deleted: both single C calls, so an append meanwhile stays for the next batch), then the new jobs, read column by column (``map`` over the jobs: key, id,
+backend, class, tags, creation time and the fields they have so far), then each changed
+job's fields (``_jobcore.take_unrecorded``). It sends them as one ``marshal``-ed message
+on the process's stdin. The log is taken before the new jobs, so every logged key's job
+is sent with it or before. Everything that costs per record (merging, the row, the tags'
+JSON, the search text, SQLite) happens in the writer process; no SQL runs here. A job
+whose id is still None (set later by its ``submit()``) is looked at again in each batch
+until it has one.
 
 The writer process opens the file (pruning it and marking the jobs of ended kernels),
 writes each batch in one transaction, and answers on its stdout: an acknowledgement per
@@ -25,20 +34,21 @@ asks it to mark this process's unfinished jobs "kernel ended", waits for it to e
 (bounded; then kills it) and reaps it. A process killed with SIGKILL closes the pipe: the
 writer process writes what it received, marks the unfinished jobs and exits, so at most
 the last interval is lost, and WAL keeps the file whole. If the writer process ends
-unexpectedly, the thread warns once, starts another (up to ``MAX_RESTARTS`` times) and
-sends it the batches that were not acknowledged; each job's next batch carries what the
-job is again.
+unexpectedly, the thread warns once, starts another (up to ``MAX_RESTARTS`` times),
+sends it the batches that were not acknowledged, and installs a new recorder, so that
+each job's next change says again what the job is.
 
 Who owns what:
 
-- the job's unrecorded changes: its core, under the job's lock;
-- the queue: shared (thread-safe); ``flush()``/``close()`` put markers on it;
+- the job's unrecorded fields: its core, under the job's lock;
+- the recorder's log, list of new jobs and queue: appended to by any thread (single C
+  calls), taken from by the thread ``jobwidgets-history`` alone; ``flush()``/``close()``
+  put markers on the queue;
 - a job's record key (``_JobCore.record``, a number; the writer process makes the key
-  ``<process prefix>-<number>``): made on first sight and read only by the thread
-  ``jobwidgets-history``;
-- the writer process, its pipes, the batches not yet acknowledged, the warnings given,
-  ``batches``: the thread ``jobwidgets-history`` alone (``close()`` touches the process
-  only after that thread ended or did not end in time);
+  ``<process prefix>-<number>``): given by the core on the job's first recorded change;
+- the writer process, its pipes, the batches not yet acknowledged, the jobs without an
+  id yet, the warnings given, ``batches``: the thread ``jobwidgets-history`` alone
+  (``close()`` touches the process only after that thread ended or did not end in time);
 - the connection, the run's lock file, the rows kept after a failed write and what was
   written: the writer process alone.
 
@@ -66,11 +76,14 @@ import threading
 import time
 import uuid
 import warnings
+from itertools import repeat
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .. import _jobcore
 from .._tags import TagsTrait, tags_of
+from ..status import JOB_FINAL_STATES, JobStatus
 from .store import HistoryWarning
 
 __all__ = ["Writer"]
@@ -109,9 +122,43 @@ def new_prefix() -> None:
     _prefix = uuid.uuid4().hex[:16]
 
 
-_keys = itertools.count(1)
-
 _STOP = object()
+
+MAX_WITHOUT_ID = 10_000
+"""How many jobs without an id yet a writer looks at again in each batch."""
+
+
+class _Recording:
+    """What the core tells of job changes (``_jobcore.Recorder``); one per writer
+    process (a new one makes each job say again what it is)."""
+
+    def __init__(self, changed: Any) -> None:
+        self.statuses = bytearray()  # ``status.LOG_ENTRY`` after another
+        self.log = self.statuses.extend
+        self.new_jobs: list[Any] = []
+        self.new = self.new_jobs.append
+        self.changed = changed
+
+    def take(self) -> tuple[bytes, list[Any]]:
+        """The status log and the new jobs so far (the log first)."""
+        statuses = self.statuses
+        data = bytes(statuses)
+        del statuses[: len(data)]
+        jobs = self.new_jobs
+        taken = jobs[:]
+        del jobs[: len(taken)]
+        return data, taken
+
+
+_core = attrgetter("_jobwidgets")
+_values = attrgetter("_trait_values")
+_key = attrgetter("record")
+_name = attrgetter("_name_")
+_backend = attrgetter("_backend")
+_id = attrgetter("_job_id")
+_INITIALIZING = JobStatus.INITIALIZING
+_FIELDS = ("submitted_at", "started_at", "finished_at", "progress", "error",
+           "error_traceback")  # fmt: skip
 
 
 class _Lost(NamedTuple):
@@ -181,7 +228,9 @@ class Writer:
         self._backends: dict[int, tuple[object, str]] = {}
         self._since = 0.0  # when recording started: jobs made later had every change recorded
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._recorder = self._queue.put  # one object: the core tells recorders apart by it
+        self._recorder = _Recording(self._queue.put)
+        self._retired: list[_Recording] = []  # replaced, taken from once more
+        self._without_id: dict[int, Any] = {}
         self._noter = self._note_lost
         self._wake = threading.Event()
         self._proc: subprocess.Popen[bytes] | None = None
@@ -190,8 +239,8 @@ class Writer:
         self._buffer = bytearray()
         self._seq = itertools.count(1)
         self._unacked: dict[int, bytes] = {}
-        self._first = 0  # keys below it were never sent whole to this writer process
         self._flushed = 0
+        self._restarting = False  # the next writer process started replaces one
         self._closed_answer = False
         self._stopping = False
         self._warned: set[str] = set()
@@ -300,7 +349,12 @@ class Writer:
         assert proc.stdout is not None
         self._proc, self._pipe, self._answers = proc, write, proc.stdout.fileno()
         self._buffer.clear()
-        self._first = next(_keys)  # every job's next batch says again what the job is
+        if self._restarting:  # every job's next change says again what the job is
+            old, self._recorder = self._recorder, _Recording(self._queue.put)
+            self._retired.append(old)
+            if _jobcore._recorder is old:
+                _jobcore.set_recorder(self._recorder)
+        self._restarting = True
         return all(self._write(frame) for frame in list(self._unacked.values()))
 
     def _process_ended(self) -> None:
@@ -465,12 +519,19 @@ class Writer:
 
     def _loop(self) -> None:
         get = self._queue.get
+        sent = 0.0  # when the last batch was taken (monotonic)
         while True:
-            first = get()
-            if first is not _STOP and not isinstance(first, threading.Event):
-                self._wake.wait(self.interval)
+            try:  # a marker, or a job whose fields changed
+                items = [get(timeout=self.interval)]
+            except queue.Empty:  # look at the status log and the new jobs
+                items = []
+                recording = self._recorder
+                if not (recording.statuses or recording.new_jobs or self._retired):
+                    continue
+            if items and items[0] is not _STOP and not isinstance(items[0], threading.Event):
+                self._wake.wait(max(0.0, sent + self.interval - time.monotonic()))  # batch
+            sent = time.monotonic()
             self._wake.clear()
-            items = [first]
             with contextlib.suppress(queue.Empty):
                 while True:
                     items.append(self._queue.get_nowait())
@@ -490,9 +551,9 @@ class Writer:
             try:
                 if self._proc is not None and self._proc.poll() is not None:
                     self._process_ended()
-                batch = self._take(jobs)
-                if batch and not self._gave_up:
-                    self._send(("rows", next(self._seq), time.time(), batch))
+                message = self._take(jobs)
+                if message is not None and not self._gave_up:
+                    self._send(("rows", next(self._seq), time.time(), *message))
                 if lost and not self._gave_up:
                     self._send(("lost", next(self._seq), [tuple(item) for item in lost]))
                 if (events or stop) and not self._gave_up and self._proc is not None:
@@ -522,69 +583,102 @@ class Writer:
             self._wait_for(lambda: self._closed_answer, CLOSE_WAIT)
         self._end_process()
 
-    def _take(self, jobs: list[Any]) -> list[tuple[Any, ...]]:
-        """Each job's changes, one ``(key, job_id, changes)`` a job; a job's first batch
-        to this writer process also says what the job is (``child.IDENTITY``)."""
+    def _take(self, jobs: list[Any]) -> tuple[bytes, Any, list[Any]] | None:
+        """What changed since the last batch (``child``'s ``"rows"`` message): the status
+        log, the new jobs (``_new_jobs``) and the fields of the jobs that changed
+        (``(key, fields)`` each), or None if nothing did."""
+        statuses = b""
+        new_jobs: list[Any] = []
+        for recording in (*self._retired, self._recorder):
+            data, taken = recording.take()
+            statuses += data
+            new_jobs += taken
+        self._retired.clear()
         take = _jobcore.take_unrecorded
         if self._gave_up:
             for job in jobs:  # let them queue again, should a later writer record
                 take(job)
-            return []
-        first = self._first
-        batch = []
+            return None
+        fields: list[Any] = []
         for job in jobs:
-            fields = take(job)
-            if fields is None:  # queued twice (a recorder was replaced): taken already
+            changed = take(job)
+            if changed is None:  # queued twice (a recorder was replaced): taken already
                 continue
-            state = job._jobwidgets
-            status = fields.get("state")
-            if status is not None:
-                fields["state"] = status._name_  # (an enum's hash is a Python call)
-            if "log_lines" in fields:
-                fields["log_lines"] = _log_tail(job)
-            key = state.record
-            if key is None:
-                key = state.record = next(_keys)
-                fields["#"] = self._identity(job, state, True)
-            elif key < first:
-                fields["#"] = self._identity(job, state, False)
-            job_id = job._job_id
-            if job_id is not None and type(job_id) is not str:
-                job_id = str(job_id)
-            batch.append((key, job_id, fields))
-        return batch
+            if "log_lines" in changed:
+                changed["log_lines"] = _log_tail(job)
+            fields.append((job._jobwidgets.record, changed))
+        if self._without_id:
+            for key, job in list(self._without_id.items()):
+                job_id = job._job_id
+                if job_id is not None:
+                    fields.append((key, {"job_id": str(job_id)}))
+                    del self._without_id[key]
+                elif job._jobwidgets.status in JOB_FINAL_STATES:
+                    del self._without_id[key]
+        if not (statuses or new_jobs or fields):
+            return None
+        return statuses, self._new_jobs(new_jobs) if new_jobs else None, fields
 
-    def _identity(self, job: Any, state: Any, new: bool) -> tuple[Any, ...]:
-        """What the job is (``child.IDENTITY``): its status, backend, class, tags and
-        creation time, and, for a job that may have changed while nothing recorded it
-        (made before this writer started, or first sent to an earlier writer process),
-        its other fields as it says now."""
-        cls = type(job)
-        named = self._class_names.get(cls)
-        if named is None:
+    def _new_jobs(self, jobs: list[Any]) -> tuple[Any, ...]:
+        """What the new jobs are, column by column (``child.NEW``): key, id, backend,
+        class, tags and creation time; then, for the jobs made before this writer
+        started, None or their positions, status and the fields of ``_FIELDS`` as the
+        job holds them now.
+
+        Each column is one ``map`` over the jobs (a C loop), not a tuple per job."""
+        keys = list(map(_key, map(_core, jobs)))
+        values = list(map(_values, jobs))
+        get = dict.get
+        ids = list(map(_id, jobs))
+        if not all(map(isinstance, ids, repeat(str))):
+            ids = [None if i is None else str(i) for i in ids]
+            if len(self._without_id) < MAX_WITHOUT_ID:
+                for key, job, job_id in zip(keys, jobs, ids, strict=True):
+                    if job_id is None:
+                        self._without_id[key] = job
+        classes = list(map(type, jobs))
+        names = self._class_names
+        for cls in set(classes).difference(names):
             plain = isinstance(getattr(cls, "tags", None), TagsTrait)
-            named = self._class_names[cls] = (f"{cls.__module__}.{cls.__qualname__}", plain)
-        name, plain_tags = named
-        get = job._trait_values.get
-        tags = get("tags", ()) if plain_tags else tags_of(job)
-        backend = job._backend
-        known = self._backends.get(id(backend))
-        if known is not None and known[0] is backend:  # held: its id is not reused
-            backend_name = known[1]
+            names[cls] = (f"{cls.__module__}.{cls.__qualname__}", plain)
+        kinds = {cls: names[cls] for cls in set(classes)}
+        class_names = list(map({cls: n for cls, (n, _) in kinds.items()}.__getitem__, classes))
+        if all(plain for _, plain in kinds.values()):
+            tags = list(map(get, values, repeat("tags"), repeat(())))
         else:
-            try:
-                backend_name = job._backend_name()
-            except Exception:
-                backend_name = type(backend).__name__
-            if len(self._backends) >= 256:
-                self._backends.clear()
-            self._backends[id(backend)] = (backend, backend_name)
-        created = get("created_at")
-        if new and created is not None and created >= self._since:
-            return (state.status._name_, backend_name, name, tags, created)
-        return (state.status._name_, backend_name, name, tags, created, get("submitted_at"),
-                get("started_at"), get("finished_at"), get("progress"), get("error"),
-                get("error_traceback"))  # fmt: skip
+            tags = [tags_of(job) for job in jobs]
+        backend_ids = list(map(id, map(_backend, jobs)))
+        known = self._backends
+        backend_names = {}
+        for backend_id, job in dict(zip(backend_ids, jobs, strict=True)).items():
+            held = known.get(backend_id)
+            if held is None or held[0] is not job._backend:  # (held: its id is not reused)
+                if len(known) >= 256:
+                    known.clear()
+                held = known[backend_id] = (job._backend, _backend_name(job))
+            backend_names[backend_id] = held[1]
+        backends = list(map(backend_names.__getitem__, backend_ids))
+        created = list(map(get, values, repeat("created_at")))
+        columns = [keys, ids, backends, class_names, tags, created]
+        since = self._since
+        # A job made after recording started had every change told to this recorder;
+        # one made before (or told to a recorder replaced since) says what it holds.
+        older = [i for i, at in enumerate(created) if at is None or at < since]
+        if older:
+            old_values = [values[i] for i in older]
+            status = map(get, old_values, repeat("state"), repeat(_INITIALIZING))
+            columns.append([older, list(map(_name, status))])
+            columns[-1] += [list(map(get, old_values, repeat(name))) for name in _FIELDS]
+        else:
+            columns.append(None)
+        return tuple(columns)
+
+
+def _backend_name(job: Any) -> str:
+    try:
+        return str(job._backend_name())
+    except Exception:
+        return type(job._backend).__name__
 
 
 TAIL_LINES = 50
