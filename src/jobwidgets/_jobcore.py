@@ -23,9 +23,10 @@ A recorder (``set_recorder``; the history installs one) hears of changes without
 holding on to objects the garbage collector must follow (a batch of 10,000 jobs' worth
 of dicts and tuples made full collections of every job run; see ``history.writer``):
 
-- a status change appends ``status.LOG_ENTRY`` to the recorder's ``log`` (bytes):
-  the job's record key, ``status._code`` plus ``LOGGED_SUBMITTED``/``LOGGED_STARTED`` when the change
-  stamped those times, and the time (``mark_submitted`` logs ``LOGGED_NO_STATUS``; see ``status``);
+- a status change appends ``status.LOG_ENTRY`` to the recorder's ``log`` (bytes): the
+  job's record key, ``status._code`` plus ``LOGGED_SUBMITTED``/``LOGGED_STARTED`` when
+  the change stamped those times, and the time (``mark_submitted`` logs
+  ``LOGGED_NO_STATUS``; see ``status``);
 - the other fields (progress, tags, the log's count, an error and its traceback) are
   merged into the job's ``unrecorded`` dict (name -> latest value); the change that
   makes that dict calls ``recorder.changed(job)``, later ones only update it until the
@@ -69,17 +70,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("jobwidgets")
 
+
 class Recorder(Protocol):
     """What ``set_recorder`` takes (see the module's docstring)."""
 
-    log: Callable[[bytes], object]
-    """Appends one ``status.LOG_ENTRY``: ``bytearray.extend`` (atomic: one C call)."""
+    @property
+    def log(self) -> Callable[[bytes], object]:
+        """Appends one ``status.LOG_ENTRY``: ``bytearray.extend`` (atomic: one C call)."""
 
-    def new(self, job: Any) -> object:
-        """The job's first change seen by this recorder (its key is set)."""
+    @property
+    def new(self) -> Callable[[Any], object]:
+        """Called with a job on its first change seen by this recorder (its key set)."""
 
-    def changed(self, job: Any) -> object:
-        """The job has unrecorded fields again (``take_unrecorded``)."""
+    @property
+    def changed(self) -> Callable[[Any], object]:
+        """Called with a job that has unrecorded fields again (``take_unrecorded``)."""
 
 
 _recorder: Recorder | None = None

@@ -256,9 +256,7 @@ class Child:
         return self.conn
 
     # ------------------------------------------------------------------ batches
-    def rows(
-        self, now: float, statuses: bytes, new: list[Any] | None, fields: list[Any]
-    ) -> bool:
+    def rows(self, now: float, statuses: bytes, new: list[Any] | None, fields: list[Any]) -> bool:
         """Merge a batch into the records known and write every record that changed;
         whether it was written (else it is kept for the next batch)."""
         if self.gave_up:
@@ -269,10 +267,12 @@ class Child:
         searched: set[int] = set()
         orphans: dict[int, dict[str, Any]] = {}
         if new:
-            records = [dict(zip(NEW, values, strict=False)) for values in zip(*new[:6])]
+            records = [
+                dict(zip(NEW, values, strict=False)) for values in zip(*new[:6], strict=True)
+            ]
             if new[6] is not None:  # what the jobs made before recording started hold
                 at, *columns = new[6]
-                for i, values in zip(at, zip(*columns), strict=True):
+                for i, values in zip(at, zip(*columns, strict=True), strict=True):
                     records[i].update(zip(OLDER, values, strict=True))
             for record in records:
                 n = record["key"]
@@ -283,32 +283,32 @@ class Child:
                 known[n] = changed[n] = record
                 searched.add(n)
         for n, code, at in LOG_ENTRY.iter_unpack(statuses):
-            record = known.get(n)
-            if record is None:  # never seen whole here (a restarted writer process)
-                record = orphans.setdefault(n, {})
+            target = known.get(n)
+            if target is None:  # never seen whole here (a restarted writer process)
+                target = orphans.setdefault(n, {})
             else:
-                changed[n] = record
+                changed[n] = target
             status = code & 15
             if status != LOGGED_NO_STATUS:
-                record["status"] = _NAMES[status]
+                target["status"] = _NAMES[status]
                 if status in _FINAL_CODES:
-                    record["finished_at"] = at
+                    target["finished_at"] = at
             if code & LOGGED_SUBMITTED:
-                record["submitted_at"] = at
+                target["submitted_at"] = at
             if code & LOGGED_STARTED:
-                record["started_at"] = at
+                target["started_at"] = at
         tails: dict[int, str | None] = {}
         for n, values in fields:
             if "log_lines" in values:
                 tails[n] = values.pop("log_lines")
-            record = known.get(n)
-            if record is None:
+            found = known.get(n)
+            if found is None:
                 orphans.setdefault(n, {}).update(values)
                 continue
             if "tags" in values or "error" in values or "job_id" in values:
                 searched.add(n)
-            record.update(values)
-            changed[n] = record
+            found.update(values)
+            changed[n] = found
         for n, record in changed.items():
             if n in searched:
                 self.searched(record)
@@ -317,10 +317,10 @@ class Child:
             if log_tail is None and key in kept:  # an unwritten earlier row's log tail
                 log_tail = kept[key][11]
             kept[key] = self.row(key, record, log_tail, now)
-        for n, values in orphans.items():
+        for n, orphan in orphans.items():
             if n in tails:
-                values["log_lines"] = tails[n]
-            self.orphans.append((f"{self.prefix}-{n:09d}", values, now))
+                orphan["log_lines"] = tails[n]
+            self.orphans.append((f"{self.prefix}-{n:09d}", orphan, now))
         if len(known) > MAX_KNOWN:
             for n in list(itertools.islice(known, len(known) - MAX_KNOWN)):
                 del known[n]

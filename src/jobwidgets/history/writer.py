@@ -3,9 +3,9 @@
 ``Writer.start()`` starts the thread ``jobwidgets-history`` and installs a recorder
 (``_Recording``; ``jobwidgets._jobcore.set_recorder``). On the job's thread, under the
 job's lock, the core tells it of each change without leaving objects for the garbage
-collector to follow (the earlier design kept a dict and a tuple or two per job until the
-batch was sent: with 10,000 jobs those triggered full collections of every job object,
-which cost more than the recording itself):
+collector to follow (a dict or a tuple per job, kept until the batch is sent, makes the
+collector's full collections walk every job object when thousands of jobs run: that
+costs more than the recording itself):
 
 - a status change appends ``key, code, time`` (``status.LOG_ENTRY``: 17 bytes) to a
   ``bytearray`` (``_Recording.log``);
@@ -17,11 +17,12 @@ which cost more than the recording itself):
 The thread starts the writer process (``jobwidgets.history.child``, see there; with
 ``subprocess``, never a bare fork) and then, every batch interval (0.5 s by default)
 that found something, takes what came: the status log's bytes (a copy, then the same
-count deleted: both single C calls, so an append meanwhile stays for the next batch), then the new jobs, read column by column (``map`` over the jobs: key, id,
-backend, class, tags, creation time and the fields they have so far), then each changed
-job's fields (``_jobcore.take_unrecorded``). It sends them as one ``marshal``-ed message
-on the process's stdin. The log is taken before the new jobs, so every logged key's job
-is sent with it or before. Everything that costs per record (merging, the row, the tags'
+count deleted: both single C calls, so an append meanwhile stays for the next batch),
+then the new jobs, read column by column (``map`` over the jobs: key, id, backend,
+class, tags, creation time and the fields they have so far), then each changed job's
+fields (``_jobcore.take_unrecorded``). It sends them as one ``marshal``-ed message on
+the process's stdin. The log is taken before the new jobs, so every logged key's job is
+sent with it or before. Everything that costs per record (merging, the row, the tags'
 JSON, the search text, SQLite) happens in the writer process; no SQL runs here. A job
 whose id is still None (set later by its ``submit()``) is looked at again in each batch
 until it has one.
@@ -350,6 +351,7 @@ class Writer:
         self._proc, self._pipe, self._answers = proc, write, proc.stdout.fileno()
         self._buffer.clear()
         if self._restarting:  # every job's next change says again what the job is
+            self._since = time.time()  # (before: a job made meanwhile is sent whole)
             old, self._recorder = self._recorder, _Recording(self._queue.put)
             self._retired.append(old)
             if _jobcore._recorder is old:
@@ -659,10 +661,10 @@ class Writer:
             backend_names[backend_id] = held[1]
         backends = list(map(backend_names.__getitem__, backend_ids))
         created = list(map(get, values, repeat("created_at")))
-        columns = [keys, ids, backends, class_names, tags, created]
+        columns: list[Any] = [keys, ids, backends, class_names, tags, created]
         since = self._since
-        # A job made after recording started had every change told to this recorder;
-        # one made before (or told to a recorder replaced since) says what it holds.
+        # A job made after this recorder was installed told it every change; one made
+        # before says what it holds now.
         older = [i for i, at in enumerate(created) if at is None or at < since]
         if older:
             old_values = [values[i] for i in older]
