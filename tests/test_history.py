@@ -508,3 +508,24 @@ def test_a_batch_the_killed_writer_process_had_not_written_is_sent_again(
         assert sorted(r.job_id for r in history.query()) == sorted(j.job_id() for j in jobs)
     finally:
         history.disable()
+
+
+def test_a_job_whose_id_comes_after_its_first_change_is_recorded_with_it(
+    history_file: Path,
+) -> None:
+    """A backend that sets ``job._job_id`` in ``submit()`` after reporting QUEUED."""
+
+    class LateId(PushJob):
+        def submit(self) -> None:
+            self._report(JobStatus.QUEUED)
+            history.flush()  # the job is written once without its id
+            self._job_id = "remote-7"
+
+    job = LateId()
+    job._job_id = None
+    job.submit()
+    job.push(JobStatus.RUNNING)
+    history.flush()
+    [record] = history.query()
+    assert (record.job_id, record.status) == ("remote-7", "RUNNING")
+    assert history.query(text="remote-7") == [record]  # searchable by it

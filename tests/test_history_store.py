@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jobwidgets import history
+from jobwidgets import JobStatus, history
 from jobwidgets.history import store
 
 V1_COLUMNS = (
@@ -97,6 +97,7 @@ def test_a_writer_process_updates_a_record_it_never_saw_whole(tmp_path: Path) ->
     """A batch sent again to a new writer process may hold changes of a job whose first
     batch the ended one wrote: they update the record already written."""
     from jobwidgets.history.child import Child
+    from jobwidgets.status import LOG_ENTRY, LOGGED_SUBMITTED
 
     path = tmp_path / "h.sqlite3"
     said: list[list[Any]] = []
@@ -108,12 +109,13 @@ def test_a_writer_process_updates_a_record_it_never_saw_whole(tmp_path: Path) ->
         return made
 
     first = child()
-    identity = ("RUNNING", "b", "m.Job", ("old",), 1.0)
-    assert first.rows(1.0, [(1, "j1", {"#": identity, "submitted_at": 1.5})])
+    new = [[1], ["j1"], ["b"], ["m.Job"], [("old",)], [1.0], None]
+    running = LOG_ENTRY.pack(1, JobStatus.RUNNING._code | LOGGED_SUBMITTED, 1.5)
+    assert first.rows(1.0, running, new, [])
     first.finish()
     second = child()
-    changes = {"state": "ERROR", "finished_at": 2.0, "error": "Boom", "tags": ("new",)}
-    assert second.rows(2.0, [(1, "j1", changes)])
+    failed = LOG_ENTRY.pack(1, JobStatus.ERROR._code, 2.0)
+    assert second.rows(2.0, failed, None, [(1, {"error": "Boom", "tags": ("new",)})])
     second.finish()
     [record] = history.query(path=path)
     assert (record.id, record.job_id, record.backend, record.job_class) == (
