@@ -529,3 +529,57 @@ def test_a_job_whose_id_comes_after_its_first_change_is_recorded_with_it(
     [record] = history.query()
     assert (record.job_id, record.status) == ("remote-7", "RUNNING")
     assert history.query(text="remote-7") == [record]  # searchable by it
+
+
+def test_changes_made_by_many_threads_while_batches_are_taken_all_land(tmp_path: Path) -> None:
+    """Eight threads change 2,400 jobs (statuses, progress, tags, errors; some jobs
+    observed) while the writer takes a batch every 2 ms: every record ends as its job."""
+    import random
+    import threading
+
+    history.enable(tmp_path / "h.sqlite3", interval=0.002)
+    try:
+        jobs: list[PushJob] = []
+        seen: list[Any] = []
+
+        def work(seed: int) -> None:
+            rng = random.Random(seed)
+            for n in range(300):
+                job = PushJob()
+                if n % 7 == 0:
+                    job.observe(seen.append, names="state")
+                jobs.append(job)
+                job.submit()
+                for status in (JobStatus.VALIDATING, JobStatus.RUNNING):
+                    if rng.random() < 0.7:
+                        job.push(status)
+                    if rng.random() < 0.5:
+                        job.set_progress(rng.random())
+                if rng.random() < 0.3:
+                    job.tags = (f"t{seed}", f"n{n}")
+                end = rng.choice([JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED, None])
+                if end is JobStatus.ERROR:
+                    job.push(end, error=f"failed {seed}-{n}")
+                elif end is not None:
+                    job.push(end)
+
+        threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert history.flush(timeout=60)
+        records = {r.job_id: r for r in history.query(limit=None)}
+        assert len(records) == len(jobs) == 2400
+        for job in jobs:
+            record = records[job.job_id()]
+            assert record.status == job.state.name, job
+            assert (record.submitted_at, record.started_at, record.finished_at) == (
+                job.submitted_at,
+                job.started_at,
+                job.finished_at,
+            ), job
+            assert record.progress == job.progress and record.error == job.error, job
+            assert record.tags == tuple(job.tags), job
+    finally:
+        history.disable()
