@@ -23,7 +23,7 @@ import pytest
 from _jobs import FakeBackend, PushJob
 from jobwidgets import JobStatus, LocalBackend, history
 from jobwidgets.history import store
-from jobwidgets.history import writer as writer_module
+from jobwidgets.history import recording as recording_module
 
 
 @pytest.fixture
@@ -370,7 +370,7 @@ def test_a_record_keeps_the_last_lines_of_the_jobs_log(
     [record] = history.query()
     assert record.status == "ERROR" and record.log_tail is not None
     lines = record.log_tail.splitlines()
-    assert len(lines) == writer_module.TAIL_LINES
+    assert len(lines) == recording_module.TAIL_LINES
     assert lines[-1].endswith("line 199 of the job") and "stdout" in lines[-1]
     assert history.query(text="after the talk")  # the error is searchable
 

@@ -20,7 +20,7 @@ the pending changes are delivered, so ``result()`` returns after the observers s
 end. Backends never reach in here: they call ``BaseJob._report`` (see ``jobwidgets.job``).
 
 A recorder (``set_recorder``; the history installs one) hears of changes without
-holding on to objects the garbage collector must follow (see ``history.writer``):
+holding on to objects the garbage collector must follow (see ``history.recording``):
 
 - a status change appends ``status.LOG_ENTRY`` to the recorder's ``log`` (bytes): the
   job's record key, ``status._code`` plus ``LOGGED_SUBMITTED``/``LOGGED_STARTED`` when

@@ -1,31 +1,13 @@
 """The history's recording side: job changes in, compact batches out to a writer process.
 
-``Writer.start()`` starts the thread ``jobwidgets-history`` and installs a recorder
-(``_Recording``; ``jobwidgets._jobcore.set_recorder``). On the job's thread, under the
-job's lock, the core tells it of each change without leaving objects for the garbage
-collector to follow (a dict or a tuple per job, kept until the batch is sent, makes the
-collector's full collections walk every job object when thousands of jobs run: that
-costs more than the recording itself):
-
-- a status change appends ``key, code, time`` (``status.LOG_ENTRY``: 17 bytes) to a
-  ``bytearray`` (``_Recording.log``);
-- other fields (progress, tags, the log's count, an error) are merged into the job's
-  own dict, and the first change after the thread took it puts the job on a
-  ``SimpleQueue`` (``_Recording.changed``);
-- a job's first change puts the job on a list (``_Recording.new``), once.
-
-The thread starts the writer process (``jobwidgets.history.child``, see there; with
-``subprocess``, never a bare fork) and then, every batch interval (0.5 s by default)
-that found something, takes what came: the status log's bytes (a copy, then the same
-count deleted: both single C calls, so an append meanwhile stays for the next batch),
-then the new jobs, read column by column (``map`` over the jobs: key, id, backend,
-class, tags, creation time and the fields they have so far), then each changed job's
-fields (``_jobcore.take_unrecorded``). It sends them as one ``marshal``-ed message on
-the process's stdin. The log is taken before the new jobs, so every logged key's job is
-sent with it or before. Everything that costs per record (merging, the row, the tags'
-JSON, the search text, SQLite) happens in the writer process; no SQL runs here. A job
-whose id is still None (set later by its ``submit()``) is looked at again in each batch
-until it has one.
+``Writer.start()`` starts the thread ``jobwidgets-history`` and installs the recorder of
+a ``recording.Collector`` (see there for what the jobs' threads do, and how a batch is
+made). The thread starts the writer process (``jobwidgets.history.child``, see there;
+with ``subprocess``, never a bare fork), then, every batch interval (0.5 s by default)
+in which something happened, takes a batch and sends it as one ``marshal``-ed message
+on the process's stdin: at most a few batches a second, whatever the number of jobs.
+Everything that costs per record (merging, the row, the tags' JSON, the search text,
+SQLite) happens in the writer process; no SQL runs in this one.
 
 The writer process opens the file (pruning it and marking the jobs of ended kernels),
 writes each batch in one transaction, and answers on its stdout: an acknowledgement per
@@ -41,14 +23,9 @@ each job's next change says again what the job is.
 
 Who owns what:
 
-- the job's unrecorded fields: its core, under the job's lock;
-- the recorder's log, list of new jobs and queue: appended to by any thread (single C
-  calls), taken from by the thread ``jobwidgets-history`` alone; ``flush()``/``close()``
-  put markers on the queue;
-- a job's record key (``_JobCore.record``, a number; the writer process makes the key
-  ``<process prefix>-<number>``): given by the core on the job's first recorded change;
-- the writer process, its pipes, the batches not yet acknowledged, the jobs without an
-  id yet, the warnings given, ``batches``: the thread ``jobwidgets-history`` alone
+- the queue: shared (thread-safe): changed jobs, and ``flush()``/``close()``'s markers;
+- the collector (see ``recording``), the writer process, its pipes, the batches not yet
+  acknowledged, the warnings given, ``batches``: the thread ``jobwidgets-history`` alone
   (``close()`` touches the process only after that thread ended or did not end in time);
 - the connection, the run's lock file, the rows kept after a failed write and what was
   written: the writer process alone.
@@ -77,14 +54,11 @@ import threading
 import time
 import uuid
 import warnings
-from itertools import repeat
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .. import _jobcore
-from .._tags import TagsTrait, tags_of
-from ..status import JOB_FINAL_STATES, JobStatus
+from .recording import Collector
 from .store import HistoryWarning
 
 __all__ = ["Writer"]
@@ -124,42 +98,6 @@ def new_prefix() -> None:
 
 
 _STOP = object()
-
-MAX_WITHOUT_ID = 10_000
-"""How many jobs without an id yet a writer looks at again in each batch."""
-
-
-class _Recording:
-    """What the core tells of job changes (``_jobcore.Recorder``); one per writer
-    process (a new one makes each job say again what it is)."""
-
-    def __init__(self, changed: Any) -> None:
-        self.statuses = bytearray()  # ``status.LOG_ENTRY`` after another
-        self.log = self.statuses.extend
-        self.new_jobs: list[Any] = []
-        self.new = self.new_jobs.append
-        self.changed = changed
-
-    def take(self) -> tuple[bytes, list[Any]]:
-        """The status log and the new jobs so far (the log first)."""
-        statuses = self.statuses
-        data = bytes(statuses)
-        del statuses[: len(data)]
-        jobs = self.new_jobs
-        taken = jobs[:]
-        del jobs[: len(taken)]
-        return data, taken
-
-
-_core = attrgetter("_jobwidgets")
-_values = attrgetter("_trait_values")
-_key = attrgetter("record")
-_name = attrgetter("_name_")
-_backend = attrgetter("_backend")
-_id = attrgetter("_job_id")
-_INITIALIZING = JobStatus.INITIALIZING
-_FIELDS = ("submitted_at", "started_at", "finished_at", "progress", "error",
-           "error_traceback")  # fmt: skip
 
 
 class _Lost(NamedTuple):
@@ -225,13 +163,8 @@ class Writer:
         """Batches the writer process wrote (committed)."""
         self.restarts = 0
         """Writer processes started after one ended unexpectedly."""
-        self._class_names: dict[type, tuple[str, bool]] = {}
-        self._backends: dict[int, tuple[object, str]] = {}
-        self._since = 0.0  # when recording started: jobs made later had every change recorded
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._recorder = _Recording(self._queue.put)
-        self._retired: list[_Recording] = []  # replaced, taken from once more
-        self._without_id: dict[int, Any] = {}
+        self._collector = Collector(self._queue.put)
         self._noter = self._note_lost
         self._wake = threading.Event()
         self._proc: subprocess.Popen[bytes] | None = None
@@ -255,8 +188,8 @@ class Writer:
         file, prunes it and marks the jobs of ended kernels (so the caller never waits
         for the disk); ``flush()`` waits for that too."""
         self._thread = threading.Thread(target=self._run, name="jobwidgets-history", daemon=True)
-        self._since = time.time()
-        _jobcore.set_recorder(self._recorder)
+        self._collector.since = time.time()
+        _jobcore.set_recorder(self._collector.recording)
         _jobcore.set_lost_note(self._noter)
         self._thread.start()
         return self
@@ -276,7 +209,7 @@ class Writer:
         if self._closed:
             return
         self._closed = True
-        if _jobcore._recorder is self._recorder:
+        if _jobcore._recorder is self._collector.recording:
             _jobcore.set_recorder(None)
         if _jobcore._lost_note is self._noter:
             _jobcore.set_lost_note(None)
@@ -351,11 +284,7 @@ class Writer:
         self._proc, self._pipe, self._answers = proc, write, proc.stdout.fileno()
         self._buffer.clear()
         if self._restarting:  # every job's next change says again what the job is
-            self._since = time.time()  # (before: a job made meanwhile is sent whole)
-            old, self._recorder = self._recorder, _Recording(self._queue.put)
-            self._retired.append(old)
-            if _jobcore._recorder is old:
-                _jobcore.set_recorder(self._recorder)
+            self._collector.renew()
         self._restarting = True
         return all(self._write(frame) for frame in list(self._unacked.values()))
 
@@ -527,8 +456,7 @@ class Writer:
                 items = [get(timeout=self.interval)]
             except queue.Empty:  # look at the status log and the new jobs
                 items = []
-                recording = self._recorder
-                if not (recording.statuses or recording.new_jobs or self._retired):
+                if not self._collector.pending():
                     continue
             if items and items[0] is not _STOP and not isinstance(items[0], threading.Event):
                 self._wake.wait(max(0.0, sent + self.interval - time.monotonic()))  # batch
@@ -553,8 +481,10 @@ class Writer:
             try:
                 if self._proc is not None and self._proc.poll() is not None:
                     self._process_ended()
-                message = self._take(jobs)
-                if message is not None and not self._gave_up:
+                if self._gave_up:
+                    self._collector.drop(jobs)
+                message = None if self._gave_up else self._collector.take(jobs)
+                if message is not None:
                     self._send(("rows", next(self._seq), time.time(), *message))
                 if lost and not self._gave_up:
                     self._send(("lost", next(self._seq), [tuple(item) for item in lost]))
@@ -584,117 +514,3 @@ class Writer:
                 os.write(self._pipe, len(data).to_bytes(4, "little") + data)
             self._wait_for(lambda: self._closed_answer, CLOSE_WAIT)
         self._end_process()
-
-    def _take(self, jobs: list[Any]) -> tuple[bytes, Any, list[Any]] | None:
-        """What changed since the last batch (``child``'s ``"rows"`` message): the status
-        log, the new jobs (``_new_jobs``) and the fields of the jobs that changed
-        (``(key, fields)`` each), or None if nothing did."""
-        statuses = b""
-        new_jobs: list[Any] = []
-        for recording in (*self._retired, self._recorder):
-            data, taken = recording.take()
-            statuses += data
-            new_jobs += taken
-        self._retired.clear()
-        take = _jobcore.take_unrecorded
-        if self._gave_up:
-            for job in jobs:  # let them queue again, should a later writer record
-                take(job)
-            return None
-        fields: list[Any] = []
-        for job in jobs:
-            changed = take(job)
-            if changed is None:  # queued twice (a recorder was replaced): taken already
-                continue
-            if "log_lines" in changed:
-                changed["log_lines"] = _log_tail(job)
-            fields.append((job._jobwidgets.record, changed))
-        if self._without_id:
-            for key, job in list(self._without_id.items()):
-                job_id = job._job_id
-                if job_id is not None:
-                    fields.append((key, {"job_id": str(job_id)}))
-                    del self._without_id[key]
-                elif job._jobwidgets.status in JOB_FINAL_STATES:
-                    del self._without_id[key]
-        if not (statuses or new_jobs or fields):
-            return None
-        return statuses, self._new_jobs(new_jobs) if new_jobs else None, fields
-
-    def _new_jobs(self, jobs: list[Any]) -> tuple[Any, ...]:
-        """What the new jobs are, column by column (``child.NEW``): key, id, backend,
-        class, tags and creation time; then, for the jobs made before this writer
-        started, None or their positions, status and the fields of ``_FIELDS`` as the
-        job holds them now.
-
-        Each column is one ``map`` over the jobs (a C loop), not a tuple per job."""
-        keys = list(map(_key, map(_core, jobs)))
-        values = list(map(_values, jobs))
-        get = dict.get
-        ids = list(map(_id, jobs))
-        if not all(map(isinstance, ids, repeat(str))):
-            ids = [None if i is None else str(i) for i in ids]
-            if len(self._without_id) < MAX_WITHOUT_ID:
-                for key, job, job_id in zip(keys, jobs, ids, strict=True):
-                    if job_id is None:
-                        self._without_id[key] = job
-        classes = list(map(type, jobs))
-        names = self._class_names
-        for cls in set(classes).difference(names):
-            plain = isinstance(getattr(cls, "tags", None), TagsTrait)
-            names[cls] = (f"{cls.__module__}.{cls.__qualname__}", plain)
-        kinds = {cls: names[cls] for cls in set(classes)}
-        class_names = list(map({cls: n for cls, (n, _) in kinds.items()}.__getitem__, classes))
-        if all(plain for _, plain in kinds.values()):
-            tags = list(map(get, values, repeat("tags"), repeat(())))
-        else:
-            tags = [tags_of(job) for job in jobs]
-        backend_ids = list(map(id, map(_backend, jobs)))
-        known = self._backends
-        backend_names = {}
-        for backend_id, job in dict(zip(backend_ids, jobs, strict=True)).items():
-            held = known.get(backend_id)
-            if held is None or held[0] is not job._backend:  # (held: its id is not reused)
-                if len(known) >= 256:
-                    known.clear()
-                held = known[backend_id] = (job._backend, _backend_name(job))
-            backend_names[backend_id] = held[1]
-        backends = list(map(backend_names.__getitem__, backend_ids))
-        created = list(map(get, values, repeat("created_at")))
-        columns: list[Any] = [keys, ids, backends, class_names, tags, created]
-        since = self._since
-        # A job made after this recorder was installed told it every change; one made
-        # before says what it holds now.
-        older = [i for i, at in enumerate(created) if at is None or at < since]
-        if older:
-            old_values = [values[i] for i in older]
-            status = map(get, old_values, repeat("state"), repeat(_INITIALIZING))
-            columns.append([older, list(map(_name, status))])
-            columns[-1] += [list(map(get, old_values, repeat(name))) for name in _FIELDS]
-        else:
-            columns.append(None)
-        return tuple(columns)
-
-
-def _backend_name(job: Any) -> str:
-    try:
-        return str(job._backend_name())
-    except Exception:
-        return type(job._backend).__name__
-
-
-TAIL_LINES = 50
-TAIL_CHARS = 8192
-
-
-def _log_tail(job: Any) -> str | None:
-    """The last lines of the job's log (``job.logs()``), as ``logs()`` formats them."""
-    log = job._jobwidgets.log
-    if log is None:
-        return None
-    try:
-        lines = log.tail(TAIL_LINES)
-    except Exception:
-        return None
-    text = "\n".join(line.format() for line in lines)
-    return text[-TAIL_CHARS:] if text else None
