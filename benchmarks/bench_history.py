@@ -7,9 +7,11 @@ l1. 10,000 jobs x 4 transitions (QUEUED, VALIDATING, RUNNING, DONE) with the his
     history was enabled before, as a kernel enables it when it starts) and the wall
     time. Apart from it, the CPU time of the processes this one started and
     reaped meanwhile (the history's writer process, whole life: its start-up, its
-    writing, and its closing after the measured time), which competes for the cores. Two
+    writing, and its closing after the measured time), which competes for the cores. Three
     workloads: "burst" pushes every transition as fast as one thread can, "paced"
-    spreads them over about 1 s from a worker thread, as a busy backend does.
+    spreads them over about 1 s from a worker thread, as a busy backend does; "thread
+    jobs" runs 10,000 real jobs (``LocalBackend(max_workers=2).run(int)``: QUEUED,
+    RUNNING, DONE each).
 l2. ``history.query(text=...)`` and ``GET /jobwidgets/api/history?text=...`` (a real
     ``jupyter server``), first page of 50 with the total, over 100,000 records: a text
     that many records match, and one that only a few match (a scan of every record);
@@ -47,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import jobwidgets
-from jobwidgets import BaseJob, JobStatus, history
+from jobwidgets import BaseJob, JobStatus, LocalBackend, history
 from jobwidgets.history import records as history_records
 from jobwidgets.history.query import query_file
 from jobwidgets.history.records import COLUMNS
@@ -104,7 +106,7 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def workload(paced: bool, folder: Path | None) -> tuple[float, float, float, float]:
+def workload(kind: str, folder: Path | None) -> tuple[float, float, float, float]:
     """CPU seconds of one run, wall seconds until the jobs were done and until the
     history was written, and the CPU seconds of the child processes it started (the
     writer process, its whole life); ``folder``: the history on, written
@@ -118,13 +120,22 @@ def workload(paced: bool, folder: Path | None) -> tuple[float, float, float, flo
         history.flush(timeout=60)  # the writer process has started and opened the file
     gc.collect()
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    jobs = [PushedJob(Backend() if BACKEND_PER_JOB else BACKEND, f"bench-{i}") for i in range(JOBS)]
-    if paced:
-        pusher = threading.Thread(target=push_all, args=(jobs, 1.0))
-        pusher.start()
-        pusher.join()
+    jobs: list[BaseJob]
+    if kind == "thread jobs":  # a real backend's jobs: int() on 2 worker threads
+        with LocalBackend(max_workers=2) as backend:
+            jobs = [backend.run(int) for _ in range(JOBS)]
+            for job in jobs:
+                job.wait_for_final_state(timeout=60)
     else:
-        push_all(jobs, 0)
+        jobs = [
+            PushedJob(Backend() if BACKEND_PER_JOB else BACKEND, f"bench-{i}") for i in range(JOBS)
+        ]
+        if kind == "paced":
+            pusher = threading.Thread(target=push_all, args=(jobs, 1.0))
+            pusher.start()
+            pusher.join()
+        else:
+            push_all(jobs, 0)
     done = time.perf_counter() - wall0
     history.flush(timeout=60)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
@@ -148,13 +159,13 @@ def l1(rounds: int, folder: Path) -> list[str]:
     of each round with the history on to the round just before it with it off (their
     median and quartiles), and the ratio of the fastest rounds (noise only adds time)."""
     lines = []
-    for paced in (False, True):
+    for kind in ("burst", "paced", "thread jobs"):
         off: list[tuple[float, ...]] = []
         on: list[tuple[float, ...]] = []
-        workload(paced, None)  # warm up
+        workload(kind, None)  # warm up
         for _ in range(rounds):
-            off.append(workload(paced, None))
-            on.append(workload(paced, folder))
+            off.append(workload(kind, None))
+            on.append(workload(kind, folder))
 
         def median(runs: list[tuple[float, ...]], i: int) -> float:
             return statistics.median(run[i] for run in runs)
@@ -165,7 +176,7 @@ def l1(rounds: int, folder: Path) -> list[str]:
         per_job = (cpu_on - cpu_off) / JOBS * 1e6
         fastest = min(run[0] for run in on) / min(run[0] for run in off)
         lines.append(
-            f"| l1 | {'paced, 1 s' if paced else 'burst'} | {cpu_on:.3f} s / {cpu_off:.3f} s "
+            f"| l1 | {kind} | {cpu_on:.3f} s / {cpu_off:.3f} s "
             f"= **{cpu_on / cpu_off:.2f}x** ({per_job:.1f} µs more a job); pairs {mid:.2f}x "
             f"({low:.2f}-{high:.2f}); fastest {fastest:.2f}x | {median(on, 1):.3f} s / "
             f"{median(off, 1):.3f} s = "

@@ -246,7 +246,7 @@ class _JobCore:
                 stamped.add("started_at")
                 changes.append(("started_at", now))
                 code |= LOGGED_STARTED
-            fields = 0  # changes[fields:-1]: the recorder's other fields (final only)
+            fields = told = 0  # changes[fields:told]: the recorder's other fields (final)
             if status in JOB_FINAL_STATES:
                 self.value = result
                 self.exception = exception
@@ -258,17 +258,20 @@ class _JobCore:
                     changes.append(("error_traceback", error_traceback))
                 if status is JobStatus.DONE and "progress" in stamped:
                     changes.append(("progress", 1.0))
+                told = len(changes)
                 if self.log is not None:  # the count is final with the state
                     self.log.end()
                     changes.append(("log_lines", self.log.total))
+                    if self.log.total:  # (an empty log has no lines to record)
+                        told += 1
             changes.append(("state", status))
             recorder = _recorder
             if recorder is not None:
                 if self.recorder is not recorder:
                     self.first_seen(job, recorder)
                 recorder.log(_entry(self.record, code, now))
-                if fields and len(changes) > fields + 1:
-                    self.remember(job, changes[fields:-1])
+                if told > fields:
+                    self.remember(job, changes[fields:told])
             if self.cond is not None:
                 self.cond.notify_all()
             if not (job._trait_notifiers or self.pending or self.delivering or self.done_callbacks):
