@@ -33,10 +33,11 @@ holding on to objects the garbage collector must follow (see ``history.recording
 - a job's first change seen by a recorder gives it a record key (once per process) and
   calls ``recorder.new(job)``: the recorder reads what the job is from the job.
 
-All of it happens under the job's lock, on the thread that made the change, after the
-change is stored: appends and one dict, never a call back into the job. A recorder does
-not count as an observer: an unobserved job keeps its fast path, and delivery to
-observers is unchanged.
+All of it happens under the job's lock, on the thread that made the change: appends and
+one dict, never a call back into the job (what the recorder reads of a job later, it
+reads without the lock; the log and the dict carry every change, so a value read early
+is corrected in the same batch or the next). A recorder does not count as an observer:
+an unobserved job keeps its fast path, and delivery to observers is unchanged.
 """
 
 from __future__ import annotations
