@@ -7,11 +7,9 @@ l1. 10,000 jobs x 4 transitions (QUEUED, VALIDATING, RUNNING, DONE) with the his
     history was enabled before, as a kernel enables it when it starts) and the wall
     time. Apart from it, the CPU time of the processes this one started and
     reaped meanwhile (the history's writer process, whole life: its start-up, its
-    writing, and its closing after the measured time), which competes for the cores. Three
+    writing, and its closing after the measured time), which competes for the cores. Two
     workloads: "burst" pushes every transition as fast as one thread can, "paced"
-    spreads them over about 1 s from a worker thread, as a busy backend does; "thread
-    jobs" runs 10,000 real jobs (``LocalBackend(max_workers=2).run(int)``: QUEUED,
-    RUNNING, DONE each).
+    spreads them over about 1 s from a worker thread, as a busy backend does.
 l2. ``history.query(text=...)`` and ``GET /jobwidgets/api/history?text=...`` (a real
     ``jupyter server``), first page of 50 with the total, over 100,000 records: a text
     that many records match, and one that only a few match (a scan of every record);
@@ -49,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import jobwidgets
-from jobwidgets import BaseJob, JobStatus, LocalBackend, history
+from jobwidgets import BaseJob, JobStatus, history
 from jobwidgets.history import records as history_records
 from jobwidgets.history.query import query_file
 from jobwidgets.history.records import COLUMNS
@@ -120,22 +118,13 @@ def workload(kind: str, folder: Path | None) -> tuple[float, float, float, float
         history.flush(timeout=60)  # the writer process has started and opened the file
     gc.collect()
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    jobs: list[BaseJob]
-    if kind == "thread jobs":  # a real backend's jobs: int() on 2 worker threads
-        with LocalBackend(max_workers=2) as backend:
-            jobs = [backend.run(int) for _ in range(JOBS)]
-            for job in jobs:
-                job.wait_for_final_state(timeout=60)
+    jobs = [PushedJob(Backend() if BACKEND_PER_JOB else BACKEND, f"bench-{i}") for i in range(JOBS)]
+    if kind == "paced":
+        pusher = threading.Thread(target=push_all, args=(jobs, 1.0))
+        pusher.start()
+        pusher.join()
     else:
-        jobs = [
-            PushedJob(Backend() if BACKEND_PER_JOB else BACKEND, f"bench-{i}") for i in range(JOBS)
-        ]
-        if kind == "paced":
-            pusher = threading.Thread(target=push_all, args=(jobs, 1.0))
-            pusher.start()
-            pusher.join()
-        else:
-            push_all(jobs, 0)
+        push_all(jobs, 0)
     done = time.perf_counter() - wall0
     history.flush(timeout=60)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
@@ -159,7 +148,7 @@ def l1(rounds: int, folder: Path) -> list[str]:
     of each round with the history on to the round just before it with it off (their
     median and quartiles), and the ratio of the fastest rounds (noise only adds time)."""
     lines = []
-    for kind in ("burst", "paced", "thread jobs"):
+    for kind in ("burst", "paced"):
         off: list[tuple[float, ...]] = []
         on: list[tuple[float, ...]] = []
         workload(kind, None)  # warm up
