@@ -160,7 +160,7 @@ def l1(rounds: int, folder: Path) -> list[str]:
             return statistics.median(run[i] for run in runs)
 
         pairs = [a[0] / b[0] for a, b in zip(on, off, strict=True)]
-        low, mid, high = statistics.quantiles(pairs, n=4)
+        low, mid, high = statistics.quantiles(pairs, n=4) if len(pairs) > 1 else pairs * 3
         cpu_on, cpu_off = median(on, 0), median(off, 0)
         per_job = (cpu_on - cpu_off) / JOBS * 1e6
         fastest = min(run[0] for run in on) / min(run[0] for run in off)
