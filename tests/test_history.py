@@ -22,8 +22,8 @@ import pytest
 
 from _jobs import FakeBackend, PushJob
 from jobwidgets import JobStatus, LocalBackend, history
-from jobwidgets.history import store
 from jobwidgets.history import recording as recording_module
+from jobwidgets.history import store
 
 
 @pytest.fixture
