@@ -44,6 +44,7 @@ def test_concurrent_pushes_cancels_and_waits(fast_switching: None, seed: int) ->
     records: dict[str, tuple[list[JobStatus], list[JobStatus]]] = {}
     done_calls: dict[str, list[BaseJob]] = {job.job_id(): [] for job in jobs}
     cancelled_true: set[str] = set()
+    progressed_first: set[str] = set()  # the observer's progress came before a final state
     errors: list[BaseException] = []
 
     for job in jobs:
@@ -55,7 +56,10 @@ def test_concurrent_pushes_cancels_and_waits(fast_switching: None, seed: int) ->
             log.append(change["new"])
             change["owner"].status()  # calls back into the job from its observer
             if change["new"] is JobStatus.RUNNING:
-                change["owner"].set_progress(0.5)
+                owner = change["owner"]
+                owner.set_progress(0.5)  # ignored if a final state was reported meanwhile
+                if owner.status() not in FINAL:  # it was not: DONE must make it 1.0
+                    progressed_first.add(owner.job_id())
 
         job.observe(reenter, "state")
         job.observe(lambda change, log=second: log.append(change["new"]), "state")
@@ -137,8 +141,13 @@ def test_concurrent_pushes_cancels_and_waits(fast_switching: None, seed: int) ->
             assert first[-1] is JobStatus.CANCELLED
         assert job.finished_at is not None
         assert (job.started_at is not None) == (JobStatus.RUNNING in first)
-        if JobStatus.RUNNING in first and first[-1] is JobStatus.DONE:
-            assert job.progress == 1.0
+        if first[-1] is JobStatus.DONE:
+            # a report never waits for observers on other threads: DONE may come before
+            # the RUNNING observer's progress, which is then ignored
+            if job_id in progressed_first:
+                assert job.progress == 1.0
+            else:
+                assert job.progress in (None, 1.0)
 
 
 class _SlowStore(dict[str, Any]):
