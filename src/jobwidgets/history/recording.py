@@ -88,7 +88,8 @@ class Collector:
     def __init__(self, changed: Callable[[Any], object]) -> None:
         self._changed = changed
         self.recording = Recording(changed)
-        self.since = time.time()  # jobs made later told ``recording`` every change
+        self.since = time.time()  # jobs made later tell ``recording`` every change
+        # (one made between this and ``set_recorder`` is sent whole: correct, if dearer)
         self._retired: list[Recording] = []
         self._class_names: dict[type, tuple[str, bool]] = {}
         self._backends: dict[int, tuple[object, str]] = {}

@@ -188,7 +188,6 @@ class Writer:
         file, prunes it and marks the jobs of ended kernels (so the caller never waits
         for the disk); ``flush()`` waits for that too."""
         self._thread = threading.Thread(target=self._run, name="jobwidgets-history", daemon=True)
-        self._collector.since = time.time()
         _jobcore.set_recorder(self._collector.recording)
         _jobcore.set_lost_note(self._noter)
         self._thread.start()
@@ -483,8 +482,7 @@ class Writer:
                     self._process_ended()
                 if self._gave_up:
                     self._collector.drop(jobs)
-                message = None if self._gave_up else self._collector.take(jobs)
-                if message is not None:
+                elif (message := self._collector.take(jobs)) is not None:
                     self._send(("rows", next(self._seq), time.time(), *message))
                 if lost and not self._gave_up:
                     self._send(("lost", next(self._seq), [tuple(item) for item in lost]))
